@@ -1,0 +1,35 @@
+"""Root URLconf: wiring only.
+
+The API is served under the canonical `/api/v1/` and, for the mobile app's
+contract, the same routes again under `/api/`. `reverse()` picks the last
+pattern with a name, so `/api/v1/` is listed last and is what the project
+reverses to; pagination links are built from the request and keep the prefix
+the client used.
+"""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core.health import HealthView, ReadyView
+
+api_patterns = [
+    path("auth/", include("users.auth_urls")),
+    path("users/", include("users.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("health/", HealthView.as_view(), name="health"),
+    path("ready/", ReadyView.as_view(), name="ready"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/", include(api_patterns)),
+    path("api/v1/", include(api_patterns)),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

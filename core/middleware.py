@@ -1,0 +1,21 @@
+from . import request_id
+
+HEADER = "X-Request-ID"
+
+
+class RequestIdMiddleware:
+    """Give every request an id (the client's X-Request-ID if sane), log it, echo it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        rid = request_id.from_header(request.headers.get(HEADER))
+        request.id = rid
+        token = request_id.set_(rid)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id.reset(token)
+        response[HEADER] = rid
+        return response

@@ -1,0 +1,1 @@
+from channels.auth import AuthMiddlewareStack as JWTAuthMiddleware  # placeholder

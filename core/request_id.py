@@ -1,0 +1,29 @@
+"""The id of the request being served, for logs and responses."""
+
+import contextvars
+import re
+import uuid
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+# What a client may send as X-Request-ID: short and printable, nothing that can
+# break a log line.
+_VALID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def get() -> str:
+    return _current.get()
+
+
+def set_(value: str) -> contextvars.Token:
+    return _current.set(value)
+
+
+def reset(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
+def from_header(value: str | None) -> str:
+    if value and _VALID.match(value):
+        return value
+    return uuid.uuid4().hex

@@ -1,0 +1,110 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from .managers import UserManager
+
+username_validator = RegexValidator(
+    r"^[A-Za-z0-9_.]{3,30}$",
+    "Use 3 to 30 letters, digits, dots or underscores.",
+    code="invalid_username",
+)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Email is the login; `username` is the public handle shown to others."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    username = models.CharField(
+        max_length=30, null=True, blank=True, validators=[username_validator]
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=255, blank=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            # Stored folded (UserManager.normalize_email), so `unique` is case-insensitive.
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="users_user_email_lowercase"
+            ),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="users_user_username_ci_unique",
+                condition=models.Q(username__isnull=False),
+            ),
+        ]
+        ordering = ["-date_joined"]
+
+    def __str__(self) -> str:
+        return self.username or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > timezone.now()
+
+    @property
+    def is_moderator(self) -> bool:
+        from .roles import is_moderator
+
+        return is_moderator(self)
+
+
+class Profile(models.Model):
+    """Public face of a user; created with the user (users.services.create_user)."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    display_name = models.CharField(max_length=80, blank=True)
+    bio = models.TextField(max_length=500, blank=True)
+    avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    # Denormalised counters, kept exact with F() updates by the services that
+    # change them, so a profile read never counts rows.
+    follower_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    post_count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="users_follow_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followee")),
+                name="users_follow_not_self",
+            ),
+        ]
+        indexes = [
+            # Keyset pages of followers / following, newest first.
+            models.Index(fields=["followee", "-created_at", "-id"], name="follow_followee_idx"),
+            models.Index(fields=["follower", "-created_at", "-id"], name="follow_follower_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} -> {self.followee_id}"
