@@ -19,9 +19,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # --- Core -------------------------------------------------------------------
 
 DEBUG = env.bool("DEBUG", default=True)
+# The "django-insecure-" prefix makes `check --deploy` refuse the default.
 SECRET_KEY = env(
     "SECRET_KEY",
-    default="dev-insecure-secret-key-change-me-in-production-0123456789abcdef",
+    default="django-insecure-dev-only-secret-key-change-me-0123456789abcdef",
 )
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (Swagger UI / Redoc assets, admin) straight from daphne.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last: runs the chain above in one thread hop under daphne (see its docstring).
+    "core.middleware.SyncChainMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -244,7 +249,10 @@ REST_FRAMEWORK = {
 }
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
 
-DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}
+DRF_STANDARDIZED_ERRORS = {
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    "EXCEPTION_HANDLER_CLASS": "core.errors.ExceptionHandler",
+}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Platform API",
@@ -259,6 +267,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No call to the public spec validator: the docs page talks to this server only.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["core.schema.only_canonical_paths"],
@@ -311,11 +321,26 @@ REALTIME = {
     "RATE_LIMIT_BURST": env.int("WS_RATE_LIMIT_BURST", default=30),
     # Frames refused for rate before the socket is closed with 4008.
     "RATE_LIMIT_STRIKES": env.int("WS_RATE_LIMIT_STRIKES", default=20),
+    # Streams one socket may be subscribed to at once.
+    "MAX_SUBSCRIPTIONS": env.int("WS_MAX_SUBSCRIPTIONS", default=100),
     # Per-user event log kept for `?since=` resume.
     "EVENT_LOG_MAXLEN": env.int("WS_EVENT_LOG_MAXLEN", default=500),
     "EVENT_LOG_TTL_SECONDS": env.int("WS_EVENT_LOG_TTL_SECONDS", default=24 * 3600),
     # Presence: a key per online user, refreshed by heartbeats.
     "PRESENCE_TTL_SECONDS": env.int("WS_PRESENCE_TTL_SECONDS", default=60),
+}
+
+# --- Forum -----------------------------------------------------------------
+
+FORUM = {
+    "POST_MAX_LENGTH": env.int("FORUM_POST_MAX_LENGTH", default=5000),
+    "COMMENT_MAX_LENGTH": env.int("FORUM_COMMENT_MAX_LENGTH", default=2000),
+    "MAX_TAGS": env.int("FORUM_MAX_TAGS", default=10),
+    # Replies nest at most this deep (a top-level comment has depth 0).
+    "MAX_COMMENT_DEPTH": env.int("FORUM_MAX_COMMENT_DEPTH", default=3),
+    "PROFANITY_WORDS": env.list("FORUM_PROFANITY_WORDS", default=[]),
+    # "mask" replaces all but the first letter with *; "reject" refuses the text.
+    "PROFANITY_MODE": env("FORUM_PROFANITY_MODE", default="mask"),
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -328,10 +353,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Keep the project's LOGGING (with request ids) in the worker too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "flush-expired-tokens": {
         "task": "users.tasks.flush_expired_tokens",
         "schedule": timedelta(hours=24),
+    },
+    "delete-orphan-forum-media": {
+        "task": "forum.tasks.delete_orphan_media",
+        "schedule": timedelta(hours=1),
     },
 }
 
@@ -358,7 +389,8 @@ else:
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        # Compressed copies made by collectstatic, served by WhiteNoise.
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage",
     },
 }
 
@@ -366,6 +398,12 @@ MEDIA = {
     "MAX_UPLOAD_BYTES": env.int("MEDIA_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024),
     "MAX_PIXELS": env.int("MEDIA_MAX_PIXELS", default=40_000_000),
     "AVATAR_SIZE": env.int("MEDIA_AVATAR_SIZE", default=512),
+    # Post images are scaled down to this many pixels on the long side.
+    "POST_IMAGE_MAX_SIDE": env.int("MEDIA_POST_IMAGE_MAX_SIDE", default=2048),
+    "THUMBNAIL_SIZES": env.list("MEDIA_THUMBNAIL_SIZES", cast=int, default=[320, 640]),
+    "MAX_FILES_PER_BATCH": env.int("MEDIA_MAX_FILES_PER_BATCH", default=10),
+    # Uploads never attached to a post are deleted after this long.
+    "ORPHAN_GRACE_HOURS": env.int("MEDIA_ORPHAN_GRACE_HOURS", default=24),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 

@@ -18,6 +18,7 @@ from core.health import HealthView, ReadyView
 api_patterns = [
     path("auth/", include("users.auth_urls")),
     path("users/", include("users.urls")),
+    path("forum/", include("forum.urls")),
 ]
 
 urlpatterns = [
@@ -26,10 +27,20 @@ urlpatterns = [
     path("ready/", ReadyView.as_view(), name="ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"),
+        name="redoc",
+    ),
     path("api/", include(api_patterns)),
     path("api/v1/", include(api_patterns)),
 ]
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Errors raised outside DRF views: the API's error shape under /api/.
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"
+handler500 = "core.errors.server_error"

@@ -1,5 +1,318 @@
-from rest_framework.pagination import CursorPagination
+"""Keyset (cursor) pagination with a named envelope.
+
+Every list of the API answers
+
+    {"<envelope>": [...], "next_page": url | null, "previous_page": url | null}
+
+and pages by keyset: the cursor is the ordering values of the row at the edge of
+the page, so a page is `WHERE (a, id) < (x, y) ORDER BY a DESC, id DESC LIMIT n+1`
+whatever its depth, rows inserted meanwhile never shift a page, and no
+`COUNT(*)` is ever run.
+
+A domain declares its lists by subclassing:
+
+    class PostPagination(KeysetPagination):
+        envelope = "posts"
+        ordering = ("-created_at", "-id")
+
+and setting `pagination_class = PostPagination` on the view. Rules for
+`ordering`:
+
+- the last field must be unique (the tiebreaker), so the order is total;
+- fields must never be NULL;
+- a field may be a model field, a lookup through relations (`author__id`) or an
+  annotation of the queryset (`followed_at`), as long as the value can be read
+  from the row (annotations are attributes; lookups are followed attribute by
+  attribute).
+
+The cursor is opaque to clients: urlsafe base64 of a small JSON document. A
+malformed or tampered cursor answers 400 with code `invalid_cursor`, never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import decimal
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.exceptions import ValidationError as APIValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+FORWARD = "n"
+BACKWARD = "p"
 
 
-class KeysetPagination(CursorPagination):
-    ordering = "-id"
+class InvalidCursor(APIValidationError):
+    def __init__(self) -> None:
+        super().__init__(
+            {"cursor": [ErrorDetail("Invalid or expired cursor.", code="invalid_cursor")]}
+        )
+
+
+@dataclass(frozen=True)
+class Cursor:
+    values: tuple[Any, ...]
+    direction: str  # FORWARD: rows after `values`; BACKWARD: rows before them.
+
+
+def _encode_value(value: Any) -> Any:
+    # Own encoding rather than DjangoJSONEncoder: that one cuts datetimes to
+    # milliseconds, which would make rows sharing a millisecond skip or repeat.
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | decimal.Decimal):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"Cannot put {type(value).__name__} in a cursor")
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    payload = {"v": [_encode_value(v) for v in cursor.values], "d": cursor.direction}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(encoded: str) -> tuple[list[Any], str]:
+    """Raw (still untyped) values and direction; InvalidCursor if malformed."""
+    try:
+        padded = encoded + "=" * (-len(encoded) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        values, direction = payload["v"], payload["d"]
+    except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error) as exc:
+        raise InvalidCursor() from exc
+    if not isinstance(values, list) or direction not in (FORWARD, BACKWARD):
+        raise InvalidCursor()
+    return values, direction
+
+
+def _split(term: str) -> tuple[str, bool]:
+    """("-created_at") -> ("created_at", descending=True)."""
+    return (term[1:], True) if term.startswith("-") else (term, False)
+
+
+def _output_field(queryset: QuerySet, name: str):
+    """The model field (or annotation's output field) a cursor value must fit."""
+    annotation = queryset.query.annotations.get(name)
+    if annotation is not None:
+        return annotation.output_field
+    model = queryset.model
+    parts = name.split("__")
+    for index, part in enumerate(parts):
+        field = model._meta.get_field(part)
+        if index < len(parts) - 1:
+            model = field.related_model
+        elif field.is_relation:
+            return field.target_field
+        else:
+            return field
+    raise FieldDoesNotExist(name)
+
+
+def _row_value(row: Any, name: str) -> Any:
+    value = row
+    for part in name.split("__"):
+        value = getattr(value, part)
+    if hasattr(value, "pk") and not isinstance(value, uuid.UUID):
+        value = value.pk
+    return value
+
+
+def keyset_filter(ordering: Sequence[str], values: Sequence[Any], *, forward: bool) -> Q:
+    """Rows strictly after `values` in `ordering` (or strictly before when not forward).
+
+    For ordering (a DESC, b DESC, id DESC) going forward this is
+    (a < x) OR (a = x AND b < y) OR (a = x AND b = y AND id < z).
+    """
+    condition = Q()
+    for index, term in enumerate(ordering):
+        name, descending = _split(term)
+        lookup = "lt" if descending == forward else "gt"
+        clause = Q(**{f"{name}__{lookup}": values[index]})
+        for earlier_term, earlier_value in zip(ordering[:index], values[:index], strict=True):
+            clause &= Q(**{_split(earlier_term)[0]: earlier_value})
+        condition |= clause
+    return condition
+
+
+class KeysetPagination(BasePagination):
+    """Keyset pagination; subclass to set `envelope` and `ordering`."""
+
+    envelope = "results"
+    ordering: tuple[str, ...] = ("-created_at", "-id")
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+
+    # Filled per request.
+    page: list[Any]
+    request: Request | None = None
+    next_cursor: Cursor | None = None
+    previous_cursor: Cursor | None = None
+
+    # --- settings ------------------------------------------------------------
+
+    @staticmethod
+    def default_page_size() -> int:
+        return int(settings.REST_FRAMEWORK.get("PAGE_SIZE") or 20)
+
+    @staticmethod
+    def max_page_size() -> int:
+        return int(getattr(settings, "API_MAX_PAGE_SIZE", 100))
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        try:
+            size = int(raw) if raw is not None else self.default_page_size()
+        except ValueError:
+            size = self.default_page_size()
+        if size < 1:
+            size = self.default_page_size()
+        return min(size, self.max_page_size())
+
+    # --- cursor --------------------------------------------------------------
+
+    def get_cursor(self, request: Request, queryset: QuerySet) -> Cursor | None:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:
+            return None
+        raw_values, direction = decode_cursor(encoded)
+        if len(raw_values) != len(self.ordering):
+            raise InvalidCursor()
+        values = []
+        for term, raw in zip(self.ordering, raw_values, strict=True):
+            field = _output_field(queryset, _split(term)[0])
+            if raw is None:
+                raise InvalidCursor()
+            try:
+                values.append(field.to_python(raw))
+            except (ValidationError, ValueError, TypeError) as exc:
+                raise InvalidCursor() from exc
+        return Cursor(values=tuple(values), direction=direction)
+
+    def cursor_for(self, row: Any, direction: str) -> Cursor:
+        return Cursor(
+            values=tuple(_row_value(row, _split(term)[0]) for term in self.ordering),
+            direction=direction,
+        )
+
+    # --- paging --------------------------------------------------------------
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list[Any]:
+        self.request = request
+        page_size = self.get_page_size(request)
+        cursor = self.get_cursor(request, queryset)
+        backward = cursor is not None and cursor.direction == BACKWARD
+
+        order = [_reverse(term) for term in self.ordering] if backward else list(self.ordering)
+        queryset = queryset.order_by(*order)
+        if cursor is not None:
+            queryset = queryset.filter(
+                keyset_filter(self.ordering, cursor.values, forward=not backward)
+            )
+        rows = list(queryset[: page_size + 1])
+        has_more = len(rows) > page_size
+        rows = rows[:page_size]
+
+        if backward:
+            rows.reverse()
+            # The cursor row itself follows this page, so there is a next page.
+            self.next_cursor = self.cursor_for(rows[-1], FORWARD) if rows else None
+            self.previous_cursor = self.cursor_for(rows[0], BACKWARD) if has_more else None
+        else:
+            self.next_cursor = self.cursor_for(rows[-1], FORWARD) if has_more else None
+            self.previous_cursor = (
+                self.cursor_for(rows[0], BACKWARD) if cursor is not None and rows else None
+            )
+        self.page = rows
+        return rows
+
+    def _link(self, cursor: Cursor | None) -> str | None:
+        if cursor is None or self.request is None:
+            return None
+        # Built from the request, so the client's prefix (/api/ or /api/v1/),
+        # host and other query parameters are kept.
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, encode_cursor(cursor))
+
+    def get_next_link(self) -> str | None:
+        return self._link(self.next_cursor)
+
+    def get_previous_link(self) -> str | None:
+        return self._link(self.previous_cursor)
+
+    def get_first_link(self) -> str | None:
+        if self.request is None:
+            return None
+        return remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
+
+    def get_paginated_response(self, data: list[Any]) -> Response:
+        return Response(
+            {
+                self.envelope: data,
+                "next_page": self.get_next_link(),
+                "previous_page": self.get_previous_link(),
+            }
+        )
+
+    # --- OpenAPI -------------------------------------------------------------
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": [self.envelope, "next_page", "previous_page"],
+            "properties": {
+                self.envelope: schema,
+                "next_page": {
+                    **link,
+                    "description": "The next page, or null on the last page.",
+                    "example": f"https://api.example.org/api/v1/...?{self.cursor_query_param}=eyJ2Ijpb...",
+                },
+                "previous_page": {
+                    **link,
+                    "description": "The previous page, or null on the first page.",
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    "Opaque cursor taken from `next_page` or `previous_page`; "
+                    "omit for the first page."
+                ),
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Rows per page (default {self.default_page_size()}, "
+                    f"at most {self.max_page_size()})."
+                ),
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size()},
+            },
+        ]
+
+
+def _reverse(term: str) -> str:
+    name, descending = _split(term)
+    return name if descending else f"-{name}"

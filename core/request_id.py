@@ -4,11 +4,14 @@ import contextvars
 import re
 import uuid
 
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# What log lines show outside any request or task.
+NONE = "-"
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default=NONE)
 
 # What a client may send as X-Request-ID: short and printable, nothing that can
 # break a log line.
-_VALID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def get() -> str:
@@ -24,6 +27,6 @@ def reset(token: contextvars.Token) -> None:
 
 
 def from_header(value: str | None) -> str:
-    if value and _VALID.match(value):
+    if value and _VALID.fullmatch(value):
         return value
     return uuid.uuid4().hex

@@ -1,1 +1,188 @@
-# Models arrive with this domain's issue.
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Privacy(models.TextChoices):
+    PUBLIC = "public", "Public"
+    FOLLOWERS = "followers", "Followers only"
+    PRIVATE = "private", "Only me"
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ForumPostQuerySet(models.QuerySet):
+    def visible_to(self, viewer):
+        """The one visibility rule for posts: lists, detail, likes, comments, sockets.
+
+        Public posts to everyone; followers-only posts to the author's followers;
+        private posts to the author alone; hidden posts to the author and moderators.
+        """
+        from users.models import Follow
+        from users.roles import is_moderator
+
+        if viewer is None or not viewer.is_authenticated:
+            return self.filter(privacy=Privacy.PUBLIC, hidden_at__isnull=True)
+        followed = Follow.objects.filter(follower=viewer).values("followee_id")
+        visible = (
+            models.Q(privacy=Privacy.PUBLIC)
+            | models.Q(user=viewer)
+            | models.Q(privacy=Privacy.FOLLOWERS, user__in=followed)
+        )
+        qs = self.filter(visible)
+        if not is_moderator(viewer):
+            qs = qs.filter(models.Q(hidden_at__isnull=True) | models.Q(user=viewer))
+        return qs
+
+
+class ForumPost(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forum_posts"
+    )
+    content = models.TextField()
+    # Media rows point here (Media.post); the contract's `media_url` is the first.
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
+    privacy = models.CharField(max_length=10, choices=Privacy.choices, default=Privacy.PUBLIC)
+    timestamp = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    is_edited = models.BooleanField(default=False)
+    like_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ForumPostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        indexes = [
+            # The feed: newest first, keyset on (timestamp, id).
+            models.Index(fields=["-timestamp", "-id"], name="forum_post_feed_idx"),
+            models.Index(fields=["user", "-timestamp", "-id"], name="forum_post_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.content[:40]}"
+
+
+class PostLike(models.Model):
+    post = models.ForeignKey(ForumPost, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="post_likes"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user"], name="forum_postlike_unique")
+        ]
+        indexes = [models.Index(fields=["user", "post"], name="forum_postlike_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.post_id}"
+
+
+class ForumComment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    post = models.ForeignKey(ForumPost, on_delete=models.CASCADE, related_name="comments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forum_comments"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    depth = models.PositiveSmallIntegerField(default=0)
+    content = models.TextField()
+    timestamp = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    is_edited = models.BooleanField(default=False)
+    # A deleted comment that has replies stays as a placeholder so the thread
+    # keeps its shape; its content is cleared.
+    is_deleted = models.BooleanField(default=False)
+    like_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        indexes = [
+            models.Index(fields=["post", "timestamp", "id"], name="forum_comment_post_idx"),
+            models.Index(fields=["user"], name="forum_comment_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.post_id}: {self.content[:40]}"
+
+
+class CommentLike(models.Model):
+    comment = models.ForeignKey(ForumComment, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_likes"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="forum_commentlike_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.comment_id}"
+
+
+def media_upload_to(instance, filename: str) -> str:
+    # The media id is the file name, so a URL handed back by a client can be
+    # traced to its row whatever storage or signing put around it.
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"forum/{instance.created_at:%Y/%m}/{instance.pk}.{extension}"
+
+
+class Media(models.Model):
+    """An image uploaded for a post: validated, EXIF-stripped, re-encoded."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forum_media"
+    )
+    post = models.ForeignKey(
+        ForumPost, on_delete=models.CASCADE, null=True, blank=True, related_name="media"
+    )
+    file = models.ImageField(upload_to=media_upload_to, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=30)
+    size_bytes = models.PositiveIntegerField(default=0)
+    # {"<size>": "<storage name>"} once the thumbnail task has run.
+    thumbnails = models.JSONField(default=dict, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "created_at"]
+        indexes = [
+            models.Index(fields=["post", "position"], name="forum_media_post_idx"),
+            # Orphan clean-up: unattached uploads by age.
+            models.Index(
+                fields=["created_at"],
+                name="forum_media_orphan_idx",
+                condition=models.Q(post__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} {self.width}x{self.height} by {self.owner_id}"

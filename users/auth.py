@@ -1,19 +1,62 @@
 """Who may authenticate, for every path in: password login, JWT, refresh, socket."""
 
+from django.utils import timezone
+from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication as _JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import DetailDictMixin
+
+
+def authentication_refusal(user) -> tuple[str, str] | None:
+    """(code, message) saying why `user` may not authenticate now, or None if they may."""
+    if user is None or not user.is_active:
+        return "account_inactive", "This account is inactive."
+    if user.is_suspended:
+        until = timezone.localtime(user.suspended_until).isoformat(timespec="seconds")
+        return "account_suspended", f"This account is suspended until {until}."
+    return None
 
 
 def user_can_authenticate(user) -> bool:
     """Active and not suspended. SimpleJWT calls this at token issue and refresh."""
-    return user is not None and user.is_active and not user.is_suspended
+    return authentication_refusal(user) is None
+
+
+def refuse_unless_can_authenticate(user) -> None:
+    """Raise 401 with a code (`account_inactive`, `account_suspended`) if `user` is refused."""
+    refusal = authentication_refusal(user)
+    if refusal is not None:
+        code, message = refusal
+        raise exceptions.AuthenticationFailed(message, code=code)
+
+
+def plain_auth_error(exc: exceptions.APIException) -> exceptions.APIException:
+    """SimpleJWT's errors carry a dict detail ({"detail", "code", "messages"}), which
+    would render as several errors; turn them into one error with that code."""
+    if isinstance(exc, DetailDictMixin) and isinstance(exc.detail, dict):
+        detail = exc.detail.get("detail", exc.default_detail)
+        code = str(exc.detail.get("code", exc.default_code))
+        plain = exceptions.AuthenticationFailed(str(detail), code=code)
+        plain.status_code = exc.status_code
+        return plain
+    return exc
 
 
 class JWTAuthentication(_JWTAuthentication):
-    """SimpleJWT's bearer auth, refusing suspended users whose token is still valid."""
+    """SimpleJWT's bearer auth, refusing inactive or suspended users whose token is still
+    valid, with errors in the project's one shape."""
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except exceptions.APIException as exc:
+            raise plain_auth_error(exc) from exc
 
     def get_user(self, validated_token):
-        user = super().get_user(validated_token)
-        if not user_can_authenticate(user):
-            raise AuthenticationFailed("User is inactive or suspended.", code="user_inactive")
+        try:
+            user = super().get_user(validated_token)
+        except exceptions.AuthenticationFailed as exc:
+            if plain_auth_error(exc).get_codes() == "user_inactive":
+                refuse_unless_can_authenticate(None)
+            raise
+        refuse_unless_can_authenticate(user)
         return user

@@ -1,4 +1,23 @@
 from django.contrib.auth.base_user import BaseUserManager
+from django.db import IntegrityError, transaction
+
+from .handles import generate_username
+
+GENERATED_USERNAME_ATTEMPTS = 5
+
+
+def integrity_error_field(exc: IntegrityError) -> str | None:
+    """Which unique user field an IntegrityError is about ("email", "username"), if any."""
+    # Postgres names the constraint (its message also quotes the values, which
+    # could themselves contain "email"); SQLite's message names only the column
+    # or index.
+    diag = getattr(exc.__cause__, "diag", None)
+    message = (getattr(diag, "constraint_name", None) or str(exc)).lower()
+    if "username" in message:
+        return "username"
+    if "email" in message:
+        return "email"
+    return None
 
 
 class UserManager(BaseUserManager):
@@ -14,12 +33,40 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=self.normalize_email(username))
 
     def _create_user(self, email, password, **extra_fields):
+        """The user and its profile, in one transaction; a handle is generated if none given.
+
+        Every path that creates users ends here (services.create_user,
+        createsuperuser, the demo data), so none can leave a user without a profile.
+        """
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email), **extra_fields)
-        user.set_password(password)
-        user.save(using=self._db)
-        return user
+        email = self.normalize_email(email)
+        display_name = extra_fields.pop("display_name", "") or ""
+        username = extra_fields.pop("username", None) or None
+        profile_model = self.model._meta.get_field("profile").related_model
+        attempts = 1 if username else GENERATED_USERNAME_ATTEMPTS
+        for attempt in range(attempts):
+            user = self.model(
+                email=email,
+                username=username or generate_username(email, self.model),
+                **extra_fields,
+            )
+            user.set_password(password)
+            try:
+                with transaction.atomic(using=self._db):
+                    user.save(using=self._db)
+                    profile_model._default_manager.using(self._db).create(
+                        user=user, display_name=display_name
+                    )
+            except IntegrityError as exc:
+                # Another signup took the generated handle between our check
+                # and insert: try another one.
+                retry = not username and integrity_error_field(exc) == "username"
+                if not retry or attempt == attempts - 1:
+                    raise
+                continue
+            return user
+        raise AssertionError("unreachable")
 
     def create_user(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", False)

@@ -20,7 +20,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254, unique=True)
-    username = models.CharField(
+    # NULL, not "", when absent: the case-insensitive unique index skips NULLs.
+    username = models.CharField(  # noqa: DJ001
         max_length=30, null=True, blank=True, validators=[username_validator]
     )
     is_active = models.BooleanField(default=True)
@@ -48,6 +49,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
         ordering = ["-date_joined"]
+        permissions = [("suspend_user", "Can suspend and unsuspend users")]
 
     def __str__(self) -> str:
         return self.username or self.email
@@ -68,7 +70,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Profile(models.Model):
-    """Public face of a user; created with the user (users.services.create_user)."""
+    """Public face of a user; created with the user (UserManager._create_user)."""
 
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, primary_key=True, related_name="profile"

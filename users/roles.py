@@ -1,4 +1,12 @@
-"""Roles: members (everyone), moderators (a group with permissions), staff."""
+"""Roles: members (everyone), moderators (a group with permissions), staff.
+
+Staff (`is_staff`) are moderators too. The `moderators` group is created by a
+data migration (users/migrations/0002_moderators_group.py) with the users
+permissions moderators need; later domains grant it theirs in their own
+migrations (e.g. forum: delete posts and comments, handle reports).
+"""
+
+from django.contrib.auth.models import Group
 
 MODERATORS_GROUP = "moderators"
 
@@ -8,4 +16,23 @@ def is_moderator(user) -> bool:
         return False
     if user.is_staff:
         return True
-    return user.groups.filter(name=MODERATORS_GROUP).exists()
+    cached = getattr(user, "_is_moderator", None)
+    if cached is None:
+        cached = user.groups.filter(name=MODERATORS_GROUP).exists()
+        user._is_moderator = cached
+    return cached
+
+
+def moderators_group() -> Group:
+    group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+    return group
+
+
+def grant_moderator(user) -> None:
+    user.groups.add(moderators_group())
+    user._is_moderator = True
+
+
+def revoke_moderator(user) -> None:
+    user.groups.remove(moderators_group())
+    user._is_moderator = False

@@ -1,1 +1,105 @@
-from channels.auth import AuthMiddlewareStack as JWTAuthMiddleware  # placeholder
+"""Socket authentication: the access JWT, checked at the handshake.
+
+The token comes in the subprotocol header (``Sec-WebSocket-Protocol: bearer,
+<jwt>``; the gateway accepts with subprotocol ``bearer``) or, for clients that
+cannot set it, in ``?token=<jwt>``. It is validated by SimpleJWT, the user is
+loaded by the token's claim and must pass SimpleJWT's
+``USER_AUTHENTICATION_RULE`` (active, not suspended). Anything else and the
+handshake is refused before it is accepted.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+BEARER_SUBPROTOCOL = "bearer"
+SCOPE_KEY = "realtime_auth"
+
+
+class SocketAuthError(Exception):
+    """``code`` is ``invalid_token`` or ``user_inactive``."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SocketAuth:
+    user: Any
+    # Epoch seconds after which the token is no longer valid (exp + leeway).
+    expires_at: float
+    via_subprotocol: bool
+
+    def seconds_left(self) -> float:
+        return self.expires_at - time.time()
+
+
+def token_from_scope(scope) -> tuple[str | None, bool]:
+    """(raw token, came by subprotocol)."""
+    subprotocols = scope.get("subprotocols") or []
+    if len(subprotocols) >= 2 and subprotocols[0].strip().lower() == BEARER_SUBPROTOCOL:
+        return subprotocols[1].strip(), True
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    tokens = query.get("token")
+    return (tokens[0], False) if tokens else (None, False)
+
+
+def authenticate_token(raw_token: str, *, expected_user_id=None) -> tuple[Any, float]:
+    """Sync: (user, expires_at) for a valid access token, else SocketAuthError.
+
+    With ``expected_user_id``, a token for anyone else is ``invalid_token``.
+    """
+    try:
+        token = AccessToken(raw_token)
+        if expected_user_id is not None and str(token.get(api_settings.USER_ID_CLAIM)) != str(
+            expected_user_id
+        ):
+            raise SocketAuthError("invalid_token")
+        user = JWTAuthentication().get_user(token)
+    except (TokenError, InvalidToken):
+        raise SocketAuthError("invalid_token") from None
+    except AuthenticationFailed as exc:
+        code = "user_inactive" if exc.get_codes() == "user_inactive" else "invalid_token"
+        raise SocketAuthError(code) from None
+    if not api_settings.USER_AUTHENTICATION_RULE(user):
+        raise SocketAuthError("user_inactive")
+    leeway = token.get_token_backend().get_leeway().total_seconds()
+    return user, float(token["exp"]) + leeway
+
+
+async def _refuse_handshake(receive, send) -> None:
+    # Plain ASGI rather than a consumer: a refused handshake costs no channel-layer channel.
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.close"})
+
+
+class JWTAuthMiddleware(BaseMiddleware):
+    """Puts ``user`` and ``realtime_auth`` (a SocketAuth) in the scope, or refuses."""
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "websocket":
+            return await super().__call__(scope, receive, send)
+        raw_token, via_subprotocol = token_from_scope(scope)
+        auth = None
+        if raw_token:
+            try:
+                user, expires_at = await database_sync_to_async(authenticate_token)(raw_token)
+            except SocketAuthError:
+                pass
+            else:
+                auth = SocketAuth(user=user, expires_at=expires_at, via_subprotocol=via_subprotocol)
+        if auth is None:
+            return await _refuse_handshake(receive, send)
+        scope = dict(scope, user=auth.user, **{SCOPE_KEY: auth})
+        return await self.inner(scope, receive, send)

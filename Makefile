@@ -1,0 +1,64 @@
+# Everything runs from the project's own virtualenv in .venv, made on first use.
+# Nothing configured: SQLite, in-memory cache and channel layer, eager tasks.
+# Set DATABASE_URL / REDIS_URL (or a .env file) to use Postgres and Redis.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+HOST ?= 0.0.0.0
+PORT ?= 8000
+
+.PHONY: install run migrate seed test e2e lint fmt schema worker beat bench clean
+
+# (Re)install whenever a requirements file changes.
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(INSTALLED)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+# API, docs and the /ws/ socket on http://localhost:8000 (daphne behind runserver).
+run: seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The whole suite. Real Postgres / Redis on 127.0.0.1 are used when they answer.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+e2e: install
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# The OpenAPI document, validated, to openapi.yaml.
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file openapi.yaml
+
+# Background jobs need a broker: set REDIS_URL (without it tasks run in-process).
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel INFO
+
+beat: install
+	$(VENV)/bin/celery -A config beat --loglevel INFO
+
+bench: install
+	$(PY) bench/http_baseline.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,69 @@
+"""Demo accounts with known passwords, for `make run` and manual testing.
+
+Idempotent: run it any number of times; missing users are created, existing
+ones get their demo password, flags and group back.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from users.roles import MODERATORS_GROUP
+
+DEMO_PASSWORD = "demo-password-123"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    username: str
+    display_name: str
+    role: str  # "member", "moderator" or "admin"
+
+
+DEMO_USERS = (
+    DemoUser("alice@example.com", "alice", "Alice Example", "member"),
+    DemoUser("bob@example.com", "bob", "Bob Example", "member"),
+    DemoUser("carol@example.com", "carol", "Carol Example", "member"),
+    DemoUser("mod@example.com", "mod", "Moderator", "moderator"),
+    DemoUser("admin@example.com", "admin", "Admin", "admin"),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (idempotent) and print their credentials."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        User = get_user_model()
+        moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+
+        for demo in DEMO_USERS:
+            user = User.objects.filter(email=demo.email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email=demo.email, password=DEMO_PASSWORD, username=demo.username
+                )
+            elif not user.check_password(DEMO_PASSWORD):
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+
+            is_admin = demo.role == "admin"
+            if (user.is_staff, user.is_superuser, user.is_active) != (is_admin, is_admin, True):
+                user.is_staff = user.is_superuser = is_admin
+                user.is_active = True
+                user.save(update_fields=["is_staff", "is_superuser", "is_active"])
+            if demo.role == "moderator":
+                user.groups.add(moderators)
+
+            profile = getattr(user, "profile", None)
+            if profile is not None and not profile.display_name:
+                profile.display_name = demo.display_name
+                profile.save(update_fields=["display_name"])
+
+        self.stdout.write(self.style.SUCCESS("Demo users (password for all: %s):" % DEMO_PASSWORD))
+        for demo in DEMO_USERS:
+            self.stdout.write(f"  {demo.email:<20} {demo.role}")

@@ -1,0 +1,199 @@
+"""Uploaded images: checked by content, re-encoded clean, resized.
+
+Every image that users upload (avatars, post media, chat images, products)
+goes through `process_image` (or a wrapper such as `process_avatar`):
+
+1. size: more than MEDIA["MAX_UPLOAD_BYTES"] -> 413 `file_too_large`;
+2. format: detected by Pillow from the bytes, never from the file name or the
+   client's Content-Type; only JPEG, PNG and WebP -> otherwise 415
+   `unsupported_media_type`;
+3. pixels: more than MEDIA["MAX_PIXELS"] (decompression bombs) -> 413
+   `image_too_large`, checked from the header before any decoding;
+4. decoding: a truncated or corrupt file -> 400 `invalid_image`;
+5. the EXIF orientation is applied, then the image is re-encoded from pixels
+   alone: EXIF (GPS included), XMP and comments do not survive; only the ICC
+   colour profile is kept;
+6. optionally resized (`max_side`) or cropped to a square (`square`).
+
+The result is a `ProcessedImage` holding a `ContentFile` with a fresh random
+name, ready for `FieldFile.save()`.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from PIL import Image, ImageOps, UnidentifiedImageError
+from rest_framework import exceptions, serializers, status
+
+# format -> (content type, file extension)
+ALLOWED_FORMATS: dict[str, tuple[str, str]] = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+}
+JPEG_QUALITY = 85
+WEBP_QUALITY = 85
+
+
+class FileTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The file is too large."
+    default_code = "file_too_large"
+
+
+class ImageTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The image has too many pixels."
+    default_code = "image_too_large"
+
+
+class UnsupportedImageType(exceptions.APIException):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_detail = "Only JPEG, PNG and WebP images are accepted."
+    default_code = "unsupported_media_type"
+
+
+class InvalidImage(exceptions.ValidationError):
+    """400 in the validation-error shape (`attr` null), so endpoints can document it
+    with drf-standardized-errors' `extend_validation_errors(["invalid_image"])`."""
+
+    default_detail = "The image could not be read; it may be truncated or corrupt."
+    default_code = "invalid_image"
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    file: ContentFile
+    format: str
+    content_type: str
+    width: int
+    height: int
+
+
+def media_setting(name: str) -> int:
+    return int(settings.MEDIA[name])
+
+
+def _check_size(upload) -> None:
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, io.SEEK_END)
+        size = upload.tell()
+    if size > media_setting("MAX_UPLOAD_BYTES"):
+        limit_mb = media_setting("MAX_UPLOAD_BYTES") / (1024 * 1024)
+        raise FileTooLarge(f"The file is larger than {limit_mb:g} MB.")
+
+
+def open_image(upload) -> Image.Image:
+    """Open and fully decode an uploaded image after the size, type and pixel checks."""
+    _check_size(upload)
+    upload.seek(0)
+    with warnings.catch_warnings():
+        # Pillow's own bomb guard warns, then raises; both mean "too many pixels".
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(upload)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageTooLarge() from exc
+        except UnidentifiedImageError as exc:
+            raise UnsupportedImageType() from exc
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise InvalidImage() from exc
+
+        if image.format not in ALLOWED_FORMATS:
+            raise UnsupportedImageType()
+        if image.width * image.height > media_setting("MAX_PIXELS"):
+            raise ImageTooLarge()
+        try:
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageTooLarge() from exc
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise InvalidImage() from exc
+    return image
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
+def _normalise_mode(image: Image.Image, output_format: str) -> Image.Image:
+    if output_format == "JPEG":
+        return image if image.mode in ("RGB", "L") else image.convert("RGB")
+    if _has_alpha(image):
+        return image if image.mode == "RGBA" else image.convert("RGBA")
+    return image if image.mode in ("RGB", "L") else image.convert("RGB")
+
+
+def process_image(
+    upload, *, max_side: int | None = None, square: bool = False, name_prefix: str = ""
+) -> ProcessedImage:
+    """Validate `upload` by content and return it re-encoded without metadata."""
+    image = open_image(upload)
+    output_format = image.format
+    icc_profile = image.info.get("icc_profile")
+
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)  # animated WebP: the first frame only
+    image = ImageOps.exif_transpose(image)
+    image = _normalise_mode(image, output_format)
+
+    if square:
+        side = min(image.width, image.height, max_side or max(image.size))
+        image = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
+    elif max_side and max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+
+    # Whatever metadata the conversions carried along stays behind.
+    image.info = {}
+    params: dict = {}
+    if icc_profile:
+        params["icc_profile"] = icc_profile
+    if output_format == "JPEG":
+        params.update(quality=JPEG_QUALITY, optimize=True)
+    elif output_format == "WEBP":
+        params.update(quality=WEBP_QUALITY)
+    elif output_format == "PNG":
+        params.update(optimize=True)
+
+    buffer = io.BytesIO()
+    image.save(buffer, format=output_format, **params)
+    content_type, extension = ALLOWED_FORMATS[output_format]
+    name = f"{name_prefix}{uuid.uuid4().hex}.{extension}"
+    return ProcessedImage(
+        file=ContentFile(buffer.getvalue(), name=name),
+        format=output_format,
+        content_type=content_type,
+        width=image.width,
+        height=image.height,
+    )
+
+
+def process_avatar(upload) -> ProcessedImage:
+    """A square avatar of at most MEDIA["AVATAR_SIZE"] pixels a side."""
+    return process_image(upload, max_side=media_setting("AVATAR_SIZE"), square=True)
+
+
+# --- OpenAPI: the error responses an upload endpoint can add ----------------
+
+
+class _MediaErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["file_too_large", "image_too_large"])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class MediaErrorResponse413Serializer(serializers.Serializer):
+    """413: the file or its pixel count is over the limit."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = _MediaErrorSerializer(many=True)

@@ -1,0 +1,48 @@
+"""Close codes and error codes of the realtime gateway, in one place.
+
+Close codes (RFC 6455 reserves 4000-4999 for applications):
+
+- 4001 ``CLOSE_TOKEN_EXPIRED``: the access token expired and no ``auth.refresh``
+  brought a new one in time. Refresh the token over REST and reconnect.
+- 4003 ``CLOSE_DISCONNECTED``: the server ended the session: the account was
+  suspended or deactivated (``users.services.suspend_user``), or a refreshed token
+  belongs to a user who may no longer sign in. Do not reconnect automatically.
+- 4008 ``CLOSE_RATE_LIMITED``: the client kept flooding after its frames were
+  refused with ``rate_limited``. Back off before reconnecting.
+
+A handshake without a valid token (missing, malformed, expired, unknown or
+suspended user) or from a foreign Origin is refused before it is accepted: the
+client sees the upgrade fail (HTTP 403), not a close code.
+
+Error codes, sent as ``{"type": "error", "ref": ..., "data": {"code": ..., "message": ...}}``;
+the socket stays open after every one of them except where a close follows:
+
+- ``malformed_frame``: not JSON, not an object, a binary frame, no ``type``, or a bad ``ref``.
+- ``frame_too_large``: the frame exceeds ``REALTIME["MAX_FRAME_BYTES"]`` (sent without ``ref``).
+- ``rate_limited``: too many frames; after ``RATE_LIMIT_STRIKES`` refusals in a row
+  the socket is closed with 4008.
+- ``unknown_type``: no handler for this ``type``.
+- ``invalid_data``: ``data`` is not an object or misses a required field.
+- ``unknown_stream``: the stream does not exist *or* the user may not see it
+  (one code for both, so a private object cannot be told from a missing one).
+- ``too_many_subscriptions``: ``REALTIME["MAX_SUBSCRIPTIONS"]`` reached.
+- ``invalid_token``: ``auth.refresh`` with a token that is invalid, expired or
+  belongs to another user.
+- ``internal_error``: a handler failed unexpectedly (logged server-side).
+
+Domain handlers raise ``RealtimeError`` with their own stable codes.
+"""
+
+CLOSE_TOKEN_EXPIRED = 4001
+CLOSE_DISCONNECTED = 4003
+CLOSE_RATE_LIMITED = 4008
+
+MALFORMED_FRAME = "malformed_frame"
+FRAME_TOO_LARGE = "frame_too_large"
+RATE_LIMITED = "rate_limited"
+UNKNOWN_TYPE = "unknown_type"
+INVALID_DATA = "invalid_data"
+UNKNOWN_STREAM = "unknown_stream"
+TOO_MANY_SUBSCRIPTIONS = "too_many_subscriptions"
+INVALID_TOKEN = "invalid_token"
+INTERNAL_ERROR = "internal_error"

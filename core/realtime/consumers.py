@@ -1,0 +1,393 @@
+"""The gateway consumer: one socket per client at ``/ws/``.
+
+Inbound frames are read raw (to measure them and to answer bad JSON), rate
+limited per socket, and dispatched to the built-in types or to the handlers apps
+registered in ``core.realtime.registry``. Outbound events come from the channel
+layer (``core.realtime.publish``) on the groups this socket joined: ``user.<id>``
+always, ``stream.*`` on subscription. Domain work stays sync and is reached
+through ``database_sync_to_async``, which also closes stale database connections.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+
+from . import codes, eventlog, presence, registry
+from .auth import BEARER_SUBPROTOCOL, SCOPE_KEY, SocketAuthError, authenticate_token
+from .groups import parse_stream, stream_group, user_group
+from .publish import envelope_text, utc_timestamp
+from .registry import RealtimeContext, RealtimeError
+
+logger = logging.getLogger(__name__)
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: int):
+        self.rate = rate
+        self.capacity = max(1, burst)
+        self.tokens = float(self.capacity)
+        self.updated = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+async def _in_thread(func, *args):
+    # Redis calls: blocking I/O with no database use, so not serialised on the main thread.
+    return await sync_to_async(func, thread_sensitive=False)(*args)
+
+
+class GatewayConsumer(AsyncWebsocketConsumer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = None
+        self.joined_groups: set[str] = set()
+        self.subscriptions: dict[str, str] = {}
+        self.replayed_up_to: tuple[int, int] | None = None
+        self.expiry_task: asyncio.Task | None = None
+        self.closing = False
+        self.cleaned_up = False
+        self.online = False
+        self.presence_refreshed_at = 0.0
+        self.strikes = 0
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    async def connect(self):
+        auth = self.scope.get(SCOPE_KEY)
+        if auth is None:
+            await self.close()
+            return
+        conf = settings.REALTIME
+        self.user = auth.user
+        self.max_frame_bytes = conf["MAX_FRAME_BYTES"]
+        self.bucket = TokenBucket(conf["RATE_LIMIT_PER_SECOND"], conf["RATE_LIMIT_BURST"])
+        self.max_strikes = conf["RATE_LIMIT_STRIKES"]
+        self.max_subscriptions = conf["MAX_SUBSCRIPTIONS"]
+        self.presence_refresh_interval = conf["PRESENCE_TTL_SECONDS"] / 4
+
+        # Join before reading the backlog: an event logged meanwhile then arrives
+        # live too, and is dropped by id instead of being lost.
+        await self._join(user_group(self.user.pk))
+        await self.accept(BEARER_SUBPROTOCOL if auth.via_subprotocol else None)
+        self._schedule_expiry(auth.seconds_left())
+        await self._refresh_presence(force=True)
+        since = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since")
+        if since:
+            await self._replay(since[0])
+
+    async def disconnect(self, code):
+        self.closing = True
+        await self._cleanup()
+
+    async def _close(self, code: int) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        await self.close(code)
+        await self._cleanup()
+
+    async def _cleanup(self) -> None:
+        if self.cleaned_up:
+            return
+        self.cleaned_up = True
+        if self.expiry_task is not None and self.expiry_task is not asyncio.current_task():
+            self.expiry_task.cancel()
+        for group in list(self.joined_groups):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.exception("Could not leave group %s", group)
+        self.joined_groups.clear()
+        self.subscriptions.clear()
+        if self.online:
+            self.online = False
+            try:
+                went_offline = await _in_thread(
+                    presence.mark_offline, self.user.pk, self.channel_name
+                )
+            except Exception:
+                logger.exception("Presence update failed")
+            else:
+                if went_offline:
+                    await presence.report_transition(self.user.pk, False)
+
+    async def _join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined_groups.add(group)
+
+    async def _leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined_groups.discard(group)
+
+    # --- token expiry ---------------------------------------------------------------
+
+    def _schedule_expiry(self, seconds_left: float) -> None:
+        if self.expiry_task is not None:
+            self.expiry_task.cancel()
+        self.expiry_task = asyncio.create_task(self._expire_after(seconds_left))
+
+    async def _expire_after(self, seconds_left: float) -> None:
+        await asyncio.sleep(max(0.0, seconds_left))
+        try:
+            await self._close(codes.CLOSE_TOKEN_EXPIRED)
+        except Exception:
+            logger.exception("Closing an expired socket failed")
+
+    # --- presence -------------------------------------------------------------------
+
+    async def _refresh_presence(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.presence_refreshed_at < self.presence_refresh_interval:
+            return
+        self.presence_refreshed_at = now
+        try:
+            came_online = await _in_thread(presence.mark_online, self.user.pk, self.channel_name)
+        except Exception:
+            logger.exception("Presence update failed")
+            return
+        self.online = True
+        if came_online:
+            await presence.report_transition(self.user.pk, True)
+
+    # --- resume -------------------------------------------------------------------
+
+    async def _replay(self, since: str) -> None:
+        try:
+            events = await _in_thread(eventlog.read_since, self.user.pk, since)
+        except Exception:
+            logger.exception("Reading the event log failed")
+            events = None
+        if events is None:
+            await self._send_json(
+                {"type": "resync.required", "id": None, "ts": utc_timestamp(), "data": {}}
+            )
+            return
+        for event in events:
+            await self.send(
+                text_data=envelope_text(
+                    event_type=event.type, event_id=event.id, ts=event.ts, data_json=event.data_json
+                )
+            )
+        self.replayed_up_to = eventlog.parse_event_id(events[-1].id if events else since)
+
+    # --- channel layer messages ---------------------------------------------------------
+
+    async def realtime_event(self, message):
+        if self.closing:
+            return
+        event_id = message.get("id")
+        if event_id is not None and self.replayed_up_to is not None:
+            parsed = eventlog.parse_event_id(event_id)
+            if parsed is not None and parsed <= self.replayed_up_to:
+                return
+        await self.send(text_data=message["text"])
+
+    async def realtime_disconnect(self, message):
+        await self._close(message.get("code", codes.CLOSE_DISCONNECTED))
+
+    # --- inbound frames ---------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return
+        if not self.bucket.take():
+            self.strikes += 1
+            await self._send_error(None, codes.RATE_LIMITED, "Too many frames; slow down.")
+            if self.strikes >= self.max_strikes:
+                await self._close(codes.CLOSE_RATE_LIMITED)
+            return
+        self.strikes = 0
+        if self._too_large(text_data, bytes_data):
+            await self._send_error(
+                None, codes.FRAME_TOO_LARGE, f"Frames are limited to {self.max_frame_bytes} bytes."
+            )
+            return
+        await self._refresh_presence()
+        if text_data is None:
+            await self._send_error(None, codes.MALFORMED_FRAME, "Binary frames are not supported.")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self._send_error(None, codes.MALFORMED_FRAME, "Frame is not valid JSON.")
+            return
+        if not isinstance(frame, dict):
+            await self._send_error(None, codes.MALFORMED_FRAME, "Frame must be a JSON object.")
+            return
+        ref = frame.get("ref")
+        if not _valid_ref(ref):
+            await self._send_error(
+                None, codes.MALFORMED_FRAME, "ref must be a string or an integer."
+            )
+            return
+        message_type = frame.get("type")
+        if not isinstance(message_type, str) or not message_type:
+            await self._send_error(ref, codes.MALFORMED_FRAME, "Frame has no type.")
+            return
+        data = frame.get("data")
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            await self._send_error(ref, codes.INVALID_DATA, "data must be an object.")
+            return
+        await self._handle(message_type, ref, data)
+
+    def _too_large(self, text_data, bytes_data) -> bool:
+        if bytes_data is not None:
+            return len(bytes_data) > self.max_frame_bytes
+        if len(text_data) > self.max_frame_bytes:
+            return True
+        # A character takes up to 4 bytes in UTF-8; encode only when it could matter.
+        return (
+            len(text_data) * 4 > self.max_frame_bytes
+            and len(text_data.encode("utf-8")) > self.max_frame_bytes
+        )
+
+    async def _handle(self, message_type: str, ref, data: dict) -> None:
+        try:
+            result = await self._dispatch(message_type, data)
+            if self.closing:
+                return
+            if result is None:
+                result = {}
+            if not isinstance(result, Mapping):
+                raise TypeError(f"Handler for {message_type!r} returned {type(result).__name__}.")
+            reply = _encode({"type": "ack", "ref": ref, "data": result})
+        except RealtimeError as exc:
+            await self._send_error(ref, exc.code, exc.message)
+            return
+        except ValidationError as exc:
+            await self._send_error(ref, codes.INVALID_DATA, " ".join(exc.messages))
+            return
+        except Exception:
+            logger.exception("Realtime handler for %r failed", message_type)
+            await self._send_error(ref, codes.INTERNAL_ERROR, "The server could not do that.")
+            return
+        await self.send(text_data=reply)
+
+    async def _dispatch(self, message_type: str, data: dict):
+        builtin = {
+            "ping": self._ping,
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+            "auth.refresh": self._auth_refresh,
+        }.get(message_type)
+        if builtin is not None:
+            return await builtin(data)
+        handler = registry.get_handler(message_type)
+        if handler is None:
+            raise RealtimeError(codes.UNKNOWN_TYPE, f"Unknown message type {message_type!r}.")
+        context = RealtimeContext(
+            user=self.user,
+            channel_name=self.channel_name,
+            subscriptions=frozenset(self.subscriptions),
+            scope=self.scope,
+        )
+        return await handler(context, data)
+
+    # --- built-in types ---------------------------------------------------------------
+
+    async def _ping(self, data: dict) -> dict:
+        await self._refresh_presence(force=True)
+        return {}
+
+    async def _subscribe(self, data: dict) -> dict:
+        stream = _stream_from(data)
+        if stream in self.subscriptions:
+            return {"stream": stream}
+        if len(self.subscriptions) >= self.max_subscriptions:
+            raise RealtimeError(
+                codes.TOO_MANY_SUBSCRIPTIONS,
+                f"A socket may follow at most {self.max_subscriptions} streams.",
+            )
+        if not await self._may_see(stream):
+            raise RealtimeError(codes.UNKNOWN_STREAM, "No such stream.")
+        group = stream_group(stream)
+        await self._join(group)
+        self.subscriptions[stream] = group
+        return {"stream": stream}
+
+    async def _unsubscribe(self, data: dict) -> dict:
+        stream = _stream_from(data)
+        group = self.subscriptions.pop(stream, None)
+        if group is not None:
+            await self._leave(group)
+        return {"stream": stream}
+
+    async def _may_see(self, stream: str) -> bool:
+        try:
+            kind, arg = parse_stream(stream)
+        except ValueError:
+            return False
+        checker = registry.get_stream_checker(kind)
+        if checker is None:
+            return False
+        try:
+            return bool(await database_sync_to_async(checker)(self.user, arg))
+        except (ValueError, ValidationError, ObjectDoesNotExist):
+            return False
+
+    async def _auth_refresh(self, data: dict) -> dict | None:
+        raw_token = data.get("token")
+        if not isinstance(raw_token, str) or not raw_token:
+            raise RealtimeError(codes.INVALID_DATA, "data.token is required.")
+        try:
+            user, expires_at = await database_sync_to_async(authenticate_token)(
+                raw_token, expected_user_id=self.user.pk
+            )
+        except SocketAuthError as exc:
+            if exc.code == "user_inactive":
+                await self._close(codes.CLOSE_DISCONNECTED)
+                return None
+            raise RealtimeError(codes.INVALID_TOKEN, "Token is invalid or expired.") from None
+        self.user = user
+        self._schedule_expiry(expires_at - time.time())
+        expires = datetime.fromtimestamp(expires_at, UTC).isoformat().replace("+00:00", "Z")
+        return {"expires_at": expires}
+
+    # --- output -------------------------------------------------------------------
+
+    async def _send_json(self, content: dict) -> None:
+        await self.send(text_data=_encode(content))
+
+    async def _send_error(self, ref, code: str, message: str) -> None:
+        await self._send_json(
+            {"type": "error", "ref": ref, "data": {"code": code, "message": message}}
+        )
+
+
+def _valid_ref(ref) -> bool:
+    if ref is None:
+        return True
+    if isinstance(ref, str):
+        return len(ref) <= 128
+    return isinstance(ref, int) and not isinstance(ref, bool)
+
+
+def _stream_from(data: dict) -> str:
+    stream = data.get("stream")
+    if not isinstance(stream, str) or not stream:
+        raise RealtimeError(codes.INVALID_DATA, "data.stream is required.")
+    return stream
+
+
+def _encode(content) -> str:
+    return json.dumps(content, cls=DjangoJSONEncoder)

@@ -1,0 +1,94 @@
+"""Dispatch table of the gateway: inbound message handlers and stream visibility checks.
+
+Domain apps register from ``AppConfig.ready()``; the gateway imports no app::
+
+    from core.realtime.registry import register_handler, register_stream
+
+    register_handler("chat.message.sent", chat.realtime.message_sent)
+    register_stream("post", forum.selectors.can_see_post_stream)
+
+A handler receives a ``RealtimeContext`` and the frame's ``data`` dict and returns
+the ``ack`` data (a dict, or None for ``{}``), or raises ``RealtimeError(code,
+message)`` for an ``error`` reply. Handlers may be ``async def`` or plain sync
+functions; sync ones run in a worker thread through ``database_sync_to_async`` so
+they can call services directly.
+
+A stream checker is a sync callable ``(user, arg) -> bool`` (``arg`` is ``None``
+for streams without one, like ``forum``), run through ``database_sync_to_async``.
+It must answer False both for objects that do not exist and for objects the
+user may not see.
+"""
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.core.exceptions import ImproperlyConfigured
+
+BUILTIN_TYPES = frozenset({"subscribe", "unsubscribe", "auth.refresh", "ping"})
+_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
+
+
+class RealtimeError(Exception):
+    """Raised by a handler: answered as ``{"type": "error", "data": {"code", "message"}}``."""
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message or code)
+        self.code = code
+        self.message = message or code
+
+
+@dataclass(frozen=True)
+class RealtimeContext:
+    user: Any
+    channel_name: str
+    subscriptions: frozenset[str]
+    scope: dict
+
+
+Handler = Callable[[RealtimeContext, dict], Awaitable[dict | None]]
+StreamChecker = Callable[[Any, str | None], bool]
+
+_handlers: dict[str, Handler] = {}
+_handler_sources: dict[str, Callable] = {}
+_stream_checkers: dict[str, StreamChecker] = {}
+
+
+def register_handler(type_name: str, handler: Callable) -> None:
+    if not _TYPE_RE.match(type_name) or type_name in BUILTIN_TYPES:
+        raise ImproperlyConfigured(f"Cannot register a realtime handler for {type_name!r}.")
+    if _handler_sources.get(type_name, handler) is not handler:
+        raise ImproperlyConfigured(f"A realtime handler for {type_name!r} is already registered.")
+    _handler_sources[type_name] = handler
+    _handlers[type_name] = (
+        handler if inspect.iscoroutinefunction(handler) else database_sync_to_async(handler)
+    )
+
+
+def unregister_handler(type_name: str) -> None:
+    _handlers.pop(type_name, None)
+    _handler_sources.pop(type_name, None)
+
+
+def get_handler(type_name: str) -> Handler | None:
+    return _handlers.get(type_name)
+
+
+def register_stream(kind: str, checker: StreamChecker) -> None:
+    if not _KIND_RE.match(kind):
+        raise ImproperlyConfigured(f"Invalid realtime stream kind {kind!r}.")
+    if _stream_checkers.get(kind, checker) is not checker:
+        raise ImproperlyConfigured(f"A checker for stream kind {kind!r} is already registered.")
+    _stream_checkers[kind] = checker
+
+
+def unregister_stream(kind: str) -> None:
+    _stream_checkers.pop(kind, None)
+
+
+def get_stream_checker(kind: str) -> StreamChecker | None:
+    return _stream_checkers.get(kind)

@@ -1,0 +1,157 @@
+"""Post images: upload, attach, thumbnails, orphan clean-up."""
+
+import uuid
+from datetime import timedelta
+from pathlib import PurePosixPath
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied
+
+from core.exceptions import invalid
+from core.media import ProcessedImage, media_setting, process_image
+
+from .models import ForumPost, Media
+
+UNKNOWN_MEDIA = "Not one of your uploads: upload the file first and use the URL it returns."
+
+
+def _store(*, owner, images: list[ProcessedImage], post: ForumPost | None) -> list[Media]:
+    """Save files and rows together: on any failure no file and no row remains."""
+    saved: list[Media] = []
+    try:
+        with transaction.atomic():
+            start = post.media.count() if post is not None else 0
+            for offset, image in enumerate(images):
+                media = Media(
+                    owner=owner,
+                    post=post,
+                    content_type=image.content_type,
+                    size_bytes=image.file.size,
+                    position=start + offset,
+                )
+                media.file.save(image.file.name, image.file, save=False)
+                saved.append(media)
+                media.save()
+            for media in saved:
+                transaction.on_commit(lambda pk=media.pk: _queue_thumbnails(pk))
+    except BaseException:
+        for media in saved:
+            media.file.delete(save=False)
+        raise
+    return saved
+
+
+def _queue_thumbnails(media_id) -> None:
+    from .tasks import make_thumbnails
+
+    make_thumbnails.delay(str(media_id))
+
+
+def upload_media(*, owner, upload) -> Media:
+    image = process_image(upload, max_side=media_setting("POST_IMAGE_MAX_SIDE"))
+    return _store(owner=owner, images=[image], post=None)[0]
+
+
+def upload_media_batch(*, owner, post: ForumPost, uploads: list) -> list[Media]:
+    """All or nothing: every file is checked before the first one is stored."""
+    if post.user_id != owner.pk:
+        raise PermissionDenied("Only the author can add media to this post.")
+    if not uploads:
+        raise invalid("files", "Send at least one file.", "required")
+    limit = media_setting("MAX_FILES_PER_BATCH")
+    if len(uploads) > limit:
+        raise invalid("files", f"At most {limit} files at once.", "too_many_files")
+    side = media_setting("POST_IMAGE_MAX_SIDE")
+    images = [process_image(upload, max_side=side) for upload in uploads]
+    return _store(owner=owner, images=images, post=post)
+
+
+def media_id_from_url(url: str) -> uuid.UUID | None:
+    """The media id named by a URL this server handed out (the file's stem)."""
+    try:
+        return uuid.UUID(PurePosixPath(urlparse(url).path).stem)
+    except ValueError:
+        return None
+
+
+def claim_media(*, owner, post: ForumPost, media_url: str | None, media_ids: list) -> None:
+    """Attach the author's own unattached uploads to a new post, in order.
+
+    `media_url` must name an upload of this author on this server: any other
+    URL is refused, so a post can never point at an arbitrary address.
+    """
+    wanted: list[uuid.UUID] = []
+    if media_url:
+        media_id = media_id_from_url(media_url)
+        if media_id is None:
+            raise invalid(
+                "media_url",
+                "Upload the file first and use the URL it returns.",
+                "invalid_media_url",
+            )
+        wanted.append(media_id)
+    wanted += [m for m in media_ids if m not in wanted]
+    if not wanted:
+        return
+    found = {
+        m.pk: m
+        for m in Media.objects.select_for_update().filter(
+            pk__in=wanted, owner=owner, post__isnull=True
+        )
+    }
+    missing = [m for m in wanted if m not in found]
+    if missing:
+        field = "media_url" if media_url and missing[0] == wanted[0] else "media"
+        raise invalid(
+            field,
+            "Unknown media: upload the file first, then reference it.",
+            "invalid_media_url" if field == "media_url" else "invalid_media",
+        )
+    for position, media_id in enumerate(wanted):
+        media = found[media_id]
+        media.post = post
+        media.position = position
+        media.save(update_fields=["post", "position"])
+
+
+def make_thumbnails(media_id) -> None:
+    """Idempotent: sizes already made are skipped."""
+    media = Media.objects.filter(pk=media_id).first()
+    if media is None:
+        return
+    thumbnails = dict(media.thumbnails)
+    stem = PurePosixPath(media.file.name)
+    for size in settings.MEDIA["THUMBNAIL_SIZES"]:
+        if str(size) in thumbnails:
+            continue
+        with media.file.open("rb") as source:
+            image = process_image(source, max_side=size)
+        name = f"{stem.parent}/{stem.stem}_{size}{stem.suffix}"
+        thumbnails[str(size)] = default_storage.save(name, image.file)
+    Media.objects.filter(pk=media.pk).update(thumbnails=thumbnails)
+
+
+def delete_orphans(*, older_than: timedelta | None = None) -> int:
+    """Remove uploads never attached to a post, with their files."""
+    if older_than is None:
+        older_than = timedelta(hours=media_setting("ORPHAN_GRACE_HOURS"))
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    for media in Media.objects.filter(post__isnull=True, created_at__lt=cutoff).iterator():
+        for name in media.thumbnails.values():
+            default_storage.delete(name)
+        media.file.delete(save=False)
+        media.delete()
+        deleted += 1
+    return deleted
+
+
+def media_url(media: Media, request=None) -> str:
+    url = media.file.url
+    if request is not None and url.startswith("/"):
+        return request.build_absolute_uri(url)
+    return url

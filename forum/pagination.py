@@ -1,0 +1,11 @@
+from core.pagination import KeysetPagination
+
+
+class PostPagination(KeysetPagination):
+    envelope = "posts"
+    ordering = ("-timestamp", "-id")
+
+
+class CommentPagination(KeysetPagination):
+    envelope = "comments"
+    ordering = ("timestamp", "id")

@@ -1,0 +1,225 @@
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from . import media, selectors, services
+from .models import ForumComment
+from .pagination import CommentPagination, PostPagination
+from .serializers import (
+    BatchUploadSerializer,
+    CommentSerializer,
+    CommentUpdateSerializer,
+    CommentWriteSerializer,
+    FeedFilterSerializer,
+    LikeStateSerializer,
+    MediaSerializer,
+    PostSerializer,
+    PostUpdateSerializer,
+    PostWriteSerializer,
+    UploadSerializer,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Feed of posts the caller may see, newest first",
+        parameters=[FeedFilterSerializer],
+    ),
+    create=extend_schema(summary="Create a post", request=PostWriteSerializer),
+    retrieve=extend_schema(summary="One post"),
+    update=extend_schema(summary="Replace a post (author only)", request=PostUpdateSerializer),
+    partial_update=extend_schema(summary="Edit a post (author only)", request=PostUpdateSerializer),
+    destroy=extend_schema(summary="Delete a post (author only)"),
+)
+@extend_schema(tags=["forum"])
+class PostViewSet(viewsets.ModelViewSet):
+    serializer_class = PostSerializer
+    pagination_class = PostPagination
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.post_feed(viewer=self.request.user)
+        params = FeedFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.post_feed(
+            viewer=self.request.user,
+            author_id=params.validated_data.get("author"),
+            tag=params.validated_data.get("tag"),
+            following=params.validated_data.get("following", False),
+        )
+
+    def get_object(self):
+        try:
+            return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        except ValidationError as exc:
+            raise NotFound() from exc
+
+    def _visible_post(self):
+        """The post without the feed's joins, for actions that only need the row."""
+        try:
+            return get_object_or_404(
+                selectors.visible_posts(viewer=self.request.user), pk=self.kwargs["pk"]
+            )
+        except ValidationError as exc:
+            raise NotFound() from exc
+
+    def _respond_with(self, post, status_code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=post.pk)
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        data = PostWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        post = services.create_post(author=request.user, **data.validated_data)
+        return self._respond_with(post, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        post = self.get_object()
+        data = PostUpdateSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        post = services.update_post(
+            post=post, editor=request.user, fields=set(data.validated_data), **data.validated_data
+        )
+        return self._respond_with(post)
+
+    def perform_destroy(self, instance):
+        services.delete_post(post=instance, actor=self.request.user)
+
+    @extend_schema(
+        summary="Toggle (POST), set (PUT) or remove (DELETE) the caller's like",
+        request=None,
+        responses=LikeStateSerializer,
+    )
+    @action(detail=True, methods=["post", "put", "delete"])
+    def like(self, request, pk=None):
+        if request.method == "POST":
+            state = services.toggle_post_like(user=request.user, post_id=pk)
+        else:
+            state = services.set_post_like(
+                user=request.user, post_id=pk, liked=request.method == "PUT"
+            )
+        return Response(LikeStateSerializer(state).data)
+
+    @extend_schema(
+        summary="Add images to your post (all or nothing)",
+        request={"multipart/form-data": BatchUploadSerializer},
+        responses={201: MediaSerializer(many=True)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="media/batch",
+        parser_classes=[MultiPartParser],
+        pagination_class=None,
+    )
+    def media_batch(self, request, pk=None):
+        post = self._visible_post()
+        data = BatchUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        stored = media.upload_media_batch(
+            owner=request.user, post=post, uploads=data.validated_data["files"]
+        )
+        return Response(
+            MediaSerializer(stored, many=True, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Comments on a post, oldest first",
+        responses=CommentSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Comment on a post, or reply with `parent`",
+        request=CommentWriteSerializer,
+        responses={201: CommentSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=CommentPagination)
+    def comments(self, request, pk=None):
+        post = self._visible_post()
+        if request.method == "POST":
+            data = CommentWriteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            comment = services.create_comment(
+                post=post,
+                author=request.user,
+                content=data.validated_data["content"],
+                parent_id=data.validated_data.get("parent"),
+            )
+            comment = selectors.post_comments(post=post).get(pk=comment.pk)
+            return Response(
+                CommentSerializer(comment, context=self.get_serializer_context()).data,
+                status=status.HTTP_201_CREATED,
+            )
+        page = self.paginate_queryset(selectors.post_comments(post=post))
+        serializer = CommentSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)
+
+
+@extend_schema(tags=["forum"])
+@extend_schema_view(
+    partial_update=extend_schema(summary="Edit a comment (author only)"),
+    update=extend_schema(summary="Replace a comment (author only)"),
+    destroy=extend_schema(summary="Delete a comment (author only)"),
+)
+class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    serializer_class = CommentUpdateSerializer
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self):
+        visible = selectors.visible_posts(viewer=self.request.user)
+        return ForumComment.objects.filter(post__in=visible).select_related("user__profile")
+
+    def get_object(self):
+        try:
+            return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        except ValidationError as exc:
+            raise NotFound() from exc
+
+    @extend_schema(request=CommentUpdateSerializer, responses=CommentSerializer)
+    def update(self, request, *args, **kwargs):
+        comment = self.get_object()
+        data = CommentUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.update_comment(
+            comment=comment, editor=request.user, content=data.validated_data["content"]
+        )
+        return Response(CommentSerializer(comment, context=self.get_serializer_context()).data)
+
+    def perform_destroy(self, instance):
+        services.delete_comment(comment=instance, actor=self.request.user)
+
+
+@extend_schema(
+    tags=["forum"],
+    summary="Upload an image for a post",
+    description=(
+        "JPEG, PNG or WebP, checked by content. Returns `url` (the mobile contract) "
+        "plus the media id, size and thumbnail URLs. Pass `url` as `media_url` (or the "
+        "id in `media`) when creating the post; uploads never attached are deleted."
+    ),
+    request={"multipart/form-data": UploadSerializer},
+    responses={201: MediaSerializer},
+)
+class UploadView(GenericAPIView):
+    parser_classes = [MultiPartParser]
+    serializer_class = UploadSerializer
+
+    def post(self, request):
+        data = UploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        stored = media.upload_media(owner=request.user, upload=data.validated_data["file"])
+        stored.refresh_from_db()
+        return Response(
+            MediaSerializer(stored, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )

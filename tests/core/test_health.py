@@ -1,0 +1,113 @@
+import socket
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+
+@pytest.fixture
+def closed_port():
+    """A local port bound but not listening: connecting to it is refused at once."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+def test_health_answers_without_touching_the_database(client):
+    # No `db` fixture: any query would raise "Database access not allowed".
+    response = client.get("/health/")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_health_is_not_throttled_nor_authenticated(client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "anon": "1/min",
+        },
+    }
+    statuses = {client.get("/health/").status_code for _ in range(3)}
+
+    assert statuses == {200}
+
+
+@pytest.mark.django_db
+def test_ready_checks_every_backing_service(client):
+    response = client.get("/ready/")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "channel_layer": "ok"},
+    }
+
+
+@pytest.mark.django_db
+def test_ready_names_the_cache_when_it_is_down(client, closed_port):
+    broken = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
+        }
+    }
+    with override_settings(CACHES=broken):
+        response = client.get("/ready/")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["failed"] == ["cache"]
+    assert body["checks"] == {"database": "ok", "cache": "failed", "channel_layer": "ok"}
+
+
+@pytest.mark.django_db
+def test_ready_names_the_channel_layer_when_it_is_down(client, closed_port):
+    broken = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{closed_port}/0"]},
+        }
+    }
+    with override_settings(CHANNEL_LAYERS=broken):
+        response = client.get("/ready/")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["channel_layer"]
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_ready_names_the_database_when_it_is_down(client, closed_port):
+    original_port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = str(closed_port)
+    try:
+        response = client.get("/ready/")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = original_port
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["database"]
+    # The connection recovers once the database is back.
+    assert client.get("/ready/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_ready_logs_which_check_failed(client, closed_port, caplog):
+    broken = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
+        }
+    }
+    with override_settings(CACHES=broken):
+        client.get("/ready/")
+
+    failures = [r for r in caplog.records if r.name == "core.health"]
+    assert [r.getMessage() for r in failures] == ["readiness check cache failed"]
+    assert failures[0].exc_info is not None

@@ -1,0 +1,134 @@
+"""The project's operational files stay in step with the code."""
+
+import ast
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def env_vars_read_by_settings() -> set[str]:
+    tree = ast.parse((BASE_DIR / "config" / "settings.py").read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        is_env = (isinstance(func, ast.Name) and func.id == "env") or (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "env"
+        )
+        first = node.args[0]
+        if is_env and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            names.add(first.value)
+    return names
+
+
+def env_vars_in_example() -> dict[str, str]:
+    """NAME -> the comment line above it, for every `#NAME=default` or `NAME=value` line."""
+    lines = (BASE_DIR / ".env.example").read_text().splitlines()
+    found = {}
+    for previous, line in zip(["", *lines], lines, strict=False):
+        match = re.fullmatch(r"#?([A-Z][A-Z0-9_]*)=.*", line)
+        if match:
+            found[match.group(1)] = previous
+    return found
+
+
+def test_settings_reads_the_variables_we_expect():
+    names = env_vars_read_by_settings()
+
+    # The parser must see the calls whatever their shape.
+    assert {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"} <= names
+    assert {"EMAIL_BACKEND", "WS_RATE_LIMIT_PER_SECOND", "DB_CONN_MAX_AGE"} <= names
+
+
+def test_env_example_lists_every_variable_settings_reads():
+    missing = env_vars_read_by_settings() - set(env_vars_in_example())
+
+    assert missing == set(), f"add to .env.example: {sorted(missing)}"
+
+
+def test_env_example_lists_nothing_settings_ignores():
+    stale = set(env_vars_in_example()) - env_vars_read_by_settings()
+
+    assert stale == set(), f"remove from .env.example: {sorted(stale)}"
+
+
+def test_every_variable_in_env_example_is_explained():
+    unexplained = [
+        name for name, comment in env_vars_in_example().items() if not comment.startswith("# ")
+    ]
+
+    assert unexplained == []
+
+
+def compose() -> dict:
+    return yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_five_services():
+    assert set(compose()["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+
+
+def test_compose_commands():
+    services = compose()["services"]
+
+    web = " ".join(services["web"]["command"])
+    assert "migrate" in web
+    assert "daphne" in web and "config.asgi:application" in web
+    assert "-b 0.0.0.0 -p 8000" in web
+    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert services["redis"]["image"].startswith("redis:7")
+
+
+def test_compose_app_services_get_the_backing_services():
+    services = compose()["services"]
+
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://redis:6379")
+        assert env["DEBUG"] == "false"
+        depends = services[name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["redis"]["condition"] == "service_healthy"
+    for name in ("web", "postgres", "redis"):
+        assert services[name]["healthcheck"]["test"]
+
+
+def test_dockerfile_installs_pinned_requirements_and_collects_static():
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+
+    assert dockerfile.startswith("FROM python:3.11-slim")
+    assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
+    assert "collectstatic --noinput" in dockerfile
+
+
+def test_requirements_are_pinned():
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        for line in (BASE_DIR / name).read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith("-r"):
+                assert "==" in line, f"{name}: {line} is not pinned"
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
+def test_docker_compose_validates_the_file():
+    result = subprocess.run(
+        ["docker-compose", "config", "--quiet"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,167 @@
+"""Socket authentication: handshake, origin, token expiry and refresh, suspension."""
+
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from core.realtime import codes
+from core.realtime.publish import disconnect_user
+
+from .conftest import access_token
+
+DB = pytest.mark.django_db(transaction=True)
+
+
+@DB
+async def test_valid_token_by_subprotocol_is_accepted_with_bearer(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    socket = await open_socket(access_token(user), via="subprotocol")
+    assert socket.connected
+    assert socket.subprotocol_or_code == "bearer"
+    await socket.ping()
+
+
+@DB
+async def test_valid_token_by_query_is_accepted(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    socket = await open_socket(access_token(user), via="query")
+    assert socket.connected
+    assert socket.subprotocol_or_code is None
+    await socket.ping()
+
+
+async def test_no_token_is_refused(open_socket):
+    socket = await open_socket(None)
+    assert not socket.connected
+
+
+@pytest.mark.parametrize("via", ["subprotocol", "query"])
+async def test_bad_token_is_refused(open_socket, via):
+    socket = await open_socket("not.a.jwt", via=via)
+    assert not socket.connected
+
+
+@DB
+async def test_expired_token_is_refused(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    socket = await open_socket(access_token(user, lifetime=timedelta(minutes=-1)))
+    assert not socket.connected
+
+
+@DB
+async def test_refresh_tokens_and_tokens_of_inactive_or_deleted_users_are_refused(
+    make_user, open_socket
+):
+    user = await database_sync_to_async(make_user)()
+    inactive = await database_sync_to_async(make_user)(is_active=False)
+    deleted = await database_sync_to_async(make_user)()
+    deleted_token = access_token(deleted)
+    await database_sync_to_async(deleted.delete)()
+    refresh = await database_sync_to_async(RefreshToken.for_user)(user)
+
+    for token in (str(refresh), access_token(inactive), deleted_token):
+        socket = await open_socket(token)
+        assert not socket.connected
+
+
+@DB
+async def test_suspended_user_cannot_connect(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    token = access_token(user)
+    user.suspended_until = timezone.now() + timedelta(days=1)
+    await database_sync_to_async(user.save)(update_fields=["suspended_until"])
+    socket = await open_socket(token)
+    assert not socket.connected
+
+
+@DB
+async def test_foreign_or_missing_origin_is_refused(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    allowed = await open_socket(access_token(user))
+    foreign = await open_socket(access_token(user), origin=(b"origin", b"https://evil.example"))
+    missing = await open_socket(access_token(user), origin=None)
+    assert not foreign.connected
+    assert not missing.connected
+    assert allowed.connected
+
+
+@DB
+async def test_socket_closes_with_4001_when_token_expires(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    socket = await open_socket(access_token(user, lifetime=timedelta(seconds=2)))
+    assert socket.connected
+    assert await socket.receive_close(timeout=4) == codes.CLOSE_TOKEN_EXPIRED
+
+
+@DB
+async def test_auth_refresh_keeps_the_socket_open_past_the_old_expiry(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    socket = await open_socket(access_token(user, lifetime=timedelta(seconds=2)))
+    reply = await socket.request("auth.refresh", {"token": access_token(user)})
+    assert reply["type"] == "ack"
+    assert reply["data"]["expires_at"].endswith("Z")
+    # Past the first token's expiry: no close arrives and the socket still answers.
+    assert await socket.comm.receive_nothing(timeout=3)
+    await socket.ping()
+
+
+@DB
+async def test_auth_refresh_reschedules_to_the_new_expiry(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    socket = await open_socket(access_token(user))
+    reply = await socket.request(
+        "auth.refresh", {"token": access_token(user, lifetime=timedelta(seconds=2))}
+    )
+    assert reply["type"] == "ack"
+    assert await socket.receive_close(timeout=4) == codes.CLOSE_TOKEN_EXPIRED
+
+
+@DB
+async def test_auth_refresh_refuses_bad_and_foreign_tokens(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    other = await database_sync_to_async(make_user)()
+    socket = await open_socket(access_token(user))
+    for data in (
+        {"token": "garbage"},
+        {"token": access_token(other)},
+        {"token": access_token(user, lifetime=timedelta(minutes=-1))},
+    ):
+        reply = await socket.request("auth.refresh", data)
+        assert reply["type"] == "error"
+        assert reply["data"]["code"] == codes.INVALID_TOKEN
+    reply = await socket.request("auth.refresh", {})
+    assert reply["data"]["code"] == codes.INVALID_DATA
+    await socket.ping()
+
+
+@DB
+async def test_auth_refresh_by_a_suspended_user_closes_with_4003(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    socket = await open_socket(access_token(user))
+    user.suspended_until = timezone.now() + timedelta(hours=1)
+    await database_sync_to_async(user.save)(update_fields=["suspended_until"])
+    await socket.send("auth.refresh", {"token": access_token(user)})
+    assert await socket.receive_close() == codes.CLOSE_DISCONNECTED
+
+
+@DB
+async def test_disconnect_user_closes_every_socket_of_that_user_with_4003(make_user, open_socket):
+    user = await database_sync_to_async(make_user)()
+    other = await database_sync_to_async(make_user)()
+    phone = await open_socket(access_token(user))
+    laptop = await open_socket(access_token(user), via="query")
+    bystander = await open_socket(access_token(other))
+    assert phone.connected and laptop.connected and bystander.connected
+
+    user.suspended_until = timezone.now() + timedelta(days=1)
+    await database_sync_to_async(user.save)(update_fields=["suspended_until"])
+    await database_sync_to_async(disconnect_user)(user.pk)
+
+    assert await phone.receive_close() == codes.CLOSE_DISCONNECTED
+    assert await laptop.receive_close() == codes.CLOSE_DISCONNECTED
+    await bystander.ping()
+    again = await open_socket(access_token(user))
+    assert not again.connected

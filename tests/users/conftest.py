@@ -1,0 +1,61 @@
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+API = "/api/v1"
+
+
+def bearer_client(user) -> APIClient:
+    """A client holding a real access JWT for `user` (the full auth path runs)."""
+    client = APIClient()
+    token = RefreshToken.for_user(user).access_token
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def assert_error(response, status: int, code: str, attr=...):
+    """The one error shape, with `code` among the errors (and on `attr` if given)."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"type", "errors"}, body
+    assert body["type"] in {"validation_error", "client_error", "server_error"}
+    for error in body["errors"]:
+        assert set(error) == {"code", "detail", "attr"}, error
+    matching = [e for e in body["errors"] if e["code"] == code]
+    assert matching, body
+    if attr is not ...:
+        assert any(e["attr"] == attr for e in matching), body
+    return body
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def client_of():
+    return bearer_client
+
+
+@pytest.fixture
+def password() -> str:
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"

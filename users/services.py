@@ -1,0 +1,241 @@
+"""Writes of the users domain: accounts, profiles, avatars, follows, suspension."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from core.exceptions import invalid
+from core.media import process_avatar
+from core.text import to_plain_text
+
+from .managers import integrity_error_field
+from .models import Follow, Profile, User
+
+TAKEN_MESSAGES = {
+    "email": "A user with this email address already exists.",
+    "username": "This username is taken.",
+}
+
+
+def _refused(message: str, code: str) -> exceptions.ValidationError:
+    """A 400 about the request as a whole (no field: `attr` is null)."""
+    return exceptions.ValidationError(exceptions.ErrorDetail(message, code=code))
+
+
+# --- accounts ---------------------------------------------------------------
+
+
+def create_user(
+    *,
+    email: str,
+    password: str | None,
+    username: str | None = None,
+    display_name: str = "",
+    is_staff: bool = False,
+    is_active: bool = True,
+) -> User:
+    """A user and its profile in one transaction; a taken email or username is a 400."""
+    try:
+        return User.objects.create_user(
+            email=email,
+            password=password,
+            username=username or None,
+            display_name=to_plain_text(display_name or ""),
+            is_staff=is_staff,
+            is_active=is_active,
+        )
+    except IntegrityError as exc:
+        field = integrity_error_field(exc)
+        if field is None:
+            raise
+        raise invalid(field, TAKEN_MESSAGES[field], f"{field}_taken") from exc
+
+
+def register(
+    *,
+    email: str,
+    password: str,
+    username: str | None = None,
+    display_name: str = "",
+) -> User:
+    """Sign-up: the user, its profile and its (unverified) allauth email address.
+
+    Sending the verification email is the caller's (it needs the request).
+    """
+    with transaction.atomic():
+        user = create_user(
+            email=email, password=password, username=username, display_name=display_name
+        )
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    return user
+
+
+def ensure_profile(*, user: User) -> Profile:
+    """For users saved by third-party code (allauth's social signup, the admin add form)."""
+    profile, _ = Profile.objects.get_or_create(user=user)
+    return profile
+
+
+def update_profile(
+    *,
+    user: User,
+    username: str | None = None,
+    display_name: str | None = None,
+    bio: str | None = None,
+) -> User:
+    """Change the public fields a user edits; None leaves a field as it is."""
+    with transaction.atomic():
+        if username is not None and username != user.username:
+            user.username = username
+            try:
+                with transaction.atomic():
+                    user.save(update_fields=["username"])
+            except IntegrityError as exc:
+                raise invalid("username", TAKEN_MESSAGES["username"], "username_taken") from exc
+        profile = user.profile
+        changed = []
+        if display_name is not None:
+            profile.display_name = to_plain_text(display_name)
+            changed.append("display_name")
+        if bio is not None:
+            profile.bio = to_plain_text(bio)
+            changed.append("bio")
+        if changed:
+            profile.save(update_fields=[*changed, "updated_at"])
+    return user
+
+
+def _delete_file_on_commit(storage, name: str) -> None:
+    if name:
+        transaction.on_commit(lambda: storage.delete(name), robust=True)
+
+
+def set_avatar(*, user: User, upload) -> Profile:
+    """Validate the upload by content, store it re-encoded and square; the old file goes."""
+    image = process_avatar(upload)
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().get(pk=user.pk)
+        old_name = profile.avatar.name
+        profile.avatar.save(image.file.name, image.file, save=False)
+        try:
+            profile.save(update_fields=["avatar", "updated_at"])
+        except Exception:
+            profile.avatar.storage.delete(profile.avatar.name)
+            raise
+        _delete_file_on_commit(profile.avatar.storage, old_name)
+    user.profile = profile
+    return profile
+
+
+def remove_avatar(*, user: User) -> Profile:
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().get(pk=user.pk)
+        old_name = profile.avatar.name
+        if old_name:
+            profile.avatar = ""
+            profile.save(update_fields=["avatar", "updated_at"])
+            _delete_file_on_commit(profile.avatar.storage, old_name)
+    user.profile = profile
+    return profile
+
+
+# --- follows ----------------------------------------------------------------
+
+
+def _bump_counters(*, follower_id, followee_id, delta: int) -> None:
+    # Rows are updated in primary-key order so that A following B while B
+    # follows A cannot deadlock.
+    updates = {
+        follower_id: {"following_count": F("following_count") + delta},
+        followee_id: {"follower_count": F("follower_count") + delta},
+    }
+    for pk in sorted(updates, key=str):
+        Profile.objects.filter(pk=pk).update(**updates[pk])
+
+
+def follow(*, follower: User, followee: User) -> bool:
+    """Follow `followee`; True if a new follow was made, False if it already existed.
+
+    Idempotent and safe under concurrency: the unique constraint decides which
+    of two simultaneous follows wins, and counters move only with a real insert.
+    """
+    if follower.pk == followee.pk:
+        raise _refused("You cannot follow yourself.", "cannot_follow_self")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Follow.objects.create(follower=follower, followee=followee)
+        except IntegrityError:
+            return False
+        _bump_counters(follower_id=follower.pk, followee_id=followee.pk, delta=1)
+    return True
+
+
+def unfollow(*, follower: User, followee: User) -> bool:
+    """Stop following; True if a follow was removed, False if there was none."""
+    with transaction.atomic():
+        deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+        if not deleted:
+            return False
+        _bump_counters(follower_id=follower.pk, followee_id=followee.pk, delta=-1)
+    return True
+
+
+# --- tokens -----------------------------------------------------------------
+
+
+def revoke_refresh_tokens(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of `user` (sign out everywhere)."""
+    tokens = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
+        blacklistedtoken__isnull=False
+    )
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in tokens], ignore_conflicts=True
+    )
+    return len(created)
+
+
+# --- suspension -------------------------------------------------------------
+
+
+def suspend_user(*, user: User, until: datetime, reason: str = "") -> User:
+    """Suspend `user` until `until`: login, refresh and their access tokens are refused
+    from now on, their refresh tokens are revoked and their open sockets closed."""
+    from core.realtime.publish import disconnect_user
+
+    if timezone.is_naive(until):
+        raise invalid("until", "Give a time zone.", "naive_datetime")
+    if until <= timezone.now():
+        raise invalid("until", "The end of a suspension must be in the future.", "not_future")
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(
+            suspended_until=until, suspension_reason=reason[:255]
+        )
+        user.suspended_until = until
+        user.suspension_reason = reason[:255]
+        revoke_refresh_tokens(user=user)
+        disconnect_user(user.pk)
+    return user
+
+
+def unsuspend_user(*, user: User) -> User:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(suspended_until=None, suspension_reason="")
+        user.suspended_until = None
+        user.suspension_reason = ""
+    return user
+
+
+def check_can_suspend(*, actor: User, target: User) -> None:
+    """Moderators suspend members; only staff may suspend moderators or staff."""
+    if actor.pk == target.pk:
+        raise _refused("You cannot suspend yourself.", "cannot_suspend_self")
+    if (target.is_staff or target.is_moderator) and not actor.is_staff:
+        raise exceptions.PermissionDenied("Only staff may suspend moderators or staff.")

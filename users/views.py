@@ -1,0 +1,263 @@
+"""Users API: own account, public profiles, avatar, follows, moderation."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.media import MediaErrorResponse413Serializer
+from core.pagination import KeysetPagination
+from core.permissions import IsModerator, IsOwnerOrReadOnly
+
+from . import selectors, services
+from .models import User
+from .serializers import (
+    AvatarUploadSerializer,
+    FollowStateSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    ModerationStateSerializer,
+    PublicUserSerializer,
+    SuspendSerializer,
+)
+
+USER_EXAMPLE = {
+    "id": "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
+    "username": "jane.doe",
+    "display_name": "Jane Doe",
+    "bio": "Climbs rocks, writes code.",
+    "avatar_url": "https://api.example.org/media/avatars/2026/01/5e1c.jpg",
+    "post_count": 12,
+    "follower_count": 48,
+    "following_count": 31,
+    "is_following": True,
+    "date_joined": "2026-01-15T09:30:00Z",
+}
+
+
+class FollowPagination(KeysetPagination):
+    """Followers / following, most recent follow first."""
+
+    envelope = "users"
+    ordering = (f"-{selectors.FOLLOWED_AT}", f"-{selectors.FOLLOW_ID}")
+
+
+def _patch_me(request, user: User) -> Response:
+    serializer = MeUpdateSerializer(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    services.update_profile(user=user, **serializer.validated_data)
+    return Response(MeSerializer(selectors.me(user), context={"request": request}).data)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["users"],
+        summary="Your account",
+        responses={200: MeSerializer},
+    )
+    def get(self, request):
+        return Response(MeSerializer(selectors.me(request.user), context={"request": request}).data)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Edit your profile",
+        description="Change `username`, `display_name` or `bio`; the email is read-only.",
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer},
+        examples=[
+            OpenApiExample(
+                "Edit",
+                value={"display_name": "Jane D.", "bio": "Hello!"},
+                request_only=True,
+            )
+        ],
+    )
+    def patch(self, request):
+        return _patch_me(request, request.user)
+
+
+@extend_validation_errors(["invalid_image"], methods=["post"])
+class MeAvatarView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=["users"],
+        summary="Upload your avatar",
+        description=(
+            "Multipart field `avatar`: a JPEG, PNG or WebP image, recognised by its "
+            "content. It is stored cropped square, resized and without metadata (EXIF, GPS)."
+        ),
+        request=AvatarUploadSerializer,
+        responses={
+            200: MeSerializer,
+            413: OpenApiResponse(
+                MediaErrorResponse413Serializer,
+                description="`file_too_large` or `image_too_large` (too many pixels).",
+            ),
+        },
+    )
+    def post(self, request):
+        serializer = AvatarUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.set_avatar(user=request.user, upload=serializer.validated_data["avatar"])
+        return Response(MeSerializer(selectors.me(request.user), context={"request": request}).data)
+
+    @extend_schema(tags=["users"], summary="Remove your avatar", responses={204: None})
+    def delete(self, request):
+        services.remove_avatar(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserDetailView(APIView):
+    permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
+
+    def get_object(self) -> User:
+        user = selectors.get_user_for(self.request.user, self.kwargs["pk"])
+        self.check_object_permissions(self.request, user)
+        return user
+
+    @extend_schema(
+        tags=["users"],
+        summary="A user's public profile",
+        responses={200: PublicUserSerializer},
+        examples=[OpenApiExample("Profile", value=USER_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, pk):
+        return Response(PublicUserSerializer(self.get_object(), context={"request": request}).data)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Edit a profile (your own only)",
+        description="Same as `PATCH /users/me/`; another user's profile answers 403.",
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer},
+    )
+    def patch(self, request, pk):
+        user = self.get_object()
+        return _patch_me(request, user)
+
+
+@extend_validation_errors(["cannot_follow_self"], methods=["post"])
+class FollowView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def _response(self, followee: User, following: bool) -> Response:
+        followee.profile.refresh_from_db(fields=["follower_count"])
+        data = {"following": following, "follower_count": followee.profile.follower_count}
+        return Response(FollowStateSerializer(data).data)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Follow a user",
+        description="Idempotent: following someone you already follow changes nothing. "
+        "Following yourself answers 400 `cannot_follow_self`.",
+        request=None,
+        responses={200: FollowStateSerializer},
+        examples=[
+            OpenApiExample(
+                "Following", value={"following": True, "follower_count": 49}, response_only=True
+            )
+        ],
+    )
+    def post(self, request, pk):
+        followee = selectors.get_user_for(request.user, pk)
+        services.follow(follower=request.user, followee=followee)
+        return self._response(followee, True)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Unfollow a user",
+        description="Idempotent: unfollowing someone you do not follow changes nothing.",
+        request=None,
+        responses={200: FollowStateSerializer},
+    )
+    def delete(self, request, pk):
+        followee = selectors.get_user_for(request.user, pk)
+        services.unfollow(follower=request.user, followee=followee)
+        return self._response(followee, False)
+
+
+@extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
+class _FollowListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = PublicUserSerializer
+    pagination_class = FollowPagination
+    filter_backends: list = []
+
+    def target(self) -> User:
+        return selectors.get_user_for(self.request.user, self.kwargs["pk"])
+
+
+class FollowersView(_FollowListView):
+    @extend_schema(
+        tags=["users"], summary="Who follows a user", responses=PublicUserSerializer(many=True)
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.followers_of(viewer=self.request.user, user=self.target())
+
+
+class FollowingView(_FollowListView):
+    @extend_schema(
+        tags=["users"], summary="Whom a user follows", responses=PublicUserSerializer(many=True)
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.following_of(viewer=self.request.user, user=self.target())
+
+
+@extend_validation_errors(["cannot_suspend_self"], methods=["post"])
+class SuspendView(APIView):
+    permission_classes = [IsAuthenticated, IsModerator]
+
+    @extend_schema(
+        tags=["moderation"],
+        summary="Suspend a user (moderators)",
+        description="Until `until` the user cannot log in or refresh, their access tokens "
+        "are refused, their refresh tokens are revoked and their sockets closed. "
+        "Only staff may suspend moderators or staff.",
+        request=SuspendSerializer,
+        responses={200: ModerationStateSerializer},
+        examples=[
+            OpenApiExample(
+                "Suspend for a week",
+                value={"until": "2026-02-01T00:00:00Z", "reason": "Spam"},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request, pk):
+        target = get_object_or_404(User, pk=pk)
+        serializer = SuspendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.check_can_suspend(actor=request.user, target=target)
+        services.suspend_user(user=target, **serializer.validated_data)
+        return Response(ModerationStateSerializer(target).data)
+
+
+class UnsuspendView(APIView):
+    permission_classes = [IsAuthenticated, IsModerator]
+
+    @extend_schema(
+        tags=["moderation"],
+        summary="Lift a suspension (moderators)",
+        request=None,
+        responses={200: ModerationStateSerializer},
+    )
+    def post(self, request, pk):
+        target = get_object_or_404(User, pk=pk)
+        services.unsuspend_user(user=target)
+        return Response(ModerationStateSerializer(target).data)

@@ -1,0 +1,523 @@
+"""Auth endpoints: dj-rest-auth and SimpleJWT views, set up for this API.
+
+Each view sets its throttle scope (settings.REST_FRAMEWORK
+["DEFAULT_THROTTLE_RATES"]), its OpenAPI description and the project's rules:
+JWT only (no session), refresh tokens rotated and the used one revoked, suspended
+or inactive users refused everywhere, errors in the one error shape.
+"""
+
+from __future__ import annotations
+
+from allauth.account import app_settings as allauth_settings
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.google.views import GoogleOAuth2Adapter
+from allauth.socialaccount.providers.oauth2.client import OAuth2Client
+from dj_rest_auth.registration.serializers import (
+    ResendEmailVerificationSerializer,
+    VerifyEmailSerializer,
+)
+from dj_rest_auth.registration.views import (
+    RegisterView as _RegisterView,
+)
+from dj_rest_auth.registration.views import (
+    ResendEmailVerificationView as _ResendEmailVerificationView,
+)
+from dj_rest_auth.registration.views import (
+    SocialLoginView,
+)
+from dj_rest_auth.registration.views import (
+    VerifyEmailView as _VerifyEmailView,
+)
+from dj_rest_auth.utils import jwt_encode
+from dj_rest_auth.views import LoginView as _LoginView
+from dj_rest_auth.views import LogoutView as _LogoutView
+from dj_rest_auth.views import PasswordChangeView as _PasswordChangeView
+from dj_rest_auth.views import PasswordResetConfirmView as _PasswordResetConfirmView
+from dj_rest_auth.views import PasswordResetView as _PasswordResetView
+from django.conf import settings
+from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
+from django.db import transaction
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
+from rest_framework_simplejwt.views import TokenRefreshView as _TokenRefreshView
+from rest_framework_simplejwt.views import TokenVerifyView as _TokenVerifyView
+
+from .auth import plain_auth_error, refuse_unless_can_authenticate
+from .models import User
+from .openapi import (
+    AuthErrorResponse401Serializer,
+    SocialLoginDisabledResponseSerializer,
+    SocialLoginNotConfiguredResponseSerializer,
+)
+from .serializers import (
+    AuthTokensSerializer,
+    DetailSerializer,
+    GoogleLoginSerializerDoc,
+    LoginSerializer,
+    LogoutSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    RefreshRequestSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    TokenVerifyRequestSerializer,
+)
+
+TAGS = ["auth"]
+TOKENS_EXAMPLE = OpenApiExample(
+    "Tokens",
+    value={
+        "access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.sig",
+        "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.sig",
+        "user": {
+            "id": "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
+            "email": "jane@example.org",
+            "username": "jane",
+            "display_name": "Jane",
+            "bio": "",
+            "avatar_url": None,
+            "post_count": 0,
+            "follower_count": 0,
+            "following_count": 0,
+            "is_staff": False,
+            "is_moderator": False,
+            "date_joined": "2026-01-15T09:30:00Z",
+        },
+    },
+    response_only=True,
+)
+UNAUTHORIZED = OpenApiResponse(
+    AuthErrorResponse401Serializer,
+    description="Invalid, expired or revoked token, or an inactive or suspended account.",
+)
+
+
+def _detail(message: str) -> Response:
+    return Response({"detail": message}, status=status.HTTP_200_OK)
+
+
+def issue_tokens(user: User) -> tuple[str, str]:
+    """A new (access, refresh) pair for a user allowed in; records the login."""
+    refuse_unless_can_authenticate(user)
+    access, refresh = jwt_encode(user)
+    update_last_login(None, user)
+    return str(access), str(refresh)
+
+
+class TokenLoginMixin:
+    """dj-rest-auth's LoginView, answering {access, refresh, user} from our serializer."""
+
+    def get_authenticate_header(self, request) -> str:
+        # No authenticators on login views, yet a refused account is a 401 (DRF
+        # would turn it into a 403 without this header).
+        return 'Bearer realm="api"'
+
+    def login(self):
+        self.user = self.serializer.validated_data["user"]
+        self.access_token, self.refresh_token = issue_tokens(self.user)
+
+    def get_response(self):
+        data = {"access": self.access_token, "refresh": self.refresh_token, "user": self.user}
+        return Response(AuthTokensSerializer(data, context=self.get_serializer_context()).data)
+
+
+# --- registration -----------------------------------------------------------
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Create an account",
+    description=(
+        "Email (case-insensitive, stored lower-case), password twice, optional "
+        "`username` (a handle is generated from the email when absent) and "
+        "`display_name`. Answers the tokens and the user; when email verification "
+        "is mandatory it answers only a `detail` and sends the verification email."
+    ),
+    request=RegisterSerializer,
+    responses={
+        201: PolymorphicProxySerializer(
+            component_name="RegistrationResponse",
+            serializers=[AuthTokensSerializer, DetailSerializer],
+            resource_type_field_name=None,
+        )
+    },
+    examples=[
+        OpenApiExample(
+            "Register",
+            value={
+                "email": "jane@example.org",
+                "password1": "correct horse battery staple",
+                "password2": "correct horse battery staple",
+                "username": "jane",
+                "display_name": "Jane",
+            },
+            request_only=True,
+        ),
+        TOKENS_EXAMPLE,
+    ],
+)
+@extend_validation_errors(["email_taken"], field_name="email")
+@extend_validation_errors(["username_taken", "invalid_username"], field_name="username")
+@extend_validation_errors(["password_mismatch"], field_name="password2")
+@extend_validation_errors(
+    [
+        "password_too_short",
+        "password_too_common",
+        "password_entirely_numeric",
+        "password_too_similar",
+    ],
+    field_name="password1",
+)
+class RegisterView(_RegisterView):
+    serializer_class = RegisterSerializer
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "registration"
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.save(request)
+        verification = allauth_settings.EMAIL_VERIFICATION
+        if verification != allauth_settings.EmailVerificationMethod.NONE:
+            address = EmailAddress.objects.get_primary(user)
+            address.send_confirmation(request._request, signup=True)
+        if verification == allauth_settings.EmailVerificationMethod.MANDATORY:
+            return Response({"detail": "Verification email sent."}, status=status.HTTP_201_CREATED)
+        access, refresh = issue_tokens(user)
+        data = {"access": access, "refresh": refresh, "user": user}
+        return Response(
+            AuthTokensSerializer(data, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Verify an email address",
+    description="`key` from the link of the verification email.",
+    request=VerifyEmailSerializer,
+    responses={200: DetailSerializer},
+)
+class VerifyEmailView(_VerifyEmailView):
+    http_method_names = ["post", "options"]
+    authentication_classes: list = []
+    throttle_scope = None
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        return _detail("Email address verified.") if response.status_code == 200 else response
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Send the verification email again",
+    request=ResendEmailVerificationSerializer,
+    responses={200: DetailSerializer},
+)
+class ResendEmailVerificationView(_ResendEmailVerificationView):
+    authentication_classes: list = []
+    throttle_scope = "registration"
+
+
+# --- login, tokens, logout --------------------------------------------------
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Log in with email and password",
+    description=(
+        "The email is matched case-insensitively. Wrong credentials answer 400 "
+        "`invalid_credentials`; a suspended or inactive account 401 "
+        "`account_suspended` / `account_inactive`; an unverified email (when "
+        "verification is mandatory) 400 `email_not_verified`."
+    ),
+    request=LoginSerializer,
+    responses={200: AuthTokensSerializer, 401: UNAUTHORIZED},
+    examples=[
+        OpenApiExample(
+            "Login",
+            value={"email": "jane@example.org", "password": "correct horse battery staple"},
+            request_only=True,
+        ),
+        TOKENS_EXAMPLE,
+    ],
+)
+@extend_validation_errors(
+    ["invalid_credentials", "email_not_verified"], field_name="non_field_errors"
+)
+class LoginView(TokenLoginMixin, _LoginView):
+    serializer_class = LoginSerializer
+    authentication_classes: list = []
+    throttle_scope = "login"
+
+
+class RotatingRefreshSerializer(TokenRefreshSerializer):
+    """SimpleJWT's refresh with rotation made race-free: of two requests presenting the
+    same refresh token at once, only the one that blacklists it first gets new tokens."""
+
+    def validate(self, attrs):
+        # Signature and expiry first, then the account (so a suspended user hears
+        # why, even though suspension also revoked the token), then revocation.
+        untyped = UntypedToken(attrs["refresh"])
+        user = User.objects.filter(pk=untyped.payload.get(jwt_settings.USER_ID_CLAIM)).first()
+        refuse_unless_can_authenticate(user)
+        refresh = RefreshToken(attrs["refresh"])
+        with transaction.atomic():
+            _, newly_blacklisted = refresh.blacklist()
+        if not newly_blacklisted:
+            raise TokenError("Token is blacklisted")
+        refresh.set_jti()
+        refresh.set_exp()
+        refresh.set_iat()
+        refresh.outstand()
+        return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class PlainTokenErrorsMixin:
+    """SimpleJWT errors as one error each (see users.auth.plain_auth_error)."""
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise exceptions.AuthenticationFailed(str(exc), code="token_not_valid") from exc
+        except exceptions.APIException as exc:
+            raise plain_auth_error(exc) from exc
+        return Response(serializer.validated_data, status=status.HTTP_200_OK)
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Exchange a refresh token for new tokens",
+    description=(
+        "Answers a new access token and a new refresh token; the refresh token sent "
+        "is revoked, so using it again answers 401 `token_not_valid`. Suspended or "
+        "inactive accounts answer 401 `account_suspended` / `account_inactive`."
+    ),
+    request=RefreshRequestSerializer,
+    responses={200: TokenPairSerializer, 401: UNAUTHORIZED},
+    examples=[
+        OpenApiExample("Refresh", value={"refresh": "eyJhbGciOi..."}, request_only=True),
+        OpenApiExample(
+            "New tokens",
+            value={"access": "eyJhbGciOi...", "refresh": "eyJhbGciOi..."},
+            response_only=True,
+        ),
+    ],
+)
+class TokenRefreshView(PlainTokenErrorsMixin, _TokenRefreshView):
+    serializer_class = RotatingRefreshSerializer
+    throttle_scope = "token_refresh"
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Check that a token is valid",
+    description="200 with an empty object when valid; 401 `token_not_valid` otherwise.",
+    request=TokenVerifyRequestSerializer,
+    responses={200: OpenApiResponse(description="The token is valid."), 401: UNAUTHORIZED},
+)
+class TokenVerifyView(PlainTokenErrorsMixin, _TokenVerifyView):
+    pass
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Log out (revoke a refresh token)",
+    description=(
+        "Revokes the given refresh token of the caller; the access token stays valid "
+        "until it expires (minutes), so clients drop it too."
+    ),
+    request=LogoutSerializer,
+    responses={200: DetailSerializer},
+    examples=[OpenApiExample("Logout", value={"refresh": "eyJhbGciOi..."}, request_only=True)],
+)
+@extend_validation_errors(["token_not_valid"], field_name="refresh")
+class LogoutView(_LogoutView):
+    http_method_names = ["post", "options"]
+    permission_classes = [IsAuthenticated]
+    serializer_class = LogoutSerializer
+    throttle_scope = None
+
+    def get_serializer(self, *args, **kwargs):
+        return self.serializer_class(*args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        refused = exceptions.ValidationError(
+            {"refresh": [ErrorDetail("Invalid or revoked refresh token.", code="token_not_valid")]}
+        )
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+        except TokenError as exc:
+            raise refused from exc
+        if str(token.payload.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
+            raise refused
+        token.blacklist()
+        return _detail("Logged out.")
+
+
+# --- passwords --------------------------------------------------------------
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Change your password",
+    request=PasswordChangeSerializer,
+    responses={200: DetailSerializer},
+)
+@extend_validation_errors(["wrong_password"], field_name="old_password")
+@extend_validation_errors(
+    ["password_mismatch", "password_too_short", "password_too_common", "password_entirely_numeric"],
+    field_name="new_password2",
+)
+class PasswordChangeView(_PasswordChangeView):
+    serializer_class = PasswordChangeSerializer
+    throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        super().post(request, *args, **kwargs)
+        return _detail("Password changed.")
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Email a password reset link",
+    description=(
+        "Always answers 200, whether or not the address has an account. The email "
+        "links to `FRONTEND_URL/reset-password?uid=...&token=...`; the frontend posts "
+        "both to `password/reset/confirm/`."
+    ),
+    request=PasswordResetSerializer,
+    responses={200: DetailSerializer},
+    examples=[OpenApiExample("Reset", value={"email": "jane@example.org"}, request_only=True)],
+)
+class PasswordResetView(_PasswordResetView):
+    serializer_class = PasswordResetSerializer
+    authentication_classes: list = []
+    throttle_scope = "password_reset"
+
+    def post(self, request, *args, **kwargs):
+        super().post(request, *args, **kwargs)
+        return _detail("If the address has an account, a reset link was sent to it.")
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Set a new password with the emailed link",
+    description=(
+        "`uid` and `token` exactly as in the link. All the account's refresh tokens are revoked."
+    ),
+    request=PasswordResetConfirmSerializer,
+    responses={200: DetailSerializer},
+    examples=[
+        OpenApiExample(
+            "Confirm",
+            value={
+                "uid": "8d0f6c1e3f4b4c389d552a4f3c1b7e90",
+                "token": "c4x3ld-0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                "new_password1": "a new long passphrase",
+                "new_password2": "a new long passphrase",
+            },
+            request_only=True,
+        )
+    ],
+)
+@extend_validation_errors(["invalid_uid"], field_name="uid")
+@extend_validation_errors(["invalid_token"], field_name="token")
+@extend_validation_errors(
+    ["password_mismatch", "password_too_short", "password_too_common", "password_entirely_numeric"],
+    field_name="new_password2",
+)
+class PasswordResetConfirmView(_PasswordResetConfirmView):
+    serializer_class = PasswordResetConfirmSerializer
+    authentication_classes: list = []
+    throttle_scope = None
+
+    def post(self, request, *args, **kwargs):
+        super().post(request, *args, **kwargs)
+        return _detail("Password has been reset.")
+
+
+# --- social login -----------------------------------------------------------
+
+
+class SocialLoginDisabled(exceptions.APIException):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Social login is not enabled."
+    default_code = "social_login_disabled"
+
+
+class SocialLoginNotConfigured(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Social login is enabled but the provider is not configured."
+    default_code = "social_login_not_configured"
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Log in with Google",
+    description=(
+        "Send the `access_token` (and `id_token`) obtained by the app from Google, or an "
+        "authorization `code` (redirect URI: GOOGLE_CALLBACK_URL). Answers like login; "
+        "the account is created on first use. Behind ENABLE_SOCIAL_LOGIN: when off "
+        "the endpoint answers 404 `social_login_disabled`; when on without Google "
+        "credentials (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET), 503 "
+        "`social_login_not_configured`."
+    ),
+    request=GoogleLoginSerializerDoc,
+    responses={
+        200: AuthTokensSerializer,
+        401: UNAUTHORIZED,
+        404: OpenApiResponse(SocialLoginDisabledResponseSerializer, description="Switched off."),
+        503: OpenApiResponse(
+            SocialLoginNotConfiguredResponseSerializer, description="No Google credentials."
+        ),
+    },
+    examples=[
+        OpenApiExample(
+            "Token from the app",
+            value={"access_token": "ya29.a0Af...", "id_token": "eyJhbGciOiJSUzI1NiJ9..."},
+            request_only=True,
+        ),
+        TOKENS_EXAMPLE,
+    ],
+)
+class GoogleLoginView(TokenLoginMixin, SocialLoginView):
+    adapter_class = GoogleOAuth2Adapter
+    client_class = OAuth2Client
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "login"
+
+    @property
+    def callback_url(self) -> str | None:
+        return settings.GOOGLE_CALLBACK_URL or None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not settings.ENABLE_SOCIAL_LOGIN:
+            raise SocialLoginDisabled()
+        try:
+            self.adapter_class(request._request).get_provider()
+        except (SocialApp.DoesNotExist, MultipleObjectsReturned, ImproperlyConfigured) as exc:
+            raise SocialLoginNotConfigured() from exc
