@@ -29,6 +29,7 @@ seed: migrate
 
 # API, docs and the /ws/ socket on http://localhost:8000 (daphne behind runserver).
 run: seed
+	@echo "API on http://localhost:$(PORT)/api/v1/, docs on http://localhost:$(PORT)/api/docs/, socket on ws://localhost:$(PORT)/ws/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite. Real Postgres / Redis on 127.0.0.1 are used when they answer.

@@ -141,9 +141,7 @@ async def _python_load(host: str, port: int, path: str, duration: int, connectio
 def run_python(url: str, duration: int, connections: int) -> Round:
     match = re.match(r"http://([^:/]+):(\d+)(/.*)", url)
     host, port, path = match.group(1), int(match.group(2)), match.group(3)
-    latencies, errors, elapsed = asyncio.run(
-        _python_load(host, port, path, duration, connections)
-    )
+    latencies, errors, elapsed = asyncio.run(_python_load(host, port, path, duration, connections))
     latencies.sort()
     return Round(
         requests_per_second=len(latencies) / elapsed,
@@ -174,6 +172,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print, do not append")
     args = parser.parse_args()
 
+    load = os.getloadavg()[0]
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
@@ -201,20 +200,27 @@ def main() -> None:
 
     floor = median(results[0][1], "requests_per_second")
     command = "python bench/http_baseline.py " + " ".join(
-        f"--{k} {v}" for k, v in (("duration", args.duration), ("connections", args.connections),
-                                  ("rounds", args.rounds), ("client", client))
+        f"--{k} {v}"
+        for k, v in (
+            ("duration", args.duration),
+            ("connections", args.connections),
+            ("rounds", args.rounds),
+            ("client", client),
+        )
     )
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
     ).stdout.strip()
+    database = "Postgres" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     lines = [
         f"### HTTP baseline, {datetime.date.today().isoformat()}",
         "",
         f"- command: `{command}`",
-        f"- machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"- machine: {os.cpu_count()} cores (load average {load:.2f} before the run), "
+        f"Python {platform.python_version()}, "
         f"commit {commit or 'unknown'}; server: one daphne process on 127.0.0.1",
-        f"- database: {'Postgres' if env.get('DATABASE_URL', '').startswith('postgres') else 'SQLite'}"
-        f", Redis: {'yes' if env.get('REDIS_URL') else 'no'} (/health/ touches neither)",
+        f"- database: {database}, Redis: {'yes' if env.get('REDIS_URL') else 'no'} "
+        "(/health/ touches neither)",
         f"- {args.rounds} rounds of {args.duration}s with {args.connections} keep-alive "
         f"connections after a 1s warm-up; medians over rounds",
         "",

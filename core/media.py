@@ -77,6 +77,14 @@ class ProcessedImage:
     height: int
 
 
+def absolute_url(url: str, request=None) -> str:
+    """Storage URLs as clients need them: local `/media/...` paths made absolute;
+    S3 (signed) and CDN URLs are absolute already."""
+    if request is not None and url.startswith("/"):
+        return request.build_absolute_uri(url)
+    return url
+
+
 def media_setting(name: str) -> int:
     return int(settings.MEDIA[name])
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied
 
 from core.exceptions import invalid
-from core.media import ProcessedImage, media_setting, process_image
+from core.media import ProcessedImage, absolute_url, media_setting, process_image
 
 from .models import ForumPost, Media
 
@@ -151,7 +151,4 @@ def delete_orphans(*, older_than: timedelta | None = None) -> int:
 
 
 def media_url(media: Media, request=None) -> str:
-    url = media.file.url
-    if request is not None and url.startswith("/"):
-        return request.build_absolute_uri(url)
-    return url
+    return absolute_url(media.file.url, request)

@@ -1,25 +1,11 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.media import absolute_url
+from users.serializers import UserSummarySerializer
+
 from .media import media_url
 from .models import ForumComment, ForumPost, Media, Privacy
-
-
-class AuthorSerializer(serializers.Serializer):
-    """`user` in the mobile contract: {id, username, avatar_url}."""
-
-    id = serializers.UUIDField(read_only=True)
-    username = serializers.CharField(read_only=True)
-    avatar_url = serializers.SerializerMethodField()
-
-    @extend_schema_field(serializers.URLField(allow_null=True))
-    def get_avatar_url(self, user) -> str | None:
-        avatar = user.profile.avatar
-        if not avatar:
-            return None
-        request = self.context.get("request")
-        url = avatar.url
-        return request.build_absolute_uri(url) if request and url.startswith("/") else url
 
 
 class MediaSerializer(serializers.ModelSerializer):
@@ -44,19 +30,22 @@ class MediaSerializer(serializers.ModelSerializer):
     def get_thumbnails(self, media) -> dict:
         request = self.context.get("request")
         storage = media.file.storage
-        urls = {}
-        for size, name in media.thumbnails.items():
-            url = storage.url(name)
-            urls[size] = request.build_absolute_uri(url) if request and url.startswith("/") else url
-        return urls
+        return {
+            size: absolute_url(storage.url(name), request)
+            for size, name in media.thumbnails.items()
+        }
 
 
 class PostSerializer(serializers.ModelSerializer):
-    user = AuthorSerializer(read_only=True)
+    user = UserSummarySerializer(read_only=True)
     media_url = serializers.SerializerMethodField()
     media = MediaSerializer(many=True, read_only=True)
     is_liked = serializers.BooleanField(read_only=True, default=False)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    is_hidden = serializers.SerializerMethodField()
+
+    def get_is_hidden(self, post) -> bool:
+        return post.hidden_at is not None
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_media_url(self, post) -> str | None:
@@ -77,6 +66,7 @@ class PostSerializer(serializers.ModelSerializer):
             "privacy",
             "tags",
             "is_edited",
+            "is_hidden",
             "media",
         ]
         read_only_fields = fields
@@ -129,7 +119,7 @@ class LikeStateSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    user = AuthorSerializer(read_only=True)
+    user = UserSummarySerializer(read_only=True)
     parent = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True)
 
     class Meta:

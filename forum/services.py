@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from core.exceptions import invalid
@@ -209,3 +210,22 @@ def delete_comment(*, comment: ForumComment, actor) -> None:
     ForumPost.objects.filter(pk=comment.post_id, comment_count__gt=0).update(
         comment_count=F("comment_count") - 1
     )
+
+
+@transaction.atomic
+def hide_post(*, post: ForumPost, moderator) -> ForumPost:
+    """Take a post out of feeds, detail and search for all but its author and moderators."""
+    if post.hidden_at is None:
+        post.hidden_at = timezone.now()
+        post.hidden_by = moderator
+        post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+    return post
+
+
+@transaction.atomic
+def restore_post(*, post: ForumPost, moderator) -> ForumPost:
+    if post.hidden_at is not None:
+        post.hidden_at = None
+        post.hidden_by = None
+        post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+    return post

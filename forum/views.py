@@ -8,6 +8,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from core.permissions import IsModerator
+
 from . import media, selectors, services
 from .models import ForumComment
 from .pagination import CommentPagination, PostPagination
@@ -107,6 +109,18 @@ class PostViewSet(viewsets.ModelViewSet):
                 user=request.user, post_id=pk, liked=request.method == "PUT"
             )
         return Response(LikeStateSerializer(state).data)
+
+    @extend_schema(summary="Hide a post from everyone but its author (moderators)", request=None)
+    @action(detail=True, methods=["post"], permission_classes=[IsModerator])
+    def hide(self, request, pk=None):
+        post = services.hide_post(post=self._visible_post(), moderator=request.user)
+        return self._respond_with(post)
+
+    @extend_schema(summary="Restore a hidden post (moderators)", request=None)
+    @action(detail=True, methods=["post"], permission_classes=[IsModerator])
+    def restore(self, request, pk=None):
+        post = services.restore_post(post=self._visible_post(), moderator=request.user)
+        return self._respond_with(post)
 
     @extend_schema(
         summary="Add images to your post (all or nothing)",

@@ -18,6 +18,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from core.media import absolute_url
+
 from . import services
 from .auth import refuse_unless_can_authenticate, user_can_authenticate
 from .models import Profile, User, username_validator
@@ -26,12 +28,24 @@ from .models import Profile, User, username_validator
 
 
 def avatar_url(profile: Profile, request) -> str | None:
-    if not profile.avatar:
-        return None
-    url = profile.avatar.url
-    if request is not None and url.startswith("/"):
-        return request.build_absolute_uri(url)
-    return url
+    return absolute_url(profile.avatar.url, request) if profile.avatar else None
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    """A user where content shows its author: {id, username, avatar_url} (mobile contract).
+
+    Expects the user's profile joined (`select_related("user__profile")`)."""
+
+    avatar_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "avatar_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_avatar_url(self, user: User) -> str | None:
+        return avatar_url(user.profile, self.context.get("request"))
 
 
 class PublicUserSerializer(serializers.ModelSerializer):

@@ -63,7 +63,7 @@ def event_message(*, event_id: str | None, text: str) -> dict:
 def publish_to_users(
     user_ids: Iterable, event_type: str, data: Mapping, *, persist: bool = True
 ) -> None:
-    recipients = list(dict.fromkeys(str(uid) for uid in user_ids))
+    recipients = list(dict.fromkeys(_user_key(uid) for uid in user_ids))
     data_json = _checked_payload(event_type, data)
     if recipients:
         transaction.on_commit(
@@ -81,9 +81,13 @@ def publish_to_stream(stream: str, event_type: str, data: Mapping) -> None:
 
 def disconnect_user(user_id, code: int = CLOSE_DISCONNECTED) -> None:
     message = {"type": DISCONNECT_MESSAGE, "code": int(code)}
-    transaction.on_commit(
-        partial(_group_send_all, [(user_group(user_id), message)]), robust=True
-    )
+    group = user_group(_user_key(user_id))
+    transaction.on_commit(partial(_group_send_all, [(group, message)]), robust=True)
+
+
+def _user_key(user_or_id) -> str:
+    # A User passed by mistake must not become str(user), which is the public handle.
+    return str(getattr(user_or_id, "pk", user_or_id))
 
 
 def _checked_payload(event_type: str, data: Mapping) -> str:

@@ -93,7 +93,9 @@ def test_oversized_body_outside_drf_is_413_too(client, settings):
 def test_a_body_within_the_limit_is_parsed(client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
-    response = client.post("/api/v1/probe/echo/", {"text": "short"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/probe/echo/", {"text": "short"}, content_type="application/json"
+    )
 
     assert response.status_code == 200
     assert response.json() == {"keys": ["text"]}

@@ -1,8 +1,10 @@
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from core.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
 
@@ -48,11 +50,15 @@ def test_seed_is_idempotent_and_repairs_changed_users():
     alice.set_password("something-else-entirely")
     alice.is_active = False
     alice.save()
+    mod = User.objects.get(email="mod@example.com")
+    mod.suspended_until = timezone.now() + timedelta(days=1)
+    mod.save()
 
     seed()
 
     assert User.objects.count() == len(DEMO_USERS)
     assert User.objects.get(email="mod@example.com").groups.count() == 1
+    assert authenticate(email="mod@example.com", password=DEMO_PASSWORD) is not None
     assert authenticate(email="alice@example.com", password=DEMO_PASSWORD) is not None
 
 
@@ -62,3 +68,27 @@ def test_seeded_users_have_profiles():
 
     for user in User.objects.select_related("profile"):
         assert user.profile.display_name
+
+
+def test_seed_makes_demo_follows_once():
+    seed()
+    seed()
+    User = get_user_model()
+    alice = User.objects.select_related("profile").get(email="alice@example.com")
+
+    assert alice.profile.follower_count == 2  # bob and carol
+    assert alice.profile.following_count == 1  # bob
+    assert alice.follower_set.count() == 2
+
+
+def test_seeded_users_can_log_in_over_the_api(client):
+    seed()
+
+    response = client.post(
+        "/api/v1/auth/login/",
+        {"email": "alice@example.com", "password": DEMO_PASSWORD},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["access"]

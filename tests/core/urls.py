@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from config.urls import handler400, handler403, handler404, handler500, urlpatterns as project
+from config.urls import handler400, handler403, handler404, handler500
+from config.urls import urlpatterns as project
 
 logger = logging.getLogger("tests.core.probe")
 

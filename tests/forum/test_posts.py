@@ -219,3 +219,22 @@ def test_feed_pages_walk_without_loss_or_duplicates(author):
         url = page["next_page"]
         assert url is None or url.startswith("http://testserver/api/forum/posts/")
     assert seen == [f"post {i}" for i in reversed(range(7))]
+
+
+def test_moderator_hides_and_restores(author, stranger, user_factory):
+    from users.roles import grant_moderator
+
+    moderator = user_factory()
+    grant_moderator(moderator)
+    post_id = _post(author, "public")
+    assert client_for(stranger).post(f"/api/forum/posts/{post_id}/hide/").status_code == 403
+    resp = client_for(moderator).post(f"/api/forum/posts/{post_id}/hide/")
+    assert resp.status_code == 200 and resp.json()["is_hidden"] is True
+    assert client_for(stranger).get(f"/api/forum/posts/{post_id}/").status_code == 404
+    assert post_id not in [
+        p["id"] for p in client_for(stranger).get("/api/forum/posts/").json()["posts"]
+    ]
+    assert client_for(author).get(f"/api/forum/posts/{post_id}/").json()["is_hidden"] is True
+    assert client_for(moderator).get(f"/api/forum/posts/{post_id}/").status_code == 200
+    client_for(moderator).post(f"/api/forum/posts/{post_id}/restore/")
+    assert client_for(stranger).get(f"/api/forum/posts/{post_id}/").status_code == 200

@@ -30,6 +30,10 @@ def access_token(user, lifetime: timedelta | None = None) -> str:
     return str(token)
 
 
+def token_expiry(token: str) -> int:
+    return AccessToken(token, verify=False)["exp"]
+
+
 def realtime_settings(settings, **overrides):
     settings.REALTIME = {**settings.REALTIME, **overrides}
 

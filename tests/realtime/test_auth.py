@@ -1,5 +1,7 @@
 """Socket authentication: handshake, origin, token expiry and refresh, suspension."""
 
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,27 +12,22 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from core.realtime import codes
 from core.realtime.publish import disconnect_user
 
-from .conftest import access_token
+from .conftest import access_token, token_expiry
 
 DB = pytest.mark.django_db(transaction=True)
 
 
 @DB
-async def test_valid_token_by_subprotocol_is_accepted_with_bearer(make_user, open_socket):
+async def test_valid_token_is_accepted_by_subprotocol_or_query(make_user, open_socket):
     user = await database_sync_to_async(make_user)()
-    socket = await open_socket(access_token(user), via="subprotocol")
-    assert socket.connected
-    assert socket.subprotocol_or_code == "bearer"
-    await socket.ping()
-
-
-@DB
-async def test_valid_token_by_query_is_accepted(make_user, open_socket):
-    user = await database_sync_to_async(make_user)()
-    socket = await open_socket(access_token(user), via="query")
-    assert socket.connected
-    assert socket.subprotocol_or_code is None
-    await socket.ping()
+    by_subprotocol = await open_socket(access_token(user), via="subprotocol")
+    by_query = await open_socket(access_token(user), via="query")
+    assert by_subprotocol.connected
+    assert by_subprotocol.subprotocol_or_code == "bearer"
+    assert by_query.connected
+    assert by_query.subprotocol_or_code is None
+    await by_subprotocol.ping()
+    await by_query.ping()
 
 
 async def test_no_token_is_refused(open_socket):
@@ -45,14 +42,7 @@ async def test_bad_token_is_refused(open_socket, via):
 
 
 @DB
-async def test_expired_token_is_refused(make_user, open_socket):
-    user = await database_sync_to_async(make_user)()
-    socket = await open_socket(access_token(user, lifetime=timedelta(minutes=-1)))
-    assert not socket.connected
-
-
-@DB
-async def test_refresh_tokens_and_tokens_of_inactive_or_deleted_users_are_refused(
+async def test_expired_tokens_refresh_tokens_and_tokens_of_gone_users_are_refused(
     make_user, open_socket
 ):
     user = await database_sync_to_async(make_user)()
@@ -62,7 +52,12 @@ async def test_refresh_tokens_and_tokens_of_inactive_or_deleted_users_are_refuse
     await database_sync_to_async(deleted.delete)()
     refresh = await database_sync_to_async(RefreshToken.for_user)(user)
 
-    for token in (str(refresh), access_token(inactive), deleted_token):
+    for token in (
+        access_token(user, lifetime=timedelta(minutes=-1)),
+        str(refresh),
+        access_token(inactive),
+        deleted_token,
+    ):
         socket = await open_socket(token)
         assert not socket.connected
 
@@ -97,25 +92,20 @@ async def test_socket_closes_with_4001_when_token_expires(make_user, open_socket
 
 
 @DB
-async def test_auth_refresh_keeps_the_socket_open_past_the_old_expiry(make_user, open_socket):
+async def test_auth_refresh_moves_the_expiry_to_the_new_token(make_user, open_socket):
     user = await database_sync_to_async(make_user)()
-    socket = await open_socket(access_token(user, lifetime=timedelta(seconds=2)))
-    reply = await socket.request("auth.refresh", {"token": access_token(user)})
-    assert reply["type"] == "ack"
-    assert reply["data"]["expires_at"].endswith("Z")
-    # Past the first token's expiry: no close arrives and the socket still answers.
-    assert await socket.comm.receive_nothing(timeout=3)
-    await socket.ping()
-
-
-@DB
-async def test_auth_refresh_reschedules_to_the_new_expiry(make_user, open_socket):
-    user = await database_sync_to_async(make_user)()
-    socket = await open_socket(access_token(user))
+    first = access_token(user, lifetime=timedelta(seconds=2))
+    socket = await open_socket(first)
     reply = await socket.request(
-        "auth.refresh", {"token": access_token(user, lifetime=timedelta(seconds=2))}
+        "auth.refresh", {"token": access_token(user, lifetime=timedelta(seconds=4))}
     )
     assert reply["type"] == "ack"
+    assert reply["data"]["expires_at"].endswith("Z")
+
+    # Past the first token's expiry the socket still answers...
+    await asyncio.sleep(max(0.0, token_expiry(first) - time.time()) + 0.2)
+    await socket.ping()
+    # ...and it closes when the new one expires.
     assert await socket.receive_close(timeout=4) == codes.CLOSE_TOKEN_EXPIRED
 
 

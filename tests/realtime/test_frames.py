@@ -110,7 +110,12 @@ def test_handlers():
     async def crash(context, data):
         raise RuntimeError("bug")
 
-    handlers = {"test.echo": echo, "test.whoami": whoami, "test.refuse": refuse, "test.crash": crash}
+    handlers = {
+        "test.echo": echo,
+        "test.whoami": whoami,
+        "test.refuse": refuse,
+        "test.crash": crash,
+    }
     for name, handler in handlers.items():
         registry.register_handler(name, handler)
     yield calls

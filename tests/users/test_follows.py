@@ -60,6 +60,10 @@ def test_followers_and_following_lists_are_paginated(client_of, user):
     for follower in followers:
         FollowFactory(follower=follower, followee=user)
     services.follow(follower=user, followee=followers[0])
+    # Follows elsewhere must not duplicate rows of these lists.
+    bystander = UserFactory()
+    for follower in followers:
+        services.follow(follower=follower, followee=bystander)
     client = client_of(user)
 
     first = client.get(f"{API}/users/{user.pk}/followers/?page_size=2")

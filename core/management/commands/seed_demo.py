@@ -6,11 +6,13 @@ ones get their demo password, flags and group back.
 
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from users import services as user_services
 from users.roles import MODERATORS_GROUP
 
 DEMO_PASSWORD = "demo-password-123"
@@ -32,6 +34,9 @@ DEMO_USERS = (
     DemoUser("admin@example.com", "admin", "Admin", "admin"),
 )
 
+# (follower, followee) by username.
+DEMO_FOLLOWS = (("alice", "bob"), ("bob", "alice"), ("carol", "alice"), ("carol", "bob"))
+
 
 class Command(BaseCommand):
     help = "Create the demo users (idempotent) and print their credentials."
@@ -40,30 +45,42 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         User = get_user_model()
         moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+        users = {}
 
         for demo in DEMO_USERS:
             user = User.objects.filter(email=demo.email).first()
             if user is None:
-                user = User.objects.create_user(
-                    email=demo.email, password=DEMO_PASSWORD, username=demo.username
+                user = user_services.create_user(
+                    email=demo.email,
+                    password=DEMO_PASSWORD,
+                    username=demo.username,
+                    display_name=demo.display_name,
                 )
             elif not user.check_password(DEMO_PASSWORD):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
 
             is_admin = demo.role == "admin"
-            if (user.is_staff, user.is_superuser, user.is_active) != (is_admin, is_admin, True):
+            flags = (user.is_staff, user.is_superuser, user.is_active, user.suspended_until)
+            if flags != (is_admin, is_admin, True, None):
                 user.is_staff = user.is_superuser = is_admin
                 user.is_active = True
-                user.save(update_fields=["is_staff", "is_superuser", "is_active"])
+                user.suspended_until = None
+                user.save(
+                    update_fields=["is_staff", "is_superuser", "is_active", "suspended_until"]
+                )
             if demo.role == "moderator":
                 user.groups.add(moderators)
 
-            profile = getattr(user, "profile", None)
-            if profile is not None and not profile.display_name:
-                profile.display_name = demo.display_name
-                profile.save(update_fields=["display_name"])
+            # Verified, so they can log in whatever ACCOUNT_EMAIL_VERIFICATION says.
+            EmailAddress.objects.update_or_create(
+                user=user, email=user.email, defaults={"primary": True, "verified": True}
+            )
+            users[demo.username] = user
 
-        self.stdout.write(self.style.SUCCESS("Demo users (password for all: %s):" % DEMO_PASSWORD))
+        for follower, followee in DEMO_FOLLOWS:
+            user_services.follow(follower=users[follower], followee=users[followee])
+
+        self.stdout.write(self.style.SUCCESS(f"Demo users (password for all: {DEMO_PASSWORD}):"))
         for demo in DEMO_USERS:
             self.stdout.write(f"  {demo.email:<20} {demo.role}")
