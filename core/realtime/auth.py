@@ -61,9 +61,8 @@ def authenticate_token(raw_token: str, *, expected_user_id=None) -> tuple[Any, f
     """
     try:
         token = AccessToken(raw_token)
-        if expected_user_id is not None and str(token.get(api_settings.USER_ID_CLAIM)) != str(
-            expected_user_id
-        ):
+        claimed_user_id = str(token.get(api_settings.USER_ID_CLAIM))
+        if expected_user_id is not None and claimed_user_id != str(expected_user_id):
             raise SocketAuthError("invalid_token")
         user = JWTAuthentication().get_user(token)
     except (TokenError, InvalidToken):

@@ -51,3 +51,6 @@ def client_for(user=None) -> APIClient:
 @pytest.fixture
 def api():
     return client_for
+
+
+from tests.sockets import open_socket  # noqa: E402, F401  (fixture)
