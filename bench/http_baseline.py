@@ -211,6 +211,11 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
     ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=BASE_DIR, capture_output=True, text=True
+    ).stdout.strip()
+    if commit and dirty:
+        commit += " with uncommitted changes"
     database = "Postgres" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     lines = [
         f"### HTTP baseline, {datetime.date.today().isoformat()}",

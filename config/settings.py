@@ -244,6 +244,8 @@ API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "EXCEPTION_HANDLER_CLASS": "core.errors.ExceptionHandler",
+    # Document the auth codes (expired token, suspended account) on every 401.
+    "ERROR_SCHEMAS": {"401": "users.openapi.AuthErrorResponse401Serializer"},
 }
 
 _ERROR_SERIALIZERS = "drf_standardized_errors.openapi_serializers"
@@ -282,6 +284,9 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode415Enum": f"{_ERROR_SERIALIZERS}.ErrorCode415Enum.choices",
         "ErrorCode429Enum": f"{_ERROR_SERIALIZERS}.ErrorCode429Enum.choices",
         "ErrorCode500Enum": f"{_ERROR_SERIALIZERS}.ErrorCode500Enum.choices",
+        "ReportStatusEnum": "forum.models.ReportStatus",
+        "ReportReasonEnum": "forum.models.ReportReason",
+        "ReportActionEnum": "forum.moderation.ResolveAction.CHOICES",
     },
 }
 
@@ -336,6 +341,36 @@ FORUM = {
     "PROFANITY_WORDS": env.list("FORUM_PROFANITY_WORDS", default=[]),
     # "mask" replaces all but the first letter with *; "reject" refuses the text.
     "PROFANITY_MODE": env("FORUM_PROFANITY_MODE", default="mask"),
+    # Most posts and most users one search answers with.
+    "SEARCH_RESULTS": env.int("FORUM_SEARCH_RESULTS", default=20),
+    # Seconds a public post's shared body stays cached (0: no caching); see forum/cache.py.
+    "CACHE_SECONDS": env.int("FORUM_CACHE_SECONDS", default=300),
+}
+
+# --- Notifications ----------------------------------------------------------
+
+NOTIFICATIONS = {
+    # Likes on one target within this many seconds fold into one unread row.
+    "COLLAPSE_WINDOW_SECONDS": env.int("NOTIFICATIONS_COLLAPSE_WINDOW_SECONDS", default=3600),
+    # Actors a folded row remembers ("A, B and 3 others").
+    "RECENT_ACTORS": 3,
+    # Most users one post or comment can notify by @mention.
+    "MAX_MENTIONS": env.int("NOTIFICATIONS_MAX_MENTIONS", default=10),
+    # Recipients per broadcast batch: one bulk insert and one short transaction each.
+    "BROADCAST_BATCH_SIZE": env.int("NOTIFICATIONS_BROADCAST_BATCH_SIZE", default=1000),
+    # A broadcast task hands over to a fresh task after this many seconds.
+    "BROADCAST_TASK_SECONDS": env.int("NOTIFICATIONS_BROADCAST_TASK_SECONDS", default=30),
+    "DIGEST_MAX_ITEMS": env.int("NOTIFICATIONS_DIGEST_MAX_ITEMS", default=20),
+    # notifications.push.LoggingPushBackend (default) or notifications.push.FCMBackend.
+    "PUSH_BACKEND": env("PUSH_BACKEND", default="notifications.push.LoggingPushBackend"),
+    "PUSH_MAX_RETRIES": env.int("PUSH_MAX_RETRIES", default=5),
+    "PUSH_RETRY_BACKOFF_SECONDS": env.int("PUSH_RETRY_BACKOFF_SECONDS", default=2),
+    "FCM_PROJECT_ID": env("FCM_PROJECT_ID", default=""),
+    "FCM_BASE_URL": env("FCM_BASE_URL", default="https://fcm.googleapis.com"),
+    # A ready OAuth token (tests, short-lived setups); else the service account file.
+    "FCM_ACCESS_TOKEN": env("FCM_ACCESS_TOKEN", default=""),
+    "FCM_SERVICE_ACCOUNT_FILE": env("FCM_SERVICE_ACCOUNT_FILE", default=""),
+    "FCM_TIMEOUT_SECONDS": env.float("FCM_TIMEOUT_SECONDS", default=10.0),
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -358,6 +393,10 @@ CELERY_BEAT_SCHEDULE = {
     "delete-orphan-forum-media": {
         "task": "forum.tasks.delete_orphan_media",
         "schedule": timedelta(hours=1),
+    },
+    "notifications-daily-digest": {
+        "task": "notifications.tasks.send_daily_digests",
+        "schedule": timedelta(hours=24),
     },
 }
 

@@ -9,6 +9,7 @@ from core.realtime.publish import publish_to_stream
 POST_NEW = "forum.post.new"
 POST_LIKED = "forum.post.liked"
 COMMENT_NEW = "forum.comment.new"
+COMMENT_LIKED = "forum.comment.liked"
 
 
 def post_stream(post_id) -> str:
@@ -48,4 +49,12 @@ def comment_new(comment) -> None:
             "content": comment.content,
             "timestamp": comment.timestamp.isoformat(),
         },
+    )
+
+
+def comment_liked(*, comment_id, post_id, like_count: int) -> None:
+    publish_to_stream(
+        post_stream(post_id),
+        COMMENT_LIKED,
+        {"comment_id": str(comment_id), "post_id": str(post_id), "like_count": like_count},
     )

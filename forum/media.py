@@ -14,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from core.exceptions import invalid
 from core.media import ProcessedImage, absolute_url, media_setting, process_image
 
+from . import cache as post_cache
 from .models import ForumPost, Media
 
 UNKNOWN_MEDIA = "Not one of your uploads: upload the file first and use the URL it returns."
@@ -38,6 +39,8 @@ def _store(*, owner, images: list[ProcessedImage], post: ForumPost | None) -> li
                 media.save()
             for media in saved:
                 transaction.on_commit(lambda pk=media.pk: _queue_thumbnails(pk))
+            if post is not None:
+                post_cache.invalidate_post(post.pk)
     except BaseException:
         for media in saved:
             media.file.delete(save=False)
@@ -133,6 +136,8 @@ def make_thumbnails(media_id) -> None:
         name = f"{stem.parent}/{stem.stem}_{size}{stem.suffix}"
         thumbnails[str(size)] = default_storage.save(name, image.file)
     Media.objects.filter(pk=media.pk).update(thumbnails=thumbnails)
+    if media.post_id is not None:
+        post_cache.invalidate_post(media.post_id)
 
 
 def delete_orphans(*, older_than: timedelta | None = None) -> int:

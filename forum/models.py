@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.utils import timezone
 
@@ -19,6 +20,24 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Full-text search (forum.search): the configuration of the post's search
+# document, tags weighted above content.
+SEARCH_CONFIG = "english"
+
+
+class PostgresOnly(models.Func):
+    """Its expression on Postgres, NULL elsewhere: SQLite has no full-text search
+    and searches by substring instead (forum.search)."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.get_source_expressions()[0])
 
 
 class ForumPostQuerySet(models.QuerySet):
@@ -45,6 +64,12 @@ class ForumPostQuerySet(models.QuerySet):
         return qs
 
 
+class ForumPostManager(models.Manager.from_queryset(ForumPostQuerySet)):
+    def get_queryset(self):
+        # The search document is for the database's index: never load it.
+        return super().get_queryset().defer("search_vector")
+
+
 class ForumPost(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -53,6 +78,9 @@ class ForumPost(models.Model):
     content = models.TextField()
     # Media rows point here (Media.post); the contract's `media_url` is the first.
     tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
+    # The tag names, space-separated, kept by forum.services: full-text search
+    # reads them into `search_vector` with the content.
+    tag_names = models.TextField(blank=True, default="", editable=False)
     privacy = models.CharField(max_length=10, choices=Privacy.choices, default=Privacy.PUBLIC)
     timestamp = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -68,7 +96,17 @@ class ForumPost(models.Model):
         related_name="+",
     )
 
-    objects = ForumPostQuerySet.as_manager()
+    # Computed and stored by Postgres; GIN-indexed by migration 0005 (on Postgres).
+    search_vector = models.GeneratedField(
+        expression=PostgresOnly(
+            SearchVector("tag_names", config=SEARCH_CONFIG, weight="A")
+            + SearchVector("content", config=SEARCH_CONFIG, weight="B")
+        ),
+        output_field=SearchVectorField(null=True),
+        db_persist=True,
+    )
+
+    objects = ForumPostManager()
 
     class Meta:
         ordering = ["-timestamp", "-id"]
@@ -99,6 +137,27 @@ class PostLike(models.Model):
         return f"{self.user_id} likes {self.post_id}"
 
 
+def _sees_hidden_content(viewer) -> bool:
+    from users.roles import is_moderator
+
+    return viewer is not None and viewer.is_authenticated and is_moderator(viewer)
+
+
+class ForumCommentQuerySet(models.QuerySet):
+    def visible_to(self, viewer):
+        """Comments the viewer may see: on posts the viewer may see, and not hidden
+        unless the viewer wrote them or moderates."""
+        return self.filter(post__in=ForumPost.objects.visible_to(viewer)).not_hidden_from(viewer)
+
+    def not_hidden_from(self, viewer):
+        """The hidden-comment rule alone, for a post the caller already checked."""
+        if _sees_hidden_content(viewer):
+            return self
+        if viewer is None or not viewer.is_authenticated:
+            return self.filter(hidden_at__isnull=True)
+        return self.filter(models.Q(hidden_at__isnull=True) | models.Q(user=viewer))
+
+
 class ForumComment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     post = models.ForeignKey(ForumPost, on_delete=models.CASCADE, related_name="comments")
@@ -117,6 +176,17 @@ class ForumComment(models.Model):
     # keeps its shape; its content is cleared.
     is_deleted = models.BooleanField(default=False)
     like_count = models.PositiveIntegerField(default=0)
+    # Hidden by a moderator: out of comment lists for all but its author and moderators.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ForumCommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["timestamp", "id"]
@@ -143,6 +213,86 @@ class CommentLike(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes {self.comment_id}"
+
+
+class ReportReason(models.TextChoices):
+    SPAM = "spam", "Spam"
+    ABUSE = "abuse", "Abuse or harassment"
+    NUDITY = "nudity", "Nudity or sexual content"
+    OTHER = "other", "Other"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved (content hidden)"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class Report(models.Model):
+    """A member's report of a post or a comment, handled by a moderator."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forum_reports"
+    )
+    # Exactly one target (forum_report_one_target).
+    post = models.ForeignKey(
+        ForumPost, on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
+    comment = models.ForeignKey(
+        ForumComment, on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
+    reason = models.CharField(max_length=10, choices=ReportReason.choices)
+    details = models.TextField(blank=True, max_length=1000)
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(post__isnull=False, comment__isnull=True)
+                    | models.Q(post__isnull=True, comment__isnull=False)
+                ),
+                name="forum_report_one_target",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status=ReportStatus.OPEN, handled_at__isnull=True)
+                    | (~models.Q(status=ReportStatus.OPEN) & models.Q(handled_at__isnull=False))
+                ),
+                name="forum_report_handled_when_closed",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "post"],
+                condition=models.Q(post__isnull=False),
+                name="forum_report_once_per_post",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "comment"],
+                condition=models.Q(comment__isnull=False),
+                name="forum_report_once_per_comment",
+            ),
+        ]
+        indexes = [
+            # The moderation queue: by status, oldest first, keyset on (created_at, id).
+            models.Index(fields=["status", "created_at", "id"], name="forum_report_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        target = f"post {self.post_id}" if self.post_id else f"comment {self.comment_id}"
+        return f"{self.reason} report on {target} ({self.status})"
 
 
 def media_upload_to(instance, filename: str) -> str:

@@ -9,3 +9,8 @@ class PostPagination(KeysetPagination):
 class CommentPagination(KeysetPagination):
     envelope = "comments"
     ordering = ("timestamp", "id")
+
+
+class ReportPagination(KeysetPagination):
+    envelope = "reports"
+    ordering = ("created_at", "id")

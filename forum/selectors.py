@@ -1,9 +1,11 @@
 """Forum reads. Every path that reads posts starts from `visible_posts`."""
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Value
 
-from .models import ForumComment, ForumPost, Media, PostLike, Tag
+from .models import CommentLike, ForumComment, ForumPost, Media, PostLike, Report, Tag
 
 
 def visible_posts(*, viewer) -> QuerySet[ForumPost]:
@@ -33,6 +35,20 @@ def post_feed(*, viewer, author_id=None, tag: str | None = None, following: bool
     return qs
 
 
+def author_with_like(*, viewer, author_id, post_id):
+    """The author (profile joined) with `likes_post`: whether the viewer likes the
+    post. For a post body served from the shared cache: one query."""
+    from users.models import User
+
+    liked = PostLike.objects.filter(post_id=post_id, user=viewer)
+    return (
+        User.objects.select_related("profile")
+        .annotate(likes_post=Exists(liked))
+        .filter(pk=author_id)
+        .first()
+    )
+
+
 def can_view_post(*, viewer, post_id) -> bool:
     try:
         return visible_posts(viewer=viewer).filter(pk=post_id).exists()
@@ -40,5 +56,31 @@ def can_view_post(*, viewer, post_id) -> bool:
         return False
 
 
-def post_comments(*, post: ForumPost) -> QuerySet[ForumComment]:
-    return ForumComment.objects.filter(post=post).select_related("user__profile")
+def visible_comments(*, viewer) -> QuerySet[ForumComment]:
+    """Comments the viewer may see: on visible posts, hidden ones to author and moderators."""
+    return ForumComment.objects.visible_to(viewer)
+
+
+def post_comments(*, post: ForumPost | uuid.UUID, viewer) -> QuerySet[ForumComment]:
+    """Comments on `post` (which the caller checked the viewer may see), author and
+    profile joined, the viewer's `is_liked` computed in the same query."""
+    qs = (
+        ForumComment.objects.filter(post=post)
+        .not_hidden_from(viewer)
+        .select_related("user__profile")
+    )
+    if viewer is not None and viewer.is_authenticated:
+        liked = CommentLike.objects.filter(comment=OuterRef("pk"), user=viewer)
+        return qs.annotate(is_liked=Exists(liked))
+    return qs.annotate(is_liked=Value(False))
+
+
+def report_queue(*, status: str | None = None) -> QuerySet[Report]:
+    """Reports for moderators, with reporter, content and authors joined in one query."""
+    qs = Report.objects.select_related(
+        "reporter__profile",
+        "post__user__profile",
+        "comment__user__profile",
+        "handled_by__profile",
+    )
+    return qs.filter(status=status) if status else qs

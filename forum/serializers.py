@@ -1,11 +1,14 @@
+from typing import Literal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.media import absolute_url
-from users.serializers import UserSummarySerializer
+from users.serializers import PublicUserSerializer, UserSummarySerializer
 
 from .media import media_url
-from .models import ForumComment, ForumPost, Media, Privacy
+from .models import ForumComment, ForumPost, Media, Privacy, Report, ReportReason, ReportStatus
+from .moderation import ResolveAction
 
 
 class MediaSerializer(serializers.ModelSerializer):
@@ -121,6 +124,15 @@ class LikeStateSerializer(serializers.Serializer):
 class CommentSerializer(serializers.ModelSerializer):
     user = UserSummarySerializer(read_only=True)
     parent = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True)
+    is_liked = serializers.BooleanField(
+        read_only=True, default=False, help_text="Whether the caller likes this comment."
+    )
+    is_hidden = serializers.SerializerMethodField(
+        help_text="Hidden by a moderator: only its author and moderators see it."
+    )
+
+    def get_is_hidden(self, comment) -> bool:
+        return comment.hidden_at is not None
 
     class Meta:
         model = ForumComment
@@ -134,6 +146,8 @@ class CommentSerializer(serializers.ModelSerializer):
             "is_edited",
             "is_deleted",
             "like_count",
+            "is_liked",
+            "is_hidden",
         ]
         read_only_fields = fields
 
@@ -145,3 +159,126 @@ class CommentWriteSerializer(serializers.Serializer):
 
 class CommentUpdateSerializer(serializers.Serializer):
     content = serializers.CharField(trim_whitespace=True)
+
+
+class ReportCreateSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ReportReason.choices)
+    details = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        trim_whitespace=True,
+        help_text="What is wrong, in the reporter's words; required when `reason` is `other`.",
+    )
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    """A report as its reporter sees it."""
+
+    target_type = serializers.SerializerMethodField()
+    post = serializers.UUIDField(source="post_id", read_only=True, allow_null=True)
+    comment = serializers.UUIDField(source="comment_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "target_type",
+            "post",
+            "comment",
+            "reason",
+            "details",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_target_type(self, report) -> Literal["post", "comment"]:
+        return "post" if report.post_id else "comment"
+
+
+class ReportTargetSerializer(serializers.Serializer):
+    """The reported post or comment (which one: the report's `target_type`)."""
+
+    id = serializers.UUIDField()
+    post_id = serializers.UUIDField(help_text="The post, or the post the comment is on.")
+    author = UserSummarySerializer()
+    content = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+    is_hidden = serializers.BooleanField()
+    is_deleted = serializers.BooleanField()
+
+
+class ModerationReportSerializer(ReportSerializer):
+    """A report in the moderators' queue: who reported what, and who handled it."""
+
+    reporter = UserSummarySerializer(read_only=True)
+    target = serializers.SerializerMethodField()
+    handled_by = UserSummarySerializer(read_only=True, allow_null=True)
+
+    class Meta(ReportSerializer.Meta):
+        fields = [*ReportSerializer.Meta.fields, "reporter", "target", "handled_by", "handled_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(ReportTargetSerializer)
+    def get_target(self, report) -> dict:
+        content = report.post if report.post_id else report.comment
+        return ReportTargetSerializer(
+            {
+                "id": content.pk,
+                "post_id": report.post_id or content.post_id,
+                "author": content.user,
+                "content": content.content,
+                "timestamp": content.timestamp,
+                "is_hidden": content.hidden_at is not None,
+                "is_deleted": getattr(content, "is_deleted", False),
+            },
+            context=self.context,
+        ).data
+
+
+class ReportFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=ReportStatus.choices,
+        required=False,
+        default=ReportStatus.OPEN,
+        help_text="Reports in this state (default: open, the queue).",
+    )
+
+
+class ResolveReportSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=ResolveAction.CHOICES,
+        help_text="`hide` hides the content (reports become `resolved`); "
+        "`dismiss` leaves it up (reports become `dismissed`).",
+    )
+    suspend_until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Also suspend the content's author until then (ISO 8601, future).",
+    )
+    suspension_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=255
+    )
+
+
+class SearchParamsSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=100, trim_whitespace=True, help_text="Words, a #tag, a handle or a name."
+    )
+    type = serializers.ChoiceField(
+        choices=["posts", "users"],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Search only posts or only users (default: both).",
+    )
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    posts = PostSerializer(many=True, help_text="Best match first; empty with `type=users`.")
+    users = PublicUserSerializer(
+        many=True, help_text="Most similar first; empty with `type=posts`."
+    )

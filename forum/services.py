@@ -6,17 +6,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from core.exceptions import invalid
 from core.text import find_profanity, mask_profanity, to_plain_text
+from notifications.models import Kind
+from notifications.services import Target, notify, notify_mentions
 from users.models import Profile
 
+from . import cache as post_cache
 from . import events
 from .media import claim_media
-from .models import ForumComment, ForumPost, PostLike, Privacy, Tag
-from .selectors import visible_posts
+from .models import CommentLike, ForumComment, ForumPost, PostLike, Privacy, Tag
+from .selectors import visible_comments, visible_posts
 
 
 def _clean_content(value: str, *, field: str, max_length: int) -> str:
@@ -45,6 +47,14 @@ def _clean_tags(names: list[str]) -> list[Tag]:
     return list(Tag.objects.filter(name__in=cleaned))
 
 
+def _set_tags(post: ForumPost, names: list[str]) -> None:
+    """Set the post's tags and `tag_names`, the copy full-text search indexes."""
+    tags = _clean_tags(names)
+    post.tags.set(tags)
+    post.tag_names = " ".join(sorted(tag.name for tag in tags))
+    ForumPost.objects.filter(pk=post.pk).update(tag_names=post.tag_names)
+
+
 @transaction.atomic
 def create_post(
     *,
@@ -64,10 +74,17 @@ def create_post(
     )
     claim_media(owner=author, post=post, media_url=media_url, media_ids=media or [])
     if tags:
-        post.tags.set(_clean_tags(tags))
+        _set_tags(post, tags)
     Profile.objects.filter(user=author).update(post_count=F("post_count") + 1)
     if privacy == Privacy.PUBLIC:
         events.post_new(post)
+    notify_mentions(
+        text=post.content,
+        actor_id=author.pk,
+        target=Target("forum.post", post.pk),
+        data={"post_id": str(post.pk)},
+        can_see=lambda user: visible_posts(viewer=user).filter(pk=post.pk).exists(),
+    )
     return post
 
 
@@ -93,10 +110,19 @@ def update_post(
         post.privacy = privacy
         changed.append("privacy")
     if "tags" in fields:
-        post.tags.set(_clean_tags(tags or []))
+        _set_tags(post, tags or [])
     post.is_edited = True
     changed.append("is_edited")
     post.save(update_fields=changed)
+    post_cache.invalidate_post(post.pk)
+    if "content" in fields and post.hidden_at is None:
+        notify_mentions(
+            text=post.content,
+            actor_id=editor.pk,
+            target=Target("forum.post", post.pk),
+            data={"post_id": str(post.pk)},
+            can_see=lambda user: visible_posts(viewer=user).filter(pk=post.pk).exists(),
+        )
     return post
 
 
@@ -107,6 +133,7 @@ def delete_post(*, post: ForumPost, actor) -> None:
     Profile.objects.filter(user_id=post.user_id, post_count__gt=0).update(
         post_count=F("post_count") - 1
     )
+    post_cache.invalidate_post(post.pk)
     post.delete()
 
 
@@ -118,38 +145,71 @@ class LikeState:
 
 def _get_visible_post(*, user, post_id) -> ForumPost:
     try:
-        return visible_posts(viewer=user).only("id", "user_id", "privacy").get(pk=post_id)
+        return (
+            visible_posts(viewer=user).only("id", "user_id", "privacy", "hidden_at").get(pk=post_id)
+        )
     except (ForumPost.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise NotFound("No such post.") from exc
 
 
-def set_post_like(*, user, post_id, liked: bool) -> LikeState:
-    """Like or unlike, idempotently; `like_count` stays equal to the rows.
+def _get_likeable_comment(*, user, comment_id) -> ForumComment:
+    """A comment the user may see; a deleted placeholder has nothing left to like."""
+    try:
+        return (
+            visible_comments(viewer=user)
+            .filter(is_deleted=False)
+            .only("id", "post_id", "user_id")
+            .get(pk=comment_id)
+        )
+    except (ForumComment.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise NotFound("No such comment.") from exc
+
+
+def _set_like(*, like_model, target, target_field: str, user, liked: bool) -> tuple[bool, int]:
+    """Insert or delete the like row; (whether it changed, the resulting count).
 
     The like row is the source of truth: only an insert that happened moves the
     counter up and only a delete that removed a row moves it down, so parallel
     requests (many users, or one user clicking fast) never drift the count.
     """
-    post = _get_visible_post(user=user, post_id=post_id)
+    counted = type(target).objects.filter(pk=target.pk)
     with transaction.atomic():
-        changed = False
         if liked:
             try:
                 with transaction.atomic():
-                    PostLike.objects.create(post=post, user=user)
+                    like_model.objects.create(**{target_field: target, "user": user})
                 changed = True
             except IntegrityError:
                 changed = False
             delta = 1
         else:
-            deleted, _ = PostLike.objects.filter(post=post, user=user).delete()
+            deleted, _ = like_model.objects.filter(**{target_field: target, "user": user}).delete()
             changed = deleted > 0
             delta = -1
         if changed:
-            ForumPost.objects.filter(pk=post.pk).update(like_count=F("like_count") + delta)
-        like_count = ForumPost.objects.values_list("like_count", flat=True).get(pk=post.pk)
+            counted.update(like_count=F("like_count") + delta)
+        like_count = counted.values_list("like_count", flat=True).get()
+    return changed, like_count
+
+
+def set_post_like(*, user, post_id, liked: bool) -> LikeState:
+    """Like or unlike a post, idempotently; `like_count` stays equal to the rows."""
+    post = _get_visible_post(user=user, post_id=post_id)
+    with transaction.atomic():
+        changed, like_count = _set_like(
+            like_model=PostLike, target=post, target_field="post", user=user, liked=liked
+        )
         if changed:
+            post_cache.invalidate_post(post.pk)
             events.post_liked(post_id=post.pk, like_count=like_count)
+        if changed and liked and post.hidden_at is None:
+            notify(
+                recipient_id=post.user_id,
+                kind=Kind.POST_LIKED,
+                actor_id=user.pk,
+                target=Target("forum.post", post.pk),
+                data={"post_id": str(post.pk)},
+            )
     return LikeState(is_liked=liked, like_count=like_count)
 
 
@@ -157,6 +217,37 @@ def toggle_post_like(*, user, post_id) -> LikeState:
     post = _get_visible_post(user=user, post_id=post_id)
     currently = PostLike.objects.filter(post=post, user=user).exists()
     return set_post_like(user=user, post_id=post.pk, liked=not currently)
+
+
+def set_comment_like(*, user, comment_id, liked: bool) -> LikeState:
+    """Like or unlike a comment, idempotently; same guarantees as `set_post_like`."""
+    comment = _get_likeable_comment(user=user, comment_id=comment_id)
+    with transaction.atomic():
+        changed, like_count = _set_like(
+            like_model=CommentLike, target=comment, target_field="comment", user=user, liked=liked
+        )
+        if changed:
+            events.comment_liked(
+                comment_id=comment.pk, post_id=comment.post_id, like_count=like_count
+            )
+        shown = ForumComment.objects.filter(
+            pk=comment.pk, hidden_at__isnull=True, post__hidden_at__isnull=True
+        )
+        if changed and liked and comment.user_id != user.pk and shown.exists():
+            notify(
+                recipient_id=comment.user_id,
+                kind=Kind.COMMENT_LIKED,
+                actor_id=user.pk,
+                target=Target("forum.comment", comment.pk),
+                data={"post_id": str(comment.post_id), "comment_id": str(comment.pk)},
+            )
+    return LikeState(is_liked=liked, like_count=like_count)
+
+
+def toggle_comment_like(*, user, comment_id) -> LikeState:
+    comment = _get_likeable_comment(user=user, comment_id=comment_id)
+    currently = CommentLike.objects.filter(comment=comment, user=user).exists()
+    return set_comment_like(user=user, comment_id=comment.pk, liked=not currently)
 
 
 @transaction.atomic
@@ -180,7 +271,38 @@ def create_comment(*, post: ForumPost, author, content: str, parent_id=None) -> 
         ),
     )
     ForumPost.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
+    post_cache.invalidate_post(post.pk)
     events.comment_new(comment)
+    if post.hidden_at is None:
+        target = Target("forum.comment", comment.pk)
+        data = {"post_id": str(post.pk), "comment_id": str(comment.pk)}
+        told = {author.pk}
+        if parent is not None and parent.hidden_at is None and parent.user_id not in told:
+            notify(
+                recipient_id=parent.user_id,
+                kind=Kind.REPLY_TO_COMMENT,
+                actor_id=author.pk,
+                target=target,
+                data={**data, "excerpt": comment.content[:140]},
+            )
+            told.add(parent.user_id)
+        if post.user_id not in told:
+            notify(
+                recipient_id=post.user_id,
+                kind=Kind.COMMENT_ON_POST,
+                actor_id=author.pk,
+                target=target,
+                data={**data, "excerpt": comment.content[:140]},
+            )
+            told.add(post.user_id)
+        notify_mentions(
+            text=comment.content,
+            actor_id=author.pk,
+            target=target,
+            data=data,
+            exclude=told,
+            can_see=lambda user: visible_posts(viewer=user).filter(pk=post.pk).exists(),
+        )
     return comment
 
 
@@ -193,39 +315,37 @@ def update_comment(*, comment: ForumComment, editor, content: str) -> ForumComme
     )
     comment.is_edited = True
     comment.save(update_fields=["content", "is_edited", "updated_at"])
+    if comment.hidden_at is None:
+        notify_mentions(
+            text=comment.content,
+            actor_id=editor.pk,
+            target=Target("forum.comment", comment.pk),
+            data={"post_id": str(comment.post_id), "comment_id": str(comment.pk)},
+            can_see=lambda user: (
+                visible_posts(viewer=user)
+                .filter(pk=comment.post_id, hidden_at__isnull=True)
+                .exists()
+            ),
+        )
     return comment
 
 
 @transaction.atomic
 def delete_comment(*, comment: ForumComment, actor) -> None:
     """Delete a comment; one with replies becomes a placeholder so the thread holds."""
+    comment = ForumComment.objects.select_for_update().get(pk=comment.pk)
     if comment.user_id != actor.pk or comment.is_deleted:
         raise PermissionDenied("Only the author can delete this comment.")
+    # A hidden comment already left the count (forum.moderation.hide_comment).
+    counted = comment.hidden_at is None
     if comment.replies.exists():
         comment.is_deleted = True
         comment.content = ""
         comment.save(update_fields=["is_deleted", "content", "updated_at"])
     else:
         comment.delete()
-    ForumPost.objects.filter(pk=comment.post_id, comment_count__gt=0).update(
-        comment_count=F("comment_count") - 1
-    )
-
-
-@transaction.atomic
-def hide_post(*, post: ForumPost, moderator) -> ForumPost:
-    """Take a post out of feeds, detail and search for all but its author and moderators."""
-    if post.hidden_at is None:
-        post.hidden_at = timezone.now()
-        post.hidden_by = moderator
-        post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
-    return post
-
-
-@transaction.atomic
-def restore_post(*, post: ForumPost, moderator) -> ForumPost:
-    if post.hidden_at is not None:
-        post.hidden_at = None
-        post.hidden_by = None
-        post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
-    return post
+    if counted:
+        ForumPost.objects.filter(pk=comment.post_id, comment_count__gt=0).update(
+            comment_count=F("comment_count") - 1
+        )
+        post_cache.invalidate_post(comment.post_id)

@@ -1,3 +1,5 @@
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -10,8 +12,8 @@ from rest_framework.response import Response
 
 from core.permissions import IsModerator
 
-from . import media, selectors, services
-from .models import ForumComment
+from . import cache as post_cache
+from . import media, moderation, selectors, services
 from .pagination import CommentPagination, PostPagination
 from .serializers import (
     BatchUploadSerializer,
@@ -63,6 +65,30 @@ class PostViewSet(viewsets.ModelViewSet):
         except ValidationError as exc:
             raise NotFound() from exc
 
+    def retrieve(self, request, *args, **kwargs):
+        if not post_cache.enabled():
+            return super().retrieve(request, *args, **kwargs)
+        try:
+            post_id = uuid.UUID(self.kwargs["pk"])
+        except ValueError as exc:
+            raise NotFound() from exc
+        origin = f"{request.scheme}://{request.get_host()}"
+        # Read before the database, so a write racing this request invalidates it.
+        version = post_cache.current_version(post_id)
+        data = post_cache.cached_detail(
+            viewer=request.user,
+            post_id=post_id,
+            version=version,
+            origin=origin,
+            context=self.get_serializer_context(),
+        )
+        if data is not None:
+            return Response(data)
+        post = self.get_object()
+        data = self.get_serializer(post).data
+        post_cache.store_body(post=post, version=version, origin=origin, rendered=data)
+        return Response(data)
+
     def _visible_post(self):
         """The post without the feed's joins, for actions that only need the row."""
         try:
@@ -113,13 +139,13 @@ class PostViewSet(viewsets.ModelViewSet):
     @extend_schema(summary="Hide a post from everyone but its author (moderators)", request=None)
     @action(detail=True, methods=["post"], permission_classes=[IsModerator])
     def hide(self, request, pk=None):
-        post = services.hide_post(post=self._visible_post(), moderator=request.user)
+        post = moderation.hide_post(post=self._visible_post(), moderator=request.user)
         return self._respond_with(post)
 
     @extend_schema(summary="Restore a hidden post (moderators)", request=None)
     @action(detail=True, methods=["post"], permission_classes=[IsModerator])
     def restore(self, request, pk=None):
-        post = services.restore_post(post=self._visible_post(), moderator=request.user)
+        post = moderation.restore_post(post=self._visible_post(), moderator=request.user)
         return self._respond_with(post)
 
     @extend_schema(
@@ -169,12 +195,12 @@ class PostViewSet(viewsets.ModelViewSet):
                 content=data.validated_data["content"],
                 parent_id=data.validated_data.get("parent"),
             )
-            comment = selectors.post_comments(post=post).get(pk=comment.pk)
+            comment = selectors.post_comments(post=post, viewer=request.user).get(pk=comment.pk)
             return Response(
                 CommentSerializer(comment, context=self.get_serializer_context()).data,
                 status=status.HTTP_201_CREATED,
             )
-        page = self.paginate_queryset(selectors.post_comments(post=post))
+        page = self.paginate_queryset(selectors.post_comments(post=post, viewer=request.user))
         serializer = CommentSerializer(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)
 
@@ -190,14 +216,19 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 
     def get_queryset(self):
-        visible = selectors.visible_posts(viewer=self.request.user)
-        return ForumComment.objects.filter(post__in=visible).select_related("user__profile")
+        return selectors.visible_comments(viewer=self.request.user)
 
     def get_object(self):
         try:
             return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
         except ValidationError as exc:
             raise NotFound() from exc
+
+    def _respond_with(self, comment):
+        fresh = selectors.post_comments(post=comment.post_id, viewer=self.request.user).get(
+            pk=comment.pk
+        )
+        return Response(CommentSerializer(fresh, context=self.get_serializer_context()).data)
 
     @extend_schema(request=CommentUpdateSerializer, responses=CommentSerializer)
     def update(self, request, *args, **kwargs):
@@ -207,7 +238,22 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         comment = services.update_comment(
             comment=comment, editor=request.user, content=data.validated_data["content"]
         )
-        return Response(CommentSerializer(comment, context=self.get_serializer_context()).data)
+        return self._respond_with(comment)
+
+    @extend_schema(
+        summary="Toggle (POST), set (PUT) or remove (DELETE) the caller's like on a comment",
+        request=None,
+        responses=LikeStateSerializer,
+    )
+    @action(detail=True, methods=["post", "put", "delete"])
+    def like(self, request, pk=None):
+        if request.method == "POST":
+            state = services.toggle_comment_like(user=request.user, comment_id=pk)
+        else:
+            state = services.set_comment_like(
+                user=request.user, comment_id=pk, liked=request.method == "PUT"
+            )
+        return Response(LikeStateSerializer(state).data)
 
     def perform_destroy(self, instance):
         services.delete_comment(comment=instance, actor=self.request.user)

@@ -166,6 +166,9 @@ def follow(*, follower: User, followee: User) -> bool:
     Idempotent and safe under concurrency: the unique constraint decides which
     of two simultaneous follows wins, and counters move only with a real insert.
     """
+    from notifications.models import Kind
+    from notifications.services import Target, notify
+
     if follower.pk == followee.pk:
         raise _refused("You cannot follow yourself.", "cannot_follow_self")
     with transaction.atomic():
@@ -175,6 +178,12 @@ def follow(*, follower: User, followee: User) -> bool:
         except IntegrityError:
             return False
         _bump_counters(follower_id=follower.pk, followee_id=followee.pk, delta=1)
+        notify(
+            recipient_id=followee.pk,
+            kind=Kind.NEW_FOLLOWER,
+            actor_id=follower.pk,
+            target=Target("users.user", follower.pk),
+        )
     return True
 
 

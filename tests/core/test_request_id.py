@@ -1,11 +1,10 @@
 import logging
 import re
+import uuid
 
 import pytest
 from celery import shared_task
-from celery.signals import before_task_publish
 
-import core.tasks  # noqa: F401  (connects the Celery signals, as autodiscovery does)
 from core import request_id
 from core.logging import RequestIdFilter
 
@@ -110,12 +109,26 @@ def test_a_task_queued_outside_a_request_logs_with_its_task_id(captured):
     assert [r.request_id for r in lines] == ["task-123"]
 
 
-def test_publishing_a_task_during_a_request_sends_the_id():
-    headers = {"task": "x", "id": "1"}
+@pytest.mark.requires_redis
+def test_a_task_queued_during_a_request_carries_the_id_to_the_broker(settings):
+    queue = f"test-request-id-{uuid.uuid4().hex}"
+    app = log_something.app
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
     token = request_id.set_("req-publishing")
     try:
-        before_task_publish.send(sender="x", headers=headers, body=())
+        log_something.apply_async(queue=queue)
     finally:
         request_id.reset(token)
+        app.conf.task_always_eager = eager
 
-    assert headers["request_id"] == "req-publishing"
+    with app.connection_for_read() as connection:
+        broker_queue = connection.SimpleQueue(queue)
+        try:
+            message = broker_queue.get(timeout=5)
+            message.ack()
+        finally:
+            broker_queue.queue.delete()
+            broker_queue.close()
+    assert message.headers["request_id"] == "req-publishing"
+    assert message.headers["task"] == log_something.name

@@ -36,9 +36,11 @@ def test_schema_documents_the_error_shape(schema):
     components = schema["components"]["schemas"]
 
     assert {"ClientErrorEnum", "ServerErrorEnum", "ValidationErrorEnum"} <= set(components)
-    assert "ErrorResponse401" in components
-    error_401 = components["ErrorResponse401"]["properties"]
+    # Every 401 documents the auth codes clients act on (refresh, or give up).
+    error_401 = components["Auth401ErrorResponse"]["properties"]
     assert set(error_401) == {"type", "errors"}
+    codes = components["Auth401ErrorCodeEnum"]["enum"]
+    assert {"token_not_valid", "account_suspended", "not_authenticated"} <= set(codes)
 
 
 def test_schema_is_served(client):

@@ -1,0 +1,223 @@
+"""Moderation writes: reports, the queue's decisions, hiding and restoring content.
+
+Members report what they can see, once per post or comment. Moderators close a
+report by hiding the content (`resolved`) or leaving it up (`dismissed`); either
+decision closes every open report on the same content at once, and may suspend
+the content's author in the same transaction.
+"""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail, NotFound, PermissionDenied
+
+from core.exceptions import Conflict, invalid
+from core.text import to_plain_text
+from users.roles import is_moderator
+from users.services import check_can_suspend, suspend_user
+
+from . import cache as post_cache
+from .models import ForumComment, ForumPost, Report, ReportReason, ReportStatus
+from .selectors import visible_comments, visible_posts
+
+DETAILS_MAX_LENGTH = 1000
+
+
+class ResolveAction:
+    HIDE = "hide"
+    DISMISS = "dismiss"
+    CHOICES = [(HIDE, "Hide the content"), (DISMISS, "Leave the content up")]
+
+
+# --- reports ----------------------------------------------------------------
+
+
+def _clean_details(*, reason: str, details: str) -> str:
+    text = to_plain_text(details or "")
+    if len(text) > DETAILS_MAX_LENGTH:
+        raise invalid(
+            "details",
+            f"Ensure this field has at most {DETAILS_MAX_LENGTH} characters.",
+            "max_length",
+        )
+    if reason == ReportReason.OTHER and not text:
+        raise invalid("details", "Say what is wrong when the reason is 'other'.", "required")
+    return text
+
+
+def _file_report(*, reporter, author_id, reason: str, details: str, **target) -> Report:
+    if author_id == reporter.pk:
+        raise exceptions.ValidationError(
+            ErrorDetail("You cannot report your own content.", code="cannot_report_own_content")
+        )
+    details = _clean_details(reason=reason, details=details)
+    try:
+        with transaction.atomic():
+            return Report.objects.create(
+                reporter=reporter, reason=reason, details=details, **target
+            )
+    except IntegrityError as exc:
+        # The unique constraints are the only ones a valid target can break.
+        raise Conflict("You have already reported this.", code="already_reported") from exc
+
+
+def report_post(*, reporter, post_id, reason: str, details: str = "") -> Report:
+    """Report a post the reporter can see (404 otherwise); once per reporter (409)."""
+    try:
+        post = visible_posts(viewer=reporter).only("id", "user_id").get(pk=post_id)
+    except (ForumPost.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise NotFound("No such post.") from exc
+    return _file_report(
+        reporter=reporter, author_id=post.user_id, reason=reason, details=details, post=post
+    )
+
+
+def report_comment(*, reporter, comment_id, reason: str, details: str = "") -> Report:
+    """Report a comment the reporter can see (404 otherwise); once per reporter (409)."""
+    try:
+        comment = (
+            visible_comments(viewer=reporter)
+            .filter(is_deleted=False)
+            .only("id", "user_id", "post_id")
+            .get(pk=comment_id)
+        )
+    except (ForumComment.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise NotFound("No such comment.") from exc
+    return _file_report(
+        reporter=reporter,
+        author_id=comment.user_id,
+        reason=reason,
+        details=details,
+        comment=comment,
+    )
+
+
+def resolve_report(
+    *,
+    report_id,
+    moderator,
+    action: str,
+    suspend_until: datetime | None = None,
+    suspension_reason: str = "",
+) -> Report:
+    """Close an open report and every other open report on the same content.
+
+    `hide` hides the content and marks the reports resolved; `dismiss` leaves it
+    up and marks them dismissed. With `suspend_until` the content's author is
+    suspended too (users.services.suspend_user); any refusal rolls back it all.
+    """
+    if not is_moderator(moderator):
+        raise PermissionDenied("Only moderators may do this.")
+    if action not in (ResolveAction.HIDE, ResolveAction.DISMISS):
+        raise invalid("action", f'"{action}" is not a valid choice.', "invalid_choice")
+    with transaction.atomic():
+        try:
+            report = Report.objects.select_for_update().get(pk=report_id)
+        except (Report.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+            raise NotFound("No such report.") from exc
+        if report.status != ReportStatus.OPEN:
+            raise Conflict("This report has been handled already.", code="already_handled")
+
+        if report.post_id is not None:
+            target = ForumPost.objects.get(pk=report.post_id)
+            same_target = {"post_id": report.post_id}
+            if action == ResolveAction.HIDE:
+                hide_post(post=target, moderator=moderator)
+        else:
+            target = ForumComment.objects.get(pk=report.comment_id)
+            same_target = {"comment_id": report.comment_id}
+            if action == ResolveAction.HIDE:
+                hide_comment(comment=target, moderator=moderator)
+
+        if suspend_until is not None:
+            _suspend_author(
+                author_id=target.user_id,
+                moderator=moderator,
+                until=suspend_until,
+                reason=suspension_reason,
+            )
+
+        status = ReportStatus.RESOLVED if action == ResolveAction.HIDE else ReportStatus.DISMISSED
+        now = timezone.now()
+        Report.objects.filter(status=ReportStatus.OPEN, **same_target).update(
+            status=status, handled_by=moderator, handled_at=now
+        )
+        report.status, report.handled_by, report.handled_at = status, moderator, now
+    return report
+
+
+def _suspend_author(*, author_id, moderator, until: datetime, reason: str) -> None:
+    from users.models import User
+
+    if until <= timezone.now():
+        raise invalid(
+            "suspend_until", "The end of a suspension must be in the future.", "not_future"
+        )
+    author = User.objects.get(pk=author_id)
+    check_can_suspend(actor=moderator, target=author)
+    suspend_user(user=author, until=until, reason=reason)
+
+
+# --- hiding -------------------------------------------------------------------
+
+
+@transaction.atomic
+def hide_post(*, post: ForumPost, moderator) -> ForumPost:
+    """Take a post out of feeds, detail and search for all but its author and moderators."""
+    if post.hidden_at is None:
+        post.hidden_at = timezone.now()
+        post.hidden_by = moderator
+        post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+        post_cache.invalidate_post(post.pk)
+    return post
+
+
+@transaction.atomic
+def restore_post(*, post: ForumPost, moderator) -> ForumPost:
+    if post.hidden_at is not None:
+        post.hidden_at = None
+        post.hidden_by = None
+        post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+        post_cache.invalidate_post(post.pk)
+    return post
+
+
+def _counted(comment: ForumComment) -> bool:
+    """Whether the comment is in its post's `comment_count` (shown to everyone)."""
+    return comment.hidden_at is None and not comment.is_deleted
+
+
+@transaction.atomic
+def hide_comment(*, comment: ForumComment, moderator) -> ForumComment:
+    """Take a comment out of comment lists for all but its author and moderators.
+
+    `comment_count` is what everyone sees, so a hidden comment leaves it.
+    """
+    locked = ForumComment.objects.select_for_update().get(pk=comment.pk)
+    if locked.hidden_at is None:
+        if _counted(locked):
+            ForumPost.objects.filter(pk=locked.post_id, comment_count__gt=0).update(
+                comment_count=F("comment_count") - 1
+            )
+            post_cache.invalidate_post(locked.post_id)
+        locked.hidden_at = timezone.now()
+        locked.hidden_by = moderator
+        locked.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def restore_comment(*, comment: ForumComment, moderator) -> ForumComment:
+    locked = ForumComment.objects.select_for_update().get(pk=comment.pk)
+    if locked.hidden_at is not None:
+        locked.hidden_at = None
+        locked.hidden_by = None
+        locked.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+        if _counted(locked):
+            ForumPost.objects.filter(pk=locked.post_id).update(comment_count=F("comment_count") + 1)
+            post_cache.invalidate_post(locked.post_id)
+    return locked

@@ -1,0 +1,194 @@
+"""Reports by members, the moderators' queue, and hiding comments."""
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from core.permissions import IsModerator
+
+from . import moderation, selectors
+from .openapi import AlreadyHandledResponse, AlreadyReportedResponse
+from .pagination import ReportPagination
+from .serializers import (
+    CommentSerializer,
+    ModerationReportSerializer,
+    ReportCreateSerializer,
+    ReportFilterSerializer,
+    ReportSerializer,
+    ResolveReportSerializer,
+)
+
+REPORT_DESCRIPTION = (
+    "Report content the caller can see (404 otherwise), once: a second report of the "
+    "same content answers 409 `already_reported`, whatever became of the first. "
+    "Reporting your own content answers 400 `cannot_report_own_content`."
+)
+REPORT_EXAMPLE = OpenApiExample(
+    "Spam", value={"reason": "spam", "details": "Same link posted ten times"}, request_only=True
+)
+
+
+@extend_validation_errors(["cannot_report_own_content"], methods=["post"])
+class _ReportView(GenericAPIView):
+    serializer_class = ReportCreateSerializer
+
+    def file(self, request, pk, **fields):
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        data = ReportCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = self.file(request, pk, **data.validated_data)
+        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+class PostReportView(_ReportView):
+    @extend_schema(
+        tags=["forum"],
+        summary="Report a post to the moderators",
+        description=REPORT_DESCRIPTION,
+        request=ReportCreateSerializer,
+        responses={201: ReportSerializer, 409: AlreadyReportedResponse},
+        examples=[REPORT_EXAMPLE],
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def file(self, request, pk, **fields):
+        return moderation.report_post(reporter=request.user, post_id=pk, **fields)
+
+
+class CommentReportView(_ReportView):
+    @extend_schema(
+        tags=["forum"],
+        summary="Report a comment to the moderators",
+        description=REPORT_DESCRIPTION,
+        request=ReportCreateSerializer,
+        responses={201: ReportSerializer, 409: AlreadyReportedResponse},
+        examples=[REPORT_EXAMPLE],
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def file(self, request, pk, **fields):
+        return moderation.report_comment(reporter=request.user, comment_id=pk, **fields)
+
+
+@extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
+@extend_schema(tags=["forum"])
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The moderation queue."""
+
+    permission_classes = [IsAuthenticated, IsModerator]
+    serializer_class = ModerationReportSerializer
+    pagination_class = ReportPagination
+    filter_backends: list = []
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.report_queue()
+        params = ReportFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.report_queue(status=params.validated_data["status"])
+
+    def get_object(self):
+        try:
+            return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        except ValidationError as exc:
+            raise NotFound() from exc
+
+    @extend_schema(
+        summary="Reports to handle, oldest first (moderators)",
+        parameters=[ReportFilterSerializer],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="One report (moderators)")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Hide the reported content or dismiss the report (moderators)",
+        description=(
+            "Closes this report and every other open report on the same content: "
+            "`hide` hides it (reports `resolved`), `dismiss` leaves it up (reports "
+            "`dismissed`). With `suspend_until` the content's author is suspended in the "
+            "same transaction (only staff may suspend moderators or staff). A report "
+            "that is no longer open answers 409 `already_handled`."
+        ),
+        request=ResolveReportSerializer,
+        responses={200: ModerationReportSerializer, 409: AlreadyHandledResponse},
+        examples=[
+            OpenApiExample(
+                "Hide and suspend for a week",
+                value={
+                    "action": "hide",
+                    "suspend_until": "2026-12-01T00:00:00Z",
+                    "suspension_reason": "Spam",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Dismiss", value={"action": "dismiss"}, request_only=True),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        data = ResolveReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = moderation.resolve_report(
+            report_id=pk, moderator=request.user, **data.validated_data
+        )
+        fresh = selectors.report_queue().get(pk=report.pk)
+        return Response(self.get_serializer(fresh).data)
+
+
+class _CommentModerationView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsModerator]
+    serializer_class = CommentSerializer
+
+    def comment(self, pk):
+        try:
+            return get_object_or_404(selectors.visible_comments(viewer=self.request.user), pk=pk)
+        except ValidationError as exc:
+            raise NotFound() from exc
+
+    def respond(self, comment):
+        fresh = selectors.post_comments(post=comment.post_id, viewer=self.request.user).get(
+            pk=comment.pk
+        )
+        return Response(CommentSerializer(fresh, context=self.get_serializer_context()).data)
+
+
+class CommentHideView(_CommentModerationView):
+    @extend_schema(
+        tags=["forum"],
+        summary="Hide a comment from everyone but its author (moderators)",
+        request=None,
+        responses=CommentSerializer,
+    )
+    def post(self, request, pk):
+        return self.respond(
+            moderation.hide_comment(comment=self.comment(pk), moderator=request.user)
+        )
+
+
+class CommentRestoreView(_CommentModerationView):
+    @extend_schema(
+        tags=["forum"],
+        summary="Restore a hidden comment (moderators)",
+        request=None,
+        responses=CommentSerializer,
+    )
+    def post(self, request, pk):
+        return self.respond(
+            moderation.restore_comment(comment=self.comment(pk), moderator=request.user)
+        )

@@ -1,0 +1,90 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from . import services
+from .models import Broadcast, Device, Notification, NotificationPreferences
+
+
+class ReadFilter(admin.SimpleListFilter):
+    title = "read"
+    parameter_name = "read"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Read"), ("no", "Unread")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(read_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(read_at__isnull=True)
+        return queryset
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = (
+        "kind",
+        "recipient",
+        "actor",
+        "actor_count",
+        "target_type",
+        "created_at",
+        "read_at",
+    )
+    list_filter = ("kind", ReadFilter)
+    search_fields = ("recipient__email", "recipient__username", "target_id")
+    raw_id_fields = ("recipient", "actor")
+    list_select_related = ("recipient", "actor")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ("group_key",)
+
+
+@admin.register(NotificationPreferences)
+class NotificationPreferencesAdmin(admin.ModelAdmin):
+    list_display = ("user", "email_digest", "last_digest_at", "updated_at")
+    list_filter = ("email_digest",)
+    search_fields = ("user__email", "user__username")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ("user", "platform", "app_version", "is_active", "last_pushed_at", "created_at")
+    list_filter = ("platform", "is_active", "deactivation_reason")
+    search_fields = ("user__email", "user__username", "device_id", "token")
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate selected devices (no more pushes)")
+    def deactivate(self, request, queryset):
+        count = queryset.filter(is_active=True).update(
+            is_active=False, deactivated_at=timezone.now(), deactivation_reason="admin"
+        )
+        self.message_user(request, f"Deactivated {count} devices.", messages.SUCCESS)
+
+
+@admin.register(Broadcast)
+class BroadcastAdmin(admin.ModelAdmin):
+    """Adding a broadcast sends it to every user, in batches, in the background."""
+
+    list_display = ("title", "status", "recipient_count", "created_by", "created_at", "finished_at")
+    list_filter = ("status",)
+    search_fields = ("title",)
+    fields = ("title", "body", "status", "recipient_count", "created_by", "finished_at")
+    readonly_fields = ("status", "recipient_count", "created_by", "finished_at")
+
+    def has_change_permission(self, request, obj=None):
+        # A sent announcement is a record; it is not edited afterwards.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return request.user.is_staff and super().has_add_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        created = services.create_broadcast(sender=request.user, title=obj.title, body=obj.body)
+        obj.pk = created.pk
+        obj.created_by = created.created_by
+        obj._state.adding = False
+        self.message_user(request, "The announcement is on its way to every user.")

@@ -1,0 +1,68 @@
+"""Realtime events of notifications: names and payloads in one place.
+
+All go to every socket of the one user concerned, after commit.
+
+- ``notification.new``: ``{"notification": <as in the list>, "unread_count": n}``.
+  A like folding into an existing row sends it again with the same id: clients
+  replace the row they have.
+- ``notification.read``: ``{"ids": [...], "all": false, "unread_count": n}``; after
+  "read all", ``{"ids": [], "all": true, "unread_count": n}``.
+- ``notification.deleted``: ``{"id": ..., "unread_count": n}``.
+"""
+
+from core.realtime.publish import publish_to_users
+
+from .models import Notification
+from .serializers import NotificationSerializer
+
+NOTIFICATION_NEW = "notification.new"
+NOTIFICATION_READ = "notification.read"
+NOTIFICATION_DELETED = "notification.deleted"
+
+
+def new_payload(notification: Notification, *, unread_count: int) -> dict:
+    return {
+        "notification": NotificationSerializer(notification).data,
+        "unread_count": unread_count,
+    }
+
+
+def notification_new(notification: Notification, *, unread_count: int) -> None:
+    publish_to_users(
+        [notification.recipient_id],
+        NOTIFICATION_NEW,
+        new_payload(notification, unread_count=unread_count),
+    )
+
+
+def notification_new_to_many(notifications: list[Notification], *, unread_counts: dict) -> None:
+    """`notification.new` for rows that differ only by id and recipient (a broadcast):
+    serialised once. `unread_counts`: {str(recipient id): n}."""
+    if not notifications:
+        return
+    shared = dict(NotificationSerializer(notifications[0]).data)
+    for notification in notifications:
+        publish_to_users(
+            [notification.recipient_id],
+            NOTIFICATION_NEW,
+            {
+                "notification": {**shared, "id": str(notification.pk)},
+                "unread_count": unread_counts.get(str(notification.recipient_id), 1),
+            },
+        )
+
+
+def notification_read(*, user_id, ids: list, unread_count: int, all_read: bool = False) -> None:
+    publish_to_users(
+        [user_id],
+        NOTIFICATION_READ,
+        {"ids": [str(pk) for pk in ids], "all": all_read, "unread_count": unread_count},
+    )
+
+
+def notification_deleted(*, user_id, notification_id, unread_count: int) -> None:
+    publish_to_users(
+        [user_id],
+        NOTIFICATION_DELETED,
+        {"id": str(notification_id), "unread_count": unread_count},
+    )

@@ -1,0 +1,373 @@
+"""Notifications API: the caller's notifications, preferences, devices; broadcasts (staff)."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.pagination import KeysetPagination
+from core.permissions import IsStaff
+
+from . import selectors, services
+from .models import Notification
+from .serializers import (
+    BroadcastCreateSerializer,
+    BroadcastSerializer,
+    DeviceRegisterSerializer,
+    DeviceSerializer,
+    DeviceUnregisterSerializer,
+    NotificationFilterSerializer,
+    NotificationSerializer,
+    PreferencesSerializer,
+    ReadAllResultSerializer,
+    UnreadCountSerializer,
+)
+
+TAGS = ["notifications"]
+
+NOTIFICATION_EXAMPLE = {
+    "id": "0b7f7a52-61c4-4a7e-8f0e-3c2d1e5b9a41",
+    "kind": "post_liked",
+    "actor": {
+        "id": "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
+        "username": "jane.doe",
+        "avatar_url": "https://api.example.org/media/avatars/2026/01/5e1c.jpg",
+    },
+    "actor_count": 4,
+    "recent_actor_ids": [
+        "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
+        "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
+        "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
+    ],
+    "target": {"type": "forum.post", "id": "3f1c2b4a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"},
+    "data": {"post_id": "3f1c2b4a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"},
+    "title": "Jane Doe and 3 others liked your post",
+    "body": "",
+    "is_read": False,
+    "read_at": None,
+    "created_at": "2026-01-15T09:30:00Z",
+}
+
+PREFERENCES_EXAMPLE = {
+    "kinds": {
+        "post_liked": {"in_app": True, "push": False, "email": False},
+        "comment_on_post": {"in_app": True, "push": True, "email": False},
+        "order_shipped": {"in_app": True, "push": True, "email": True},
+    },
+    "email_digest": True,
+}
+
+DEVICE_EXAMPLE = {
+    "id": "c5b1e0d2-7a4f-4e1b-9c3d-2f6a8b0e4d17",
+    "platform": "android",
+    "token": "dKX1...:APA91bH...",
+    "app_version": "2.4.1",
+    "device_id": "a1b2c3d4e5f60718",
+    "is_active": True,
+    "created_at": "2026-01-15T09:30:00Z",
+    "last_pushed_at": None,
+}
+
+DEVICE_REGISTER_EXAMPLE = OpenApiExample(
+    "Register an Android token",
+    value={
+        "platform": "android",
+        "token": "dKX1...:APA91bH...",
+        "app_version": "2.4.1",
+        "device_id": "a1b2c3d4e5f60718",
+    },
+    request_only=True,
+)
+
+
+class NotificationPagination(KeysetPagination):
+    envelope = "notifications"
+    ordering = ("-created_at", "-id")
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["previous_page"]["example"] = None
+        return paginated
+
+
+def _examples_of_notification() -> list[OpenApiExample]:
+    return [OpenApiExample("Likes folded into one", value=NOTIFICATION_EXAMPLE, response_only=True)]
+
+
+@extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
+class NotificationListView(generics.ListAPIView):
+    serializer_class = NotificationSerializer
+    pagination_class = NotificationPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        params = NotificationFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.notifications_for(
+            user=self.request.user, unread=params.validated_data["unread"]
+        )
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Your notifications, newest first",
+        description=(
+            "Cursor-paginated in the `notifications` envelope. `?unread=true` lists only "
+            "unread ones. Likes on one post within the collapse window are one row "
+            "(`actor_count`); a new like moves it to the top again."
+        ),
+        parameters=[NotificationFilterSerializer],
+        examples=_examples_of_notification(),
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class NotificationDetailView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="One of your notifications",
+        responses={200: NotificationSerializer},
+        examples=_examples_of_notification(),
+    )
+    def get(self, request, pk):
+        notification = selectors.get_notification(user=request.user, notification_id=pk)
+        return Response(NotificationSerializer(notification, context={"request": request}).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Delete one of your notifications",
+        description="Your other devices get `notification.deleted` over the socket.",
+        responses={204: OpenApiResponse(description="Deleted.")},
+    )
+    def delete(self, request, pk):
+        services.delete_notification(user=request.user, notification_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MarkReadView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Mark one notification read",
+        description=(
+            "Idempotent. Your sockets get `notification.read` with the new unread count, "
+            "so your other devices update their badge."
+        ),
+        request=None,
+        responses={200: NotificationSerializer},
+        examples=[
+            OpenApiExample(
+                "Read",
+                value={**NOTIFICATION_EXAMPLE, "is_read": True, "read_at": "2026-01-15T10:00:00Z"},
+                response_only=True,
+            )
+        ],
+    )
+    def post(self, request, pk):
+        notification = services.mark_read(user=request.user, notification_id=pk)
+        return Response(NotificationSerializer(notification, context={"request": request}).data)
+
+
+class ReadAllView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Mark all your notifications read",
+        request=None,
+        responses={200: ReadAllResultSerializer},
+        examples=[
+            OpenApiExample(
+                "Read all", value={"marked_read": 7, "unread_count": 0}, response_only=True
+            )
+        ],
+    )
+    def post(self, request):
+        marked = services.mark_all_read(user=request.user)
+        unread = selectors.unread_count(user_id=request.user.pk)
+        return Response({"marked_read": marked, "unread_count": unread})
+
+
+class UnreadCountView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="How many of your notifications are unread",
+        responses={200: UnreadCountSerializer},
+        examples=[OpenApiExample("Badge", value={"unread_count": 3}, response_only=True)],
+    )
+    def get(self, request):
+        return Response({"unread_count": selectors.unread_count(user_id=request.user.pk)})
+
+
+@extend_validation_errors(
+    ["unknown_kind", "unknown_channel"], field_name="kinds", methods=["patch"]
+)
+class PreferencesView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Your notification preferences",
+        description=(
+            "Every kind with its channels (`in_app`, `push`, `email`), defaults filled in, "
+            "and whether you get the daily digest email."
+        ),
+        responses={200: PreferencesSerializer},
+        examples=[OpenApiExample("Preferences", value=PREFERENCES_EXAMPLE, response_only=True)],
+    )
+    def get(self, request):
+        return Response(selectors.preferences_for(user_id=request.user.pk).as_dict())
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Change your notification preferences",
+        description="Only what you send changes; the answer is the whole set.",
+        request=PreferencesSerializer,
+        responses={200: PreferencesSerializer},
+        examples=[
+            OpenApiExample(
+                "No pushes for likes, and a daily digest",
+                value={"kinds": {"post_liked": {"push": False}}, "email_digest": True},
+                request_only=True,
+            ),
+            OpenApiExample("Preferences", value=PREFERENCES_EXAMPLE, response_only=True),
+        ],
+    )
+    def patch(self, request):
+        data = PreferencesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        prefs = services.update_preferences(
+            user=request.user,
+            kinds=data.validated_data.get("kinds"),
+            email_digest=data.validated_data.get("email_digest"),
+        )
+        return Response(prefs.as_dict())
+
+
+def _register(request) -> Response:
+    data = DeviceRegisterSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    device, created = services.register_device(user=request.user, **data.validated_data)
+    return Response(
+        DeviceSerializer(device).data,
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
+_REGISTER_RESPONSES = {
+    201: DeviceSerializer,
+    200: OpenApiResponse(DeviceSerializer, description="The token was known: updated or moved."),
+}
+
+
+class DeviceListView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Your active push devices",
+        responses={200: DeviceSerializer(many=True)},
+        examples=[OpenApiExample("Devices", value=[DEVICE_EXAMPLE], response_only=True)],
+    )
+    def get(self, request):
+        devices = selectors.devices_for(user=request.user)
+        return Response(DeviceSerializer(devices, many=True).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Register a push token",
+        description=(
+            "A token belongs to one user at a time: registering a token another account "
+            "registered moves it to you. A new token for the same `device_id` replaces "
+            "the old one. 201 when new, 200 when known."
+        ),
+        request=DeviceRegisterSerializer,
+        responses=_REGISTER_RESPONSES,
+        examples=[
+            DEVICE_REGISTER_EXAMPLE,
+            OpenApiExample("Device", value=DEVICE_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request):
+        return _register(request)
+
+
+class DeviceDetailView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Unregister one of your push devices",
+        responses={204: OpenApiResponse(description="Unregistered.")},
+    )
+    def delete(self, request, pk):
+        services.unregister_device(user=request.user, device_pk=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PushTokenView(APIView):
+    """The mobile app's contract: `/api/mobile/push-token/`."""
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Register a push token (mobile app)",
+        description="Same as `POST /notifications/devices/`.",
+        request=DeviceRegisterSerializer,
+        responses=_REGISTER_RESPONSES,
+        examples=[
+            DEVICE_REGISTER_EXAMPLE,
+            OpenApiExample("Device", value=DEVICE_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request):
+        return _register(request)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Unregister a push token (mobile app)",
+        description="At sign-out. A token that is not yours answers 404.",
+        request=DeviceUnregisterSerializer,
+        responses={204: OpenApiResponse(description="Unregistered.")},
+        examples=[
+            OpenApiExample("Sign-out", value={"token": "dKX1...:APA91bH..."}, request_only=True)
+        ],
+    )
+    def delete(self, request):
+        data = DeviceUnregisterSerializer(data=request.data or request.query_params)
+        data.is_valid(raise_exception=True)
+        services.unregister_device(user=request.user, token=data.validated_data["token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BroadcastView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Send an announcement to every user (staff)",
+        description=(
+            "Queued: a task notifies users in batches (kind `system`), honouring each "
+            "user's preferences. Answers 202 with the broadcast before anyone is notified."
+        ),
+        request=BroadcastCreateSerializer,
+        responses={202: BroadcastSerializer},
+        examples=[
+            OpenApiExample(
+                "Maintenance",
+                value={"title": "Maintenance tonight", "body": "We are down 02:00-02:30 UTC."},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Queued",
+                value={
+                    "id": "e2c4a6b8-0d1f-4a3b-9c5d-7e9f1a3b5c7d",
+                    "title": "Maintenance tonight",
+                    "body": "We are down 02:00-02:30 UTC.",
+                    "status": "queued",
+                    "recipient_count": 0,
+                    "created_at": "2026-01-15T09:30:00Z",
+                    "finished_at": None,
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request):
+        data = BroadcastCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        broadcast = services.create_broadcast(sender=request.user, **data.validated_data)
+        return Response(BroadcastSerializer(broadcast).data, status=status.HTTP_202_ACCEPTED)

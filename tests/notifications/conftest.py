@@ -1,0 +1,149 @@
+"""Fixtures for notifications: users, clients, a fake FCM server on 127.0.0.1.
+
+Most tests here are transactional: notifications are created after commit, as
+in production, so the real on_commit path runs (tasks are eager in the suite).
+"""
+
+import itertools
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from notifications.models import Notification
+from tests.sockets import open_socket  # noqa: F401  (fixture)
+
+_seq = itertools.count()
+
+
+def make_user(username=None, **fields):
+    n = next(_seq)
+    username = username or f"nuser{n}"
+    return get_user_model().objects.create_user(
+        email=f"{username}@example.com", password="pw-123456789", username=username, **fields
+    )
+
+
+@pytest.fixture
+def users(db):
+    """users(3) -> three fresh users."""
+
+    def make(count=1, **fields):
+        return [make_user(**fields) for _ in range(count)]
+
+    return make
+
+
+def client_for(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def notifications_of(user, **filters):
+    return list(Notification.objects.filter(recipient=user, **filters).order_by("created_at"))
+
+
+def notifications_settings(settings, **overrides):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, **overrides}
+
+
+class FakeFCM:
+    """FCM HTTP v1 and Google's OAuth token endpoint, as far as the backend uses them.
+
+    `script(token, (status, body), ...)` queues answers for a token; unscripted
+    sends answer 200. Every request is recorded in `sends` / `token_requests`.
+    """
+
+    def __init__(self):
+        self.sends: list[dict] = []
+        self.token_requests: list[dict] = []
+        self._scripts: dict[str, list[tuple[int, dict]]] = {}
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def script(self, token: str, *answers: tuple[int, dict]) -> None:
+        with self._lock:
+            self._scripts.setdefault(token, []).extend(answers)
+
+    def _answer(self, token: str) -> tuple[int, dict]:
+        with self._lock:
+            queue = self._scripts.get(token) or []
+            if queue:
+                return queue.pop(0)
+        return 200, {"name": f"projects/demo/messages/{len(self.sends)}"}
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _reply(self, status: int, body: dict):
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/token":
+                    form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                    fake.token_requests.append(form)
+                    self._reply(200, {"access_token": "minted-token", "expires_in": 3600})
+                    return
+                body = json.loads(raw)
+                fake.sends.append(
+                    {
+                        "path": self.path,
+                        "authorization": self.headers.get("Authorization"),
+                        "message": body["message"],
+                    }
+                )
+                self._reply(*fake._answer(body["message"]["token"]))
+
+        return Handler
+
+    def tokens_sent(self) -> list[str]:
+        return [send["message"]["token"] for send in self.sends]
+
+
+def fcm_error(status: int, code: str, error_code: str | None = None) -> tuple[int, dict]:
+    details = (
+        [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": error_code}]
+        if error_code
+        else []
+    )
+    return status, {"error": {"code": status, "message": code, "status": code, "details": details}}
+
+
+@pytest.fixture
+def fake_fcm(settings, monkeypatch):
+    from config.celery import app
+
+    # A worker replays a task's retries; eager tasks do so only when they do not
+    # propagate errors (the suite's default), so behave like the worker here.
+    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
+    fake = FakeFCM()
+    fake.thread.start()
+    notifications_settings(
+        settings,
+        PUSH_BACKEND="notifications.push.FCMBackend",
+        FCM_BASE_URL=fake.url,
+        FCM_PROJECT_ID="demo",
+        FCM_ACCESS_TOKEN="static-test-token",
+        FCM_SERVICE_ACCOUNT_FILE="",
+    )
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()

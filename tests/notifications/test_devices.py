@@ -1,0 +1,117 @@
+"""Push devices: register, move, replace, unregister; nobody touches another's."""
+
+import pytest
+
+from notifications.models import Device
+
+from .conftest import client_for, make_user
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/notifications/devices/"
+MOBILE = "/api/mobile/push-token/"
+
+
+def register(user, token="tok-1", url=URL, **extra):
+    payload = {"platform": "android", "token": token, "app_version": "2.4.1", **extra}
+    return client_for(user).post(url, payload, format="json")
+
+
+@pytest.mark.parametrize("url", [URL, MOBILE, "/api/v1/mobile/push-token/"])
+def test_register_then_again_is_idempotent(url):
+    user = make_user()
+
+    first = register(user, url=url, device_id="install-1")
+    again = register(user, url=url, device_id="install-1", app_version="2.5.0")
+
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    device = Device.objects.get()
+    assert (device.user_id, device.platform, device.app_version, device.device_id) == (
+        user.pk,
+        "android",
+        "2.5.0",
+        "install-1",
+    )
+    assert set(first.json()) == {
+        "id",
+        "platform",
+        "token",
+        "app_version",
+        "device_id",
+        "is_active",
+        "created_at",
+        "last_pushed_at",
+    }
+
+
+def test_a_token_belongs_to_one_user_at_a_time():
+    alice, bob = make_user(), make_user()
+    register(alice, token="shared-phone")
+
+    resp = register(bob, token="shared-phone")
+
+    assert resp.status_code == 200
+    device = Device.objects.get()
+    assert device.user_id == bob.pk
+    assert client_for(alice).get(URL).json() == []
+    assert [d["token"] for d in client_for(bob).get(URL).json()] == ["shared-phone"]
+
+
+def test_registering_reactivates_a_dead_token():
+    user = make_user()
+    register(user, token="t")
+    Device.objects.update(is_active=False, deactivation_reason="unregistered")
+
+    register(user, token="t")
+
+    device = Device.objects.get()
+    assert device.is_active and device.deactivation_reason == ""
+
+
+def test_a_new_token_for_the_same_install_replaces_the_old():
+    user = make_user()
+    register(user, token="old", device_id="install-1")
+    register(user, token="other-phone", device_id="install-2")
+
+    register(user, token="new", device_id="install-1")
+
+    assert sorted(Device.objects.values_list("token", flat=True)) == ["new", "other-phone"]
+
+
+@pytest.mark.parametrize(
+    "payload, attr, code",
+    [
+        ({"platform": "blackberry", "token": "t"}, "platform", "invalid_choice"),
+        ({"platform": "ios"}, "token", "required"),
+        ({"platform": "ios", "token": "x" * 513}, "token", "max_length"),
+    ],
+)
+def test_register_validates(payload, attr, code):
+    resp = client_for(make_user()).post(URL, payload, format="json")
+    assert resp.status_code == 400
+    assert (resp.json()["errors"][0]["attr"], resp.json()["errors"][0]["code"]) == (attr, code)
+
+
+def test_unregister_by_id_and_by_token():
+    user = make_user()
+    device_id = register(user, token="a").json()["id"]
+    register(user, token="b")
+    api = client_for(user)
+
+    assert api.delete(f"{URL}{device_id}/").status_code == 204
+    assert api.delete(MOBILE, {"token": "b"}, format="json").status_code == 204
+
+    assert Device.objects.count() == 0
+    assert api.delete(MOBILE, {"token": "b"}, format="json").status_code == 404
+
+
+def test_another_users_device_answers_404_and_stays():
+    owner, intruder = make_user(), make_user()
+    device_id = register(owner, token="mine").json()["id"]
+    api = client_for(intruder)
+
+    assert api.delete(f"{URL}{device_id}/").status_code == 404
+    assert api.delete(MOBILE, {"token": "mine"}, format="json").status_code == 404
+    assert api.get(URL).json() == []
+    assert Device.objects.get().user_id == owner.pk
