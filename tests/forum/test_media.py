@@ -136,3 +136,61 @@ def test_orphans_are_deleted_after_the_grace_period(author):
     assert forum_media.delete_orphans(older_than=timedelta(hours=24)) == 1
     assert not default_storage.exists(name)
     assert list(Media.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def _png_header_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header announces a huge canvas: the bomb is refused before decoding."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    "data, name, status, code",
+    [
+        # A GIF that is also valid-looking JavaScript/HTML after its header.
+        (
+            image_bytes("GIF") + b"<script>alert(1)</script>",
+            "polyglot.jpg",
+            415,
+            "unsupported_media_type",
+        ),
+        # HTML with a JPEG name and content type: judged by content.
+        (b"<html><body>hi</body></html>", "page.jpg", 415, "unsupported_media_type"),
+        # Declares 100,000 x 100,000 pixels.
+        (_png_header_claiming(100_000, 100_000), "bomb.png", 413, "image_too_large"),
+    ],
+)
+def test_hostile_files(author, data, name, status, code):
+    resp = client_for(author).post(
+        "/api/forum/upload/", {"file": upload_file(data, name)}, format="multipart"
+    )
+    assert resp.status_code == status, resp.json()
+    assert resp.json()["errors"][0]["code"] == code
+    assert not Media.objects.exists()
+
+
+def test_jpeg_with_trailing_payload_is_reencoded_clean(author):
+    """A real JPEG carrying an appended script: stored bytes are a fresh encoding."""
+    payload = b"<script>alert(1)</script>"
+    resp = client_for(author).post(
+        "/api/forum/upload/",
+        {"file": upload_file(image_bytes() + payload, "x.jpg")},
+        format="multipart",
+    )
+    assert resp.status_code == 201
+    stored = Media.objects.get(pk=resp.json()["id"])
+    with stored.file.open("rb") as fh:
+        assert payload not in fh.read()

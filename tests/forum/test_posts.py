@@ -47,8 +47,20 @@ def test_create_then_list_matches_contract(author, prefix):
     assert Profile.objects.get(user=author).post_count == 1
 
 
-def test_anonymous_is_refused():
-    assert client_for().get("/api/forum/posts/").status_code == 401
+def test_anonymous_is_refused_everywhere(author):
+    post_id = _post(author, "public")
+    anonymous = client_for()
+    for method, path in [
+        ("get", "/api/forum/posts/"),
+        ("get", f"/api/forum/posts/{post_id}/"),
+        ("get", f"/api/forum/posts/{post_id}/comments/"),
+        ("post", f"/api/forum/posts/{post_id}/comments/"),
+        ("post", f"/api/forum/posts/{post_id}/like/"),
+        ("post", "/api/forum/upload/"),
+    ]:
+        resp = getattr(anonymous, method)(path)
+        assert resp.status_code == 401, (method, path)
+        assert resp.json()["errors"][0]["code"] == "not_authenticated"
 
 
 @pytest.mark.parametrize(
