@@ -330,6 +330,13 @@ REALTIME = {
     "PRESENCE_TTL_SECONDS": env.int("WS_PRESENCE_TTL_SECONDS", default=60),
 }
 
+# --- Users -----------------------------------------------------------------
+
+USERS = {
+    # Seconds a public profile stays in the shared cache (0: no caching); see users/cache.py.
+    "PROFILE_CACHE_SECONDS": env.int("USERS_PROFILE_CACHE_SECONDS", default=300),
+}
+
 # --- Forum -----------------------------------------------------------------
 
 FORUM = {
@@ -345,6 +352,9 @@ FORUM = {
     "SEARCH_RESULTS": env.int("FORUM_SEARCH_RESULTS", default=20),
     # Seconds a public post's shared body stays cached (0: no caching); see forum/cache.py.
     "CACHE_SECONDS": env.int("FORUM_CACHE_SECONDS", default=300),
+    # Tags listed by GET /forum/tags/, and seconds that list stays cached (0: no caching).
+    "POPULAR_TAGS": env.int("FORUM_POPULAR_TAGS", default=20),
+    "TAGS_CACHE_SECONDS": env.int("FORUM_TAGS_CACHE_SECONDS", default=60),
 }
 
 # --- Notifications ----------------------------------------------------------
@@ -408,14 +418,19 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STATIC_URL = "/static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
+# Read whether or not a bucket is set (S3Storage only looks at them when it is the
+# default storage), so tests and tools can switch STORAGES alone.
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN", default=None)
+AWS_QUERYSTRING_AUTH = not AWS_S3_CUSTOM_DOMAIN
+AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)
+# Signature V4 everywhere: botocore would presign with the deprecated V2 in us-east-1.
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_DEFAULT_ACL = None
+AWS_S3_FILE_OVERWRITE = False
+
 if AWS_STORAGE_BUCKET_NAME:
-    AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
-    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
-    AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN", default=None)
-    AWS_QUERYSTRING_AUTH = not AWS_S3_CUSTOM_DOMAIN
-    AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)
-    AWS_DEFAULT_ACL = None
-    AWS_S3_FILE_OVERWRITE = False
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}

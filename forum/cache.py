@@ -1,57 +1,41 @@
-"""Shared cache of public post bodies (Django's cache: Redis when configured).
+"""Shared caches of the forum (Django's cache: Redis when configured), both
+versioned by `core.cache.VersionedCache`.
 
-What is cached: the detail body of a public, not hidden post, as `PostSerializer`
+Post bodies: the detail body of a public, not hidden post, as `PostSerializer`
 renders it, minus everything that is not the post's own: the viewer's
 `is_liked` and the author summary are read fresh on every hit, in one query.
 Posts that are not public or are hidden are never cached, so a cached body
-is one every signed-in viewer may see.
+is one every signed-in viewer may see. Every write that changes what a body
+shows calls `invalidate_post`.
 
-Invalidation: each post has a version key; a body is stored under the version
-read before the database was. Every write that changes what the body shows
-calls `invalidate_post`, which deletes the version at once and again after
-commit: a reader that raced the write stored its body under a version nobody
-reads any more. A missing version simply starts a new one.
+The popular tags (`GET /forum/tags/`): counts of public, not hidden posts, the
+same for every viewer. Writes that change a post's tags or whether a tagged
+post counts call `invalidate_tags`; a short TTL covers the rest (admin edits,
+posts leaving with a deleted account).
 """
 
-import uuid
+import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+
+from core.cache import VersionedCache, ttl_for_signed_urls
 
 # Keys of PostSerializer's output that are not part of the shared body.
 PER_VIEWER_FIELDS = ("is_liked",)
 AUTHOR_FIELD = "user"
 
 
-def _ttl() -> int:
-    seconds = int(settings.FORUM["CACHE_SECONDS"])
-    # Signed media URLs must not outlive their signature in the cache.
-    if getattr(settings, "AWS_STORAGE_BUCKET_NAME", "") and settings.AWS_QUERYSTRING_AUTH:
-        seconds = min(seconds, settings.AWS_QUERYSTRING_EXPIRE // 2)
-    return seconds
+_posts = VersionedCache(
+    "forum:post", ttl=lambda: ttl_for_signed_urls(int(settings.FORUM["CACHE_SECONDS"]))
+)
 
 
 def enabled() -> bool:
-    return _ttl() > 0
-
-
-def _version_key(post_id) -> str:
-    return f"forum:post:{post_id}:version"
-
-
-def _body_key(post_id, version: str, origin: str) -> str:
-    # Media URLs are absolute, built from the request's scheme and host.
-    return f"forum:post:{post_id}:{version}:{origin}"
+    return _posts.enabled()
 
 
 def current_version(post_id) -> str:
-    key = _version_key(post_id)
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, uuid.uuid4().hex, timeout=_ttl())
-        version = cache.get(key) or ""
-    return version
+    return _posts.current_version(post_id)
 
 
 def cached_detail(*, viewer, post_id, version: str, origin: str, context: dict) -> dict | None:
@@ -62,7 +46,8 @@ def cached_detail(*, viewer, post_id, version: str, origin: str, context: dict) 
     from .selectors import author_with_like
     from .serializers import PostSerializer
 
-    cached = cache.get(_body_key(post_id, version, origin))
+    # Media URLs are absolute, built from the request's scheme and host.
+    cached = _posts.get(post_id, version, origin)
     if cached is None:
         return None
     author = author_with_like(viewer=viewer, author_id=cached["author_id"], post_id=post_id)
@@ -83,14 +68,35 @@ def store_body(*, post, version: str, origin: str, rendered: dict) -> None:
     if post.privacy != Privacy.PUBLIC or post.hidden_at is not None:
         return
     shared = {k: v for k, v in rendered.items() if k not in PER_VIEWER_FIELDS and k != AUTHOR_FIELD}
-    cache.set(
-        _body_key(post.pk, version, origin),
-        {"author_id": str(post.user_id), "body": shared},
-        timeout=_ttl(),
-    )
+    _posts.set(post.pk, version, {"author_id": str(post.user_id), "body": shared}, origin)
 
 
 def invalidate_post(post_id) -> None:
-    key = _version_key(post_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key), robust=True)
+    _posts.invalidate(post_id)
+
+
+# --- popular tags -------------------------------------------------------------
+
+_tags = VersionedCache("forum:tags", ttl=lambda: int(settings.FORUM["TAGS_CACHE_SECONDS"]))
+_TAG_LIST = "popular"
+
+
+def popular_tags(*, prefix: str = "") -> list[dict]:
+    """`forum.selectors.popular_tags` through the shared cache: [{name, post_count}]."""
+    from .selectors import popular_tags as read_popular_tags
+
+    limit = int(settings.FORUM["POPULAR_TAGS"])
+    if not _tags.enabled():
+        return read_popular_tags(prefix=prefix, limit=limit)
+    # The prefix comes from the query string: hashed, any text makes a valid key.
+    part = f"{limit}:{hashlib.sha256(prefix.encode()).hexdigest()[:32]}"
+    version = _tags.current_version(_TAG_LIST)
+    tags = _tags.get(_TAG_LIST, version, part)
+    if tags is None:
+        tags = read_popular_tags(prefix=prefix, limit=limit)
+        _tags.set(_TAG_LIST, version, tags, part)
+    return tags
+
+
+def invalidate_tags() -> None:
+    _tags.invalidate(_TAG_LIST)

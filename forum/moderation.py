@@ -173,6 +173,8 @@ def hide_post(*, post: ForumPost, moderator) -> ForumPost:
         post.hidden_by = moderator
         post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
         post_cache.invalidate_post(post.pk)
+        if post.tag_names:
+            post_cache.invalidate_tags()
     return post
 
 
@@ -183,6 +185,8 @@ def restore_post(*, post: ForumPost, moderator) -> ForumPost:
         post.hidden_by = None
         post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
         post_cache.invalidate_post(post.pk)
+        if post.tag_names:
+            post_cache.invalidate_tags()
     return post
 
 

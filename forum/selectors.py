@@ -3,9 +3,18 @@
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Value
 
-from .models import CommentLike, ForumComment, ForumPost, Media, PostLike, Report, Tag
+from .models import (
+    CommentLike,
+    ForumComment,
+    ForumPost,
+    Media,
+    PostLike,
+    Privacy,
+    Report,
+    Tag,
+)
 
 
 def visible_posts(*, viewer) -> QuerySet[ForumPost]:
@@ -54,6 +63,16 @@ def can_view_post(*, viewer, post_id) -> bool:
         return visible_posts(viewer=viewer).filter(pk=post_id).exists()
     except (ValueError, TypeError, ValidationError):
         return False
+
+
+def popular_tags(*, prefix: str = "", limit: int) -> list[dict]:
+    """The `limit` tags on most public, not hidden posts, most used first: the same
+    list for every viewer, so it can be shared (forum.cache.popular_tags)."""
+    tags = Tag.objects.filter(posts__privacy=Privacy.PUBLIC, posts__hidden_at__isnull=True)
+    if prefix:
+        tags = tags.filter(name__startswith=prefix)
+    tags = tags.annotate(post_count=Count("posts")).order_by("-post_count", "name")
+    return list(tags.values("name", "post_count")[:limit])
 
 
 def visible_comments(*, viewer) -> QuerySet[ForumComment]:

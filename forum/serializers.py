@@ -282,3 +282,24 @@ class SearchResultsSerializer(serializers.Serializer):
     users = PublicUserSerializer(
         many=True, help_text="Most similar first; empty with `type=posts`."
     )
+
+
+class TagListParamsSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=50,
+        help_text="Only tags starting with this (case-insensitive; a leading # is ignored).",
+    )
+
+    def validate_q(self, value: str) -> str:
+        return value.strip().lower().lstrip("#")
+
+
+class PopularTagSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    post_count = serializers.IntegerField(help_text="Public posts with this tag.")
+
+
+class PopularTagsSerializer(serializers.Serializer):
+    tags = PopularTagSerializer(many=True, help_text="Most used first, then by name.")

@@ -12,6 +12,7 @@ from core.exceptions import invalid
 from core.text import find_profanity, mask_profanity, to_plain_text
 from notifications.models import Kind
 from notifications.services import Target, notify, notify_mentions
+from users.cache import invalidate_profile
 from users.models import Profile
 
 from . import cache as post_cache
@@ -53,6 +54,7 @@ def _set_tags(post: ForumPost, names: list[str]) -> None:
     post.tags.set(tags)
     post.tag_names = " ".join(sorted(tag.name for tag in tags))
     ForumPost.objects.filter(pk=post.pk).update(tag_names=post.tag_names)
+    post_cache.invalidate_tags()
 
 
 @transaction.atomic
@@ -76,6 +78,7 @@ def create_post(
     if tags:
         _set_tags(post, tags)
     Profile.objects.filter(user=author).update(post_count=F("post_count") + 1)
+    invalidate_profile(author.pk)
     if privacy == Privacy.PUBLIC:
         events.post_new(post)
     notify_mentions(
@@ -109,6 +112,8 @@ def update_post(
     if "privacy" in fields:
         post.privacy = privacy
         changed.append("privacy")
+        if post.tag_names:
+            post_cache.invalidate_tags()
     if "tags" in fields:
         _set_tags(post, tags or [])
     post.is_edited = True
@@ -133,7 +138,10 @@ def delete_post(*, post: ForumPost, actor) -> None:
     Profile.objects.filter(user_id=post.user_id, post_count__gt=0).update(
         post_count=F("post_count") - 1
     )
+    invalidate_profile(post.user_id)
     post_cache.invalidate_post(post.pk)
+    if post.tag_names:
+        post_cache.invalidate_tags()
     post.delete()
 
 

@@ -23,6 +23,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from rest_framework.exceptions import NotFound
 
 from core.realtime import presence
 
@@ -98,7 +99,7 @@ def notify(
         dedupe_key = kind_dedupe_key(
             kind, actor_id=actor_id, target_type=target_type, target_id=target_id
         )
-    # Round-tripped now so a payload that cannot travel fails in the caller.
+    # Plain JSON from here on (ids and dates as strings), as the task receives it.
     payload = json.loads(json.dumps(dict(data or {}), default=str))
     job = {
         "notification_id": str(uuid.uuid4()),
@@ -293,9 +294,17 @@ def _fan_out(*, recipient_id: str, kind: str, channels: Channels, message: dict)
 
     if channels.push and (SPECS[kind].push_when_online or not presence.is_online(recipient_id)):
         for device_id in selectors.active_device_ids(user_ids=[recipient_id]):
-            send_push.delay(device_id, message)
+            _queue(send_push, device_id, message)
     if channels.email:
-        send_notification_email.delay(recipient_id, message["title"], message["body"])
+        _queue(send_notification_email, recipient_id, message["title"], message["body"])
+
+
+def _queue(task, *args) -> None:
+    """Queue a task. One that fails when run in-process (eager) must not stop the rest."""
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.exception("task %s failed", task.name)
 
 
 # --- reading ---------------------------------------------------------------------
@@ -398,8 +407,6 @@ def register_device(
 
 def unregister_device(*, user, device_pk=None, token: str | None = None) -> None:
     """Forget one of the user's devices, by id or by token; anybody else's is a 404."""
-    from rest_framework.exceptions import NotFound
-
     devices = Device.objects.filter(user=user)
     devices = devices.filter(pk=device_pk) if device_pk is not None else devices.filter(token=token)
     deleted, _ = devices.delete()
@@ -553,6 +560,16 @@ def _send_broadcast_batch(broadcast_id) -> bool:
             for uid in user_ids
             if channels[uid].in_app
         ]
+        # Rows already made (a batch replayed from an older cursor) are not told again.
+        done = set(
+            Notification.objects.filter(pk__in=[row.pk for row in rows]).values_list(
+                "pk", flat=True
+            )
+        )
+        rows = [row for row in rows if row.pk not in done]
+        told = {str(row.recipient_id) for row in rows} | {
+            uid for uid in user_ids if not channels[uid].in_app
+        }
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         counts = selectors.unread_counts(user_ids=[row.recipient_id for row in rows])
         events.notification_new_to_many(rows, unread_counts=counts)
@@ -567,8 +584,8 @@ def _send_broadcast_batch(broadcast_id) -> bool:
         }
         _after_commit(
             _fan_out_broadcast,
-            push_to=[uid for uid in user_ids if channels[uid].push],
-            email_to=[uid for uid in user_ids if channels[uid].email],
+            push_to=[uid for uid in user_ids if uid in told and channels[uid].push],
+            email_to=[uid for uid in user_ids if uid in told and channels[uid].email],
             message=message,
         )
         more = len(user_ids) == size
@@ -589,6 +606,6 @@ def _fan_out_broadcast(*, push_to: list, email_to: list, message: dict) -> None:
         online = presence.online_users(push_to)
         push_to = [uid for uid in push_to if uid not in online]
     for device_id in selectors.active_device_ids(user_ids=push_to):
-        send_push.delay(device_id, message)
+        _queue(send_push, device_id, message)
     for user_id in email_to:
-        send_notification_email.delay(user_id, message["title"], message["body"])
+        _queue(send_notification_email, user_id, message["title"], message["body"])

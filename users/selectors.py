@@ -1,32 +1,58 @@
-"""Reads of the users domain. Every API read of users starts from `users_for`."""
+"""Reads of the users domain. Every API read of users starts from `visible_users`."""
 
 from __future__ import annotations
 
 from django.db.models import BooleanField, Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Now
 from django.http import Http404
 
 from .models import Follow, User
 
 
+def visible_users() -> QuerySet[User]:
+    """The one rule for which users others may see: active and not suspended now."""
+    return User.objects.filter(is_active=True).exclude(suspended_until__gt=Now())
+
+
+def _is_following(viewer):
+    """`is_following` for rows of users: whether `viewer` follows the row's user."""
+    if viewer is not None and viewer.is_authenticated:
+        return Exists(Follow.objects.filter(follower_id=viewer.pk, followee_id=OuterRef("pk")))
+    return Value(False, output_field=BooleanField())
+
+
 def users_for(viewer) -> QuerySet[User]:
-    """Users others may see (active ones), with their profile and `is_following`.
+    """Users others may see, with their profile and `is_following`.
 
     `is_following`: whether `viewer` follows the row's user, as one EXISTS
     subquery, so a page of users costs one query whatever its size.
     """
-    queryset = User.objects.filter(is_active=True).select_related("profile")
-    if viewer is not None and viewer.is_authenticated:
-        following = Follow.objects.filter(follower_id=viewer.pk, followee_id=OuterRef("pk"))
-        return queryset.annotate(is_following=Exists(following))
-    return queryset.annotate(is_following=Value(False, output_field=BooleanField()))
+    return visible_users().select_related("profile").annotate(is_following=_is_following(viewer))
 
 
 def get_user_for(viewer, user_id) -> User:
-    """One visible user, or 404 (inactive users do not exist for the API)."""
+    """One visible user, or 404 (inactive and suspended users do not exist for the API)."""
     try:
         return users_for(viewer).get(pk=user_id)
     except (User.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
+
+
+def following_state(*, viewer, user_id) -> bool | None:
+    """Whether `viewer` follows the user, or None when others may not see that user.
+
+    What a cached profile (users.cache) needs fresh on every read: one narrow query,
+    without the profile row."""
+    try:
+        return (
+            visible_users()
+            .filter(pk=user_id)
+            .annotate(is_following=_is_following(viewer))
+            .values_list("is_following", flat=True)
+            .first()
+        )
+    except ValueError:
+        return None
 
 
 def me(user: User) -> User:

@@ -15,6 +15,7 @@ from core.exceptions import invalid
 from core.media import process_avatar
 from core.text import to_plain_text
 
+from .cache import invalidate_profile
 from .managers import integrity_error_field
 from .models import Follow, Profile, User
 
@@ -109,6 +110,7 @@ def update_profile(
             changed.append("bio")
         if changed:
             profile.save(update_fields=[*changed, "updated_at"])
+        invalidate_profile(user.pk)
     return user
 
 
@@ -130,6 +132,7 @@ def set_avatar(*, user: User, upload) -> Profile:
             profile.avatar.storage.delete(profile.avatar.name)
             raise
         _delete_file_on_commit(profile.avatar.storage, old_name)
+        invalidate_profile(user.pk)
     user.profile = profile
     return profile
 
@@ -142,6 +145,7 @@ def remove_avatar(*, user: User) -> Profile:
             profile.avatar = ""
             profile.save(update_fields=["avatar", "updated_at"])
             _delete_file_on_commit(profile.avatar.storage, old_name)
+            invalidate_profile(user.pk)
     user.profile = profile
     return profile
 
@@ -158,6 +162,7 @@ def _bump_counters(*, follower_id, followee_id, delta: int) -> None:
     }
     for pk in sorted(updates, key=str):
         Profile.objects.filter(pk=pk).update(**updates[pk])
+        invalidate_profile(pk)
 
 
 def follow(*, follower: User, followee: User) -> bool:

@@ -15,6 +15,7 @@ from core.media import MediaErrorResponse413Serializer
 from core.pagination import KeysetPagination
 from core.permissions import IsModerator, IsOwnerOrReadOnly
 
+from . import cache as profile_cache
 from . import selectors, services
 from .models import User
 from .serializers import (
@@ -132,7 +133,9 @@ class UserDetailView(APIView):
         examples=[OpenApiExample("Profile", value=USER_EXAMPLE, response_only=True)],
     )
     def get(self, request, pk):
-        return Response(PublicUserSerializer(self.get_object(), context={"request": request}).data)
+        return Response(
+            profile_cache.public_profile(viewer=request.user, user_id=pk, request=request)
+        )
 
     @extend_schema(
         tags=["users"],

@@ -20,7 +20,6 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -66,23 +65,31 @@ def publish_to_users(
     recipients = list(dict.fromkeys(_user_key(uid) for uid in user_ids))
     data_json = _checked_payload(event_type, data)
     if recipients:
-        transaction.on_commit(
-            partial(_deliver_to_users, recipients, event_type, data_json, persist), robust=True
-        )
+        _after_commit(_deliver_to_users, recipients, event_type, data_json, persist)
 
 
 def publish_to_stream(stream: str, event_type: str, data: Mapping) -> None:
     group = stream_group(stream)
     data_json = _checked_payload(event_type, data)
-    transaction.on_commit(
-        partial(_deliver_to_stream, stream, group, event_type, data_json), robust=True
-    )
+    _after_commit(_deliver_to_stream, stream, group, event_type, data_json)
 
 
 def disconnect_user(user_id, code: int = CLOSE_DISCONNECTED) -> None:
     message = {"type": DISCONNECT_MESSAGE, "code": int(code)}
     group = user_group(_user_key(user_id))
-    transaction.on_commit(partial(_group_send_all, [(group, message)]), robust=True)
+    _after_commit(_group_send_all, [(group, message)])
+
+
+def _after_commit(func, *args) -> None:
+    """Run `func(*args)` once the transaction commits; a failure is logged, not raised
+    into the caller (whose data is committed by then)."""
+
+    def deliver():
+        func(*args)
+
+    # Django logs a failing robust callback by its __qualname__, which a partial lacks.
+    deliver.__qualname__ = f"realtime.{func.__name__}"
+    transaction.on_commit(deliver, robust=True)
 
 
 def _user_key(user_or_id) -> str:

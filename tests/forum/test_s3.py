@@ -92,11 +92,11 @@ def bucket(s3, settings, s3_endpoint, tmp_path):
     settings.AWS_S3_REGION_NAME = REGION
     settings.AWS_ACCESS_KEY_ID = CREDENTIALS["aws_access_key_id"]
     settings.AWS_SECRET_ACCESS_KEY = CREDENTIALS["aws_secret_access_key"]
+    # Signed URLs from the bucket itself, whatever the environment says; the rest
+    # (signature version, ACL, no overwrite) is the project's configuration.
     settings.AWS_S3_CUSTOM_DOMAIN = None
     settings.AWS_QUERYSTRING_AUTH = True
     settings.AWS_QUERYSTRING_EXPIRE = 600
-    settings.AWS_DEFAULT_ACL = None
-    settings.AWS_S3_FILE_OVERWRITE = False
     # Last: changing STORAGES resets the cached default storage (setting_changed),
     # so the next use builds an S3Storage from the settings above.
     settings.STORAGES = {**settings.STORAGES, "default": S3_STORAGE}
@@ -258,7 +258,9 @@ def test_failed_batch_leaves_nothing_in_the_bucket(author, bucket, s3):
     post = api.post("/api/v1/forum/posts/", {"content": "album"}, format="json").json()
     files = [upload_file(image_bytes(), "a.jpg"), upload_file(b"not an image", "b.jpg")]
 
-    resp = api.post(f"/api/v1/forum/posts/{post['id']}/media/batch/", {"files": files})
+    resp = api.post(
+        f"/api/v1/forum/posts/{post['id']}/media/batch/", {"files": files}, format="multipart"
+    )
 
     assert resp.status_code == 415
     assert keys(s3, bucket) == set()

@@ -72,6 +72,7 @@ def test_each_batch_commits_on_its_own_and_a_rerun_adds_nothing(settings):
     while services.send_broadcast_batch(broadcast_id=broadcast.pk):
         pass
     assert Notification.objects.count() == 5
+    assert Broadcast.objects.get().recipient_count == 5
     assert all(len(notifications_of(u)) == 1 for u in users)
     assert services.send_broadcast_batch(broadcast_id=broadcast.pk) is False
 

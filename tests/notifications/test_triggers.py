@@ -38,9 +38,11 @@ def test_a_like_tells_the_author_once():
 
     [n] = notifications_of(author)
     assert (n.kind, n.actor_id, n.actor_count) == (Kind.POST_LIKED, fan.pk, 1)
-    assert (n.target_type, n.target_id, n.data) == ("forum.post", str(post.pk), {
-        "post_id": str(post.pk)
-    })
+    assert (n.target_type, n.target_id, n.data) == (
+        "forum.post",
+        str(post.pk),
+        {"post_id": str(post.pk)},
+    )
     assert n.read_at is None
     assert notifications_of(fan) == []
 
@@ -255,8 +257,16 @@ def test_a_comment_tells_the_post_author():
     comment = forum.create_comment(post=post, author=commenter, content="Great post!")
 
     [n] = notifications_of(author)
-    assert (n.kind, n.actor_id, n.target_id) == (Kind.COMMENT_ON_POST, commenter.pk, str(comment.pk))
-    assert n.data == {"post_id": str(post.pk), "comment_id": str(comment.pk), "excerpt": "Great post!"}
+    assert (n.kind, n.actor_id, n.target_id) == (
+        Kind.COMMENT_ON_POST,
+        commenter.pk,
+        str(comment.pk),
+    )
+    assert n.data == {
+        "post_id": str(post.pk),
+        "comment_id": str(comment.pk),
+        "excerpt": "Great post!",
+    }
 
 
 def test_commenting_on_your_own_post_tells_nobody():

@@ -97,3 +97,16 @@ def test_group_names_are_valid_channel_group_names():
     for bad in ("post:", "post:a:b", "Post:1", "post:a b", "", "post:" + "x" * 65):
         with pytest.raises(ValueError):
             stream_group(bad)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_delivery_is_logged_not_raised_into_the_caller(monkeypatch, caplog):
+    from core.realtime import publish
+
+    def broken(*args):
+        raise RuntimeError("channel layer down")
+
+    monkeypatch.setattr(publish, "_group_send_all", broken)
+    with transaction.atomic():
+        publish.publish_to_stream("forum", "forum.post.new", {"id": "1"})
+    assert "channel layer down" in caplog.text
