@@ -13,6 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from core.exceptions import invalid
 from core.media import ProcessedImage, absolute_url, media_setting, process_image
+from core.transactions import after_commit
 
 from . import cache as post_cache
 from .models import ForumPost, Media
@@ -38,7 +39,7 @@ def _store(*, owner, images: list[ProcessedImage], post: ForumPost | None) -> li
                 saved.append(media)
                 media.save()
             for media in saved:
-                transaction.on_commit(lambda pk=media.pk: _queue_thumbnails(pk))
+                after_commit(_queue_thumbnails, media.pk)
             if post is not None:
                 post_cache.invalidate_post(post.pk)
     except BaseException:

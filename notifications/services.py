@@ -26,6 +26,7 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
 from core.realtime import presence
+from core.transactions import after_commit
 
 from . import events, selectors
 from .kinds import SPECS, Channels, render
@@ -60,17 +61,6 @@ class Target:
 
     def __post_init__(self):
         object.__setattr__(self, "id", str(self.id))
-
-
-def _after_commit(func, /, *args, **kwargs) -> None:
-    """Run `func` once the transaction commits; a failure there is logged, never
-    raised into the caller (whose work is committed by then)."""
-
-    def callback():
-        func(*args, **kwargs)
-
-    callback.__qualname__ = f"after_commit({getattr(func, '__qualname__', func)})"
-    transaction.on_commit(callback, robust=True)
 
 
 # --- the entry point ------------------------------------------------------------
@@ -111,7 +101,7 @@ def notify(
         "data": payload,
         "dedupe_key": dedupe_key,
     }
-    _after_commit(_queue_delivery, job)
+    after_commit(_queue_delivery, job)
 
 
 def _queue_delivery(job: dict) -> None:
@@ -214,7 +204,7 @@ def deliver(
                 "target_id": target_id,
             },
         }
-        _after_commit(
+        after_commit(
             _fan_out, recipient_id=recipient_id, kind=kind, channels=channels, message=message
         )
     return notification
@@ -487,7 +477,7 @@ def send_digest(*, user_id) -> bool:
         email = prefs.user.email
         link = f"{settings.FRONTEND_URL.rstrip('/')}/notifications"
         text = "What you missed:\n\n" + "\n".join(lines) + f"\n\nSee them all: {link}"
-        _after_commit(
+        after_commit(
             send_mail,
             f"Your daily digest: {len(rows[:limit])} new",
             text,
@@ -506,7 +496,7 @@ def create_broadcast(*, sender, title: str, body: str) -> Broadcast:
 
     with transaction.atomic():
         broadcast = Broadcast.objects.create(created_by=sender, title=title, body=body)
-        _after_commit(send_broadcast.delay, str(broadcast.pk))
+        after_commit(send_broadcast.delay, str(broadcast.pk))
     return broadcast
 
 
@@ -582,7 +572,7 @@ def _send_broadcast_batch(broadcast_id) -> bool:
                 "target_id": str(broadcast.pk),
             },
         }
-        _after_commit(
+        after_commit(
             _fan_out_broadcast,
             push_to=[uid for uid in user_ids if uid in told and channels[uid].push],
             email_to=[uid for uid in user_ids if uid in told and channels[uid].email],

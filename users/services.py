@@ -14,6 +14,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from core.exceptions import invalid
 from core.media import process_avatar
 from core.text import to_plain_text
+from core.transactions import after_commit
 
 from .cache import invalidate_profile
 from .managers import integrity_error_field
@@ -116,7 +117,7 @@ def update_profile(
 
 def _delete_file_on_commit(storage, name: str) -> None:
     if name:
-        transaction.on_commit(lambda: storage.delete(name), robust=True)
+        after_commit(storage.delete, name)
 
 
 def set_avatar(*, user: User, upload) -> Profile:

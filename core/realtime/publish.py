@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+
+from core.transactions import after_commit
 
 from . import eventlog
 from .codes import CLOSE_DISCONNECTED
@@ -65,31 +66,19 @@ def publish_to_users(
     recipients = list(dict.fromkeys(_user_key(uid) for uid in user_ids))
     data_json = _checked_payload(event_type, data)
     if recipients:
-        _after_commit(_deliver_to_users, recipients, event_type, data_json, persist)
+        after_commit(_deliver_to_users, recipients, event_type, data_json, persist)
 
 
 def publish_to_stream(stream: str, event_type: str, data: Mapping) -> None:
     group = stream_group(stream)
     data_json = _checked_payload(event_type, data)
-    _after_commit(_deliver_to_stream, stream, group, event_type, data_json)
+    after_commit(_deliver_to_stream, stream, group, event_type, data_json)
 
 
 def disconnect_user(user_id, code: int = CLOSE_DISCONNECTED) -> None:
     message = {"type": DISCONNECT_MESSAGE, "code": int(code)}
     group = user_group(_user_key(user_id))
-    _after_commit(_group_send_all, [(group, message)])
-
-
-def _after_commit(func, *args) -> None:
-    """Run `func(*args)` once the transaction commits; a failure is logged, not raised
-    into the caller (whose data is committed by then)."""
-
-    def deliver():
-        func(*args)
-
-    # Django logs a failing robust callback by its __qualname__, which a partial lacks.
-    deliver.__qualname__ = f"realtime.{func.__name__}"
-    transaction.on_commit(deliver, robust=True)
+    after_commit(_group_send_all, [(group, message)])
 
 
 def _user_key(user_or_id) -> str:
