@@ -15,7 +15,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+
+from .transactions import after_commit
 
 
 def ttl_for_signed_urls(seconds: int) -> int:
@@ -69,4 +70,4 @@ class VersionedCache:
     def invalidate(self, object_id) -> None:
         key = self.version_key(object_id)
         cache.delete(key)
-        transaction.on_commit(lambda: cache.delete(key), robust=True)
+        after_commit(cache.delete, key)
