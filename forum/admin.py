@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from core.exceptions import Conflict
 
 from . import cache as post_cache
-from . import moderation
+from . import moderation, services
 from .models import ForumComment, ForumPost, Report, ReportStatus, Tag
 
 
@@ -37,13 +37,12 @@ class ForumPostAdmin(admin.ModelAdmin):
         post_cache.invalidate_post(obj.pk)
 
     def delete_model(self, request, obj):
-        post_cache.invalidate_post(obj.pk)
-        super().delete_model(request, obj)
+        # Through the service: the author's post_count and the caches follow.
+        services.delete_post(post=obj, actor=request.user, as_moderator=True)
 
     def delete_queryset(self, request, queryset):
-        for pk in queryset.values_list("pk", flat=True):
-            post_cache.invalidate_post(pk)
-        super().delete_queryset(request, queryset)
+        for post in queryset:
+            services.delete_post(post=post, actor=request.user, as_moderator=True)
 
     @admin.action(description="Hide selected posts")
     def hide(self, request, queryset):

@@ -14,6 +14,7 @@ from notifications.models import Kind
 from notifications.services import Target, notify, notify_mentions
 from users.cache import invalidate_profile
 from users.models import Profile
+from users.roles import is_moderator
 
 from . import cache as post_cache
 from . import events
@@ -132,8 +133,9 @@ def update_post(
 
 
 @transaction.atomic
-def delete_post(*, post: ForumPost, actor) -> None:
-    if post.user_id != actor.pk:
+def delete_post(*, post: ForumPost, actor, as_moderator: bool = False) -> None:
+    """The author deletes their post; staff may remove any (`as_moderator`, admin)."""
+    if post.user_id != actor.pk and not (as_moderator and is_moderator(actor)):
         raise PermissionDenied("Only the author can delete this post.")
     Profile.objects.filter(user_id=post.user_id, post_count__gt=0).update(
         post_count=F("post_count") - 1

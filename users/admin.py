@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import services
+from .cache import invalidate_profile
 from .handles import generate_username
 from .models import Follow, Profile, User
 
@@ -122,6 +123,11 @@ class UserAdmin(DjangoUserAdmin):
             super().save_model(request, obj, form, change)
             if not change:
                 services.ensure_profile(user=obj)
+
+    def save_related(self, request, form, formsets, change):
+        # After the profile inline is saved: the cached public profile follows the edit.
+        super().save_related(request, form, formsets, change)
+        invalidate_profile(form.instance.pk)
 
 
 @admin.register(Follow)

@@ -250,3 +250,16 @@ def test_moderator_hides_and_restores(author, stranger, user_factory):
     assert client_for(moderator).get(f"/api/forum/posts/{post_id}/").status_code == 200
     client_for(moderator).post(f"/api/forum/posts/{post_id}/restore/")
     assert client_for(stranger).get(f"/api/forum/posts/{post_id}/").status_code == 200
+
+
+def test_staff_delete_in_admin_keeps_the_author_count(author, user_factory, client):
+    staff = user_factory()
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    post_id = _post(author, "public")
+    client.force_login(staff)
+    resp = client.post(f"/admin/forum/forumpost/{post_id}/delete/", {"post": "yes"})
+    assert resp.status_code == 302
+    assert not ForumPost.objects.filter(pk=post_id).exists()
+    assert Profile.objects.get(user=author).post_count == 0
+    assert client_for(author).get(f"/api/v1/users/{author.pk}/").json()["post_count"] == 0
