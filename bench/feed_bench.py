@@ -16,10 +16,15 @@ Needs the data of bench/generate_forum_data.py and REDIS_URL. In one run:
    same server (the ceiling), rounds interleaved.
 
 The server is daphne (one process, DEBUG off, the project's middleware) with
-DJANGO_SETTINGS_MODULE=bench.settings, which adds the bare endpoints; part 3
-runs once with DB_CONN_MAX_AGE=0 (the default) and once with 60 (persistent
-connections). The user throttle rate is raised so the load is never throttled
-(the throttle still runs). Loopback only; every phase is bounded in time.
+DJANGO_SETTINGS_MODULE=bench.settings, which adds the bare endpoints. Part 3 runs
+once as configured by default (DB_CONN_MAX_AGE=0: a new database connection per
+request) and, when psycopg-pool is installed, once with Django's connection pool
+(BENCH_DB_POOL=1, see bench/settings.py). DB_CONN_MAX_AGE > 0 is not measured:
+under ASGI every request gets its own connection object, so persistent
+connections pile up until PostgreSQL refuses new clients. The user throttle runs
+with its rate raised to 1,000,000/s, so the load is never throttled and the
+history it reads and writes per request stays as short as a real user's. Loopback
+only; every phase is bounded in time.
 Appends a Markdown entry to BENCHMARKS.md unless --no-write.
 """
 
@@ -29,6 +34,7 @@ import argparse
 import asyncio
 import datetime
 import http.client
+import importlib.util
 import os
 import platform
 import re
@@ -49,6 +55,8 @@ sys.path.insert(0, str(BASE_DIR))
 from bench.generate_forum_data import VIEWER_EMAIL  # noqa: E402
 from bench.http_baseline import Server  # noqa: E402
 
+NEW_CONNECTION = "new per request"
+POOL = "pool (BENCH_DB_POOL=1)"
 FEED = "/api/v1/forum/posts/"
 BARE = "/bench/bare/"
 BARE_DRF = "/bench/bare-drf/"
@@ -92,24 +100,28 @@ SERVER_ENV = {
     "DEBUG": "false",
     "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; TLS ends at the proxy
     "LOG_LEVEL": "WARNING",
-    "THROTTLE_USER": "100000000/min",
+    "THROTTLE_USER": "1000000/s",  # a one-second window keeps the history short
     "CACHE_KEY_PREFIX": "bench",
     "CELERY_TASK_ALWAYS_EAGER": "true",
 }
 os.environ.update(SERVER_ENV)
+# This process (in-process timings) keeps its connection; each server gets its own value.
+os.environ["DB_CONN_MAX_AGE"] = "60"
 warnings.filterwarnings("ignore", "No directory at")
 
 import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
-from core.pagination import FORWARD, Cursor, encode_cursor  # noqa: E402
+from core.pagination import FORWARD, Cursor, encode_cursor, keyset_filter  # noqa: E402
 from forum import selectors  # noqa: E402
+from forum.pagination import PostPagination  # noqa: E402
 from users.models import User  # noqa: E402
 
 
@@ -129,14 +141,28 @@ def percentile(values: list[float], fraction: float) -> float:
 # --- part 1: queries, in-process --------------------------------------------
 
 
-def deep_cursor(viewer, depth: int) -> tuple[str, str]:
-    """The cursor of a page starting after the depth-th visible post, and the id of
-    the post that page must start with."""
-    feed = selectors.post_feed(viewer=viewer).order_by("-timestamp", "-id")
+def deep_cursor(viewer, depth: int) -> tuple[tuple, str, str]:
+    """The keyset values of the depth-th visible post, the cursor of the page after
+    it, and the id of the post that page must start with."""
+    feed = selectors.post_feed(viewer=viewer).order_by(*PostPagination.ordering)
     rows = list(feed.values_list("timestamp", "id")[depth - 1 : depth + 1])
     (timestamp, post_id), (_, expected_first) = rows
     cursor = encode_cursor(Cursor(values=(timestamp, post_id), direction=FORWARD))
-    return cursor, str(expected_first)
+    return (timestamp, post_id), cursor, str(expected_first)
+
+
+def bounded_deep_query(viewer, values: tuple) -> tuple[str, list]:
+    """The deep page's feed query with the proposed change to keyset_filter: the
+    first ordering column also bounded on its own (`timestamp <= x`), which the
+    index can seek to, instead of only inside the OR."""
+    page_size = int(settings.REST_FRAMEWORK["PAGE_SIZE"])
+    feed = (
+        selectors.post_feed(viewer=viewer)
+        .order_by(*PostPagination.ordering)
+        .filter(keyset_filter(PostPagination.ordering, values, forward=True))
+        .filter(timestamp__lte=values[0])
+    )
+    return feed[: page_size + 1].query.sql_with_params()
 
 
 def feed_query(queries: list[dict]) -> str:
@@ -147,10 +173,11 @@ def feed_query(queries: list[dict]) -> str:
     raise RuntimeError("no feed query captured")
 
 
-def explain(sql: str) -> tuple[float, str]:
+def explain(query: str | tuple[str, list]) -> tuple[float, str]:
+    sql, params = (query, None) if isinstance(query, str) else query
     with connection.cursor() as cursor:
         for _ in range(2):  # the second run, with a warm cache, is reported
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
             plan = [row[0] for row in cursor.fetchall()]
     total = float(re.search(r"Execution Time: ([\d.]+) ms", plan[-1]).group(1))
     return total, "\n".join(plan)
@@ -162,6 +189,21 @@ def count_queries(client: Client, path: str, token: str) -> tuple[int, list[dict
     if response.status_code != 200:
         raise RuntimeError(f"{path}: {response.status_code} {response.content[:300]!r}")
     return len(captured), captured.captured_queries, response.json()
+
+
+def in_process_medians(client: Client, paths: list[str], token: str, samples: int = 100):
+    """Median ms per request through Django's handler in this process (no server)."""
+    timings: dict[str, list[float]] = {p: [] for p in paths}
+    for index in range(10 + samples):
+        for path in paths:
+            started = time.perf_counter()
+            response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: {response.status_code}")
+            if index >= 10:
+                timings[path].append(elapsed)
+    return {path: statistics.median(values) for path, values in timings.items()}
 
 
 # --- part 2: sequential latency on the server -----------------------------------
@@ -189,9 +231,10 @@ def sequential_latencies(
 
 
 def fetch(port: int, path: str, token: str) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         if response.status != 200:
             raise RuntimeError(f"{path}: HTTP {response.status}")
@@ -226,6 +269,8 @@ def run_wrk(url: str, duration: int, connections: int, token: str) -> Load:
         check=True,
         timeout=duration + 30,
     ).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        print(out, file=sys.stderr)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -290,13 +335,21 @@ def start_server(env: dict[str, str]) -> Server:
     return server
 
 
+def drain(server: Server) -> None:
+    """Wait until requests a load run left queued are done: daphne serves Django's sync
+    code on one thread, so /health/ answers only after them."""
+    fetch(server.port, "/health/", "")
+
+
 def load_rounds(server: Server, paths: list[str], token: str, run) -> dict[str, list[Load]]:
     for path in paths:
         run(server.url(path), 2, ARGS.connections, token)  # warm-up
+        drain(server)
     results: dict[str, list[Load]] = {p: [] for p in paths}
     for _ in range(ARGS.rounds):
         for path in paths:
             results[path].append(run(server.url(path), ARGS.duration, ARGS.connections, token))
+            drain(server)
     return results
 
 
@@ -323,7 +376,7 @@ def main() -> None:
         total_posts = cursor.fetchone()[0]
 
     print(f"finding the post {ARGS.depth:,} deep ...", file=sys.stderr)
-    cursor, expected_first = deep_cursor(viewer, ARGS.depth)
+    cursor_values, cursor, expected_first = deep_cursor(viewer, ARGS.depth)
     deep = f"{FEED}?cursor={cursor}"
 
     client = Client()
@@ -331,32 +384,43 @@ def main() -> None:
     deep_queries, deep_sql, deep_page = count_queries(client, deep, token)
     if deep_page["posts"][0]["id"] != expected_first:
         raise RuntimeError("the deep page does not start after the depth-th post")
-    page1_explain = explain(feed_query(page1_sql))
-    deep_explain = explain(feed_query(deep_sql))
-    connection.close()
+    explains = {
+        "page 1": explain(feed_query(page1_sql)),
+        "deep": explain(feed_query(deep_sql)),
+        "deep, bounded": explain(bounded_deep_query(viewer, cursor_values)),
+    }
 
     handle, body_path = tempfile.mkstemp(prefix="feed-bench-", suffix=".json")
     os.close(handle)
     load_results: dict[tuple[str, str], list[Load]] = {}
     try:
-        print("server, DB_CONN_MAX_AGE=0: latency of page 1 and the deep page ...", file=sys.stderr)
+        Path(body_path).write_bytes(client.get(FEED, HTTP_AUTHORIZATION=f"Bearer {token}").content)
+        os.environ["BENCH_BARE_BODY"] = body_path
+        print("in-process timings ...", file=sys.stderr)
+        in_process = in_process_medians(client, [BARE, BARE_DRF, FEED, deep], token)
+        connection.close()
+
+        print("server, new connection per request: page 1 and the deep page ...", file=sys.stderr)
         server = start_server({"DB_CONN_MAX_AGE": "0", "BENCH_BARE_BODY": body_path})
         try:
             body = fetch(server.port, FEED, token)
             Path(body_path).write_bytes(body)
             latencies = sequential_latencies(server.port, [FEED, deep], token, ARGS.samples)
-            print("server, DB_CONN_MAX_AGE=0: load ...", file=sys.stderr)
+            print("server, new connection per request: load ...", file=sys.stderr)
             for path, loads in load_rounds(server, [BARE, BARE_DRF, FEED], token, run).items():
-                load_results[("0", path)] = loads
+                load_results[(NEW_CONNECTION, path)] = loads
         finally:
             server.stop()
-        print("server, DB_CONN_MAX_AGE=60: load ...", file=sys.stderr)
-        server = start_server({"DB_CONN_MAX_AGE": "60", "BENCH_BARE_BODY": body_path})
-        try:
-            for path, loads in load_rounds(server, [BARE, BARE_DRF, FEED], token, run).items():
-                load_results[("60", path)] = loads
-        finally:
-            server.stop()
+        if importlib.util.find_spec("psycopg_pool"):
+            print("server, connection pool: load ...", file=sys.stderr)
+            server = start_server(
+                {"DB_CONN_MAX_AGE": "0", "BENCH_DB_POOL": "1", "BENCH_BARE_BODY": body_path}
+            )
+            try:
+                for path, loads in load_rounds(server, [BARE, BARE_DRF, FEED], token, run).items():
+                    load_results[(POOL, path)] = loads
+            finally:
+                server.stop()
     finally:
         os.unlink(body_path)
 
@@ -367,20 +431,26 @@ def main() -> None:
         body_bytes=len(body),
         posts_per_page=len(page1["posts"]),
         queries=(page1_queries, deep_queries),
-        explains=(page1_explain, deep_explain),
+        explains=explains,
         latencies=(latencies[FEED], latencies[deep]),
+        in_process={
+            BARE: in_process[BARE],
+            BARE_DRF: in_process[BARE_DRF],
+            FEED: in_process[FEED],
+            "deep": in_process[deep],
+        },
         load_results=load_results,
     )
     print(report)
-    print("\nEXPLAIN ANALYZE, page 1:\n" + page1_explain[1])
-    print("\nEXPLAIN ANALYZE, deep page:\n" + deep_explain[1])
+    for name, (_, plan) in explains.items():
+        print(f"\nEXPLAIN ANALYZE, {name}:\n{plan}")
     if not ARGS.no_write:
         with RESULTS.open("a") as results:
             results.write("\n" + report)
 
 
-def _plan_lines(plan: str, limit: int = 14) -> str:
-    return "\n".join(plan.splitlines()[:limit])
+def _plan_lines(plan: str, limit: int = 12) -> str:
+    return "\n".join(line[:240] for line in plan.splitlines()[:limit])
 
 
 def render(
@@ -393,6 +463,7 @@ def render(
     queries,
     explains,
     latencies,
+    in_process,
     load_results,
 ) -> str:
     commit = subprocess.run(
@@ -410,6 +481,7 @@ def render(
     )
     page1_ms, deep_ms = latencies
     page1_med, deep_med = statistics.median(page1_ms), statistics.median(deep_ms)
+    depth = f"{ARGS.depth:,} deep"
     lines = [
         f"### Forum feed, {datetime.date.today().isoformat()}",
         "",
@@ -422,57 +494,53 @@ def render(
         "(bench/generate_forum_data.py), viewer `bench` following 200 authors",
         f"- feed page: {posts_per_page} posts, {body_bytes:,} bytes of JSON",
         "",
-        f"**Depth.** Page 1 against the page {ARGS.depth:,} posts deep; "
-        f"{ARGS.samples} sequential requests each on one keep-alive connection, alternating.",
+        f"**Depth.** Page 1 against the page {depth}; {ARGS.samples} sequential requests "
+        "each on one keep-alive connection to the server (a new database connection per "
+        "request, the default), alternating. "
+        "Queries counted in-process through the same URL and settings; in-process ms: "
+        "Django's test client, persistent connection, median of 100.",
         "",
-        "| page | queries | median ms | p99 ms | feed query (EXPLAIN ANALYZE) ms |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| page | queries | server median ms | server p99 ms | in-process ms "
+        "| feed query ms (EXPLAIN ANALYZE) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
         f"| page 1 | {queries[0]} | {page1_med:.1f} | {percentile(page1_ms, 0.99):.1f} | "
-        f"{explains[0][0]:.2f} |",
-        f"| {ARGS.depth:,} deep | {queries[1]} | {deep_med:.1f} | "
-        f"{percentile(deep_ms, 0.99):.1f} | {explains[1][0]:.2f} |",
+        f"{in_process[FEED]:.1f} | {explains['page 1'][0]:.2f} |",
+        f"| {depth} | {queries[1]} | {deep_med:.1f} | {percentile(deep_ms, 0.99):.1f} | "
+        f"{in_process['deep']:.1f} | {explains['deep'][0]:.2f} |",
+        f"| {depth}, query with `timestamp <= bound` added (proposed) | | | | | "
+        f"{explains['deep, bounded'][0]:.2f} |",
         "",
-        f"Deep / page 1, medians: **{deep_med / page1_med:.2f}x** (goal <= 1.2x).",
+        f"Deep / page 1, server medians: **{deep_med / page1_med:.2f}x** (goal <= 1.2x).",
         "",
         f"**Throughput.** {ARGS.connections} keep-alive connections, {ARGS.rounds} rounds of "
-        f"{ARGS.duration}s per endpoint (interleaved) after a 2s warm-up; medians over rounds.",
+        f"{ARGS.duration}s per endpoint (interleaved, the server drained between runs) after a "
+        "2s warm-up; medians over rounds. In-process ms as above.",
         "",
-        "| endpoint | DB_CONN_MAX_AGE | req/s | p50 ms | p99 ms | errors | vs bare |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| endpoint | database connections | req/s | p50 ms | p99 ms | errors | vs bare "
+        "| in-process ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     labels = {
         BARE: "bare: same bytes, plain view",
         BARE_DRF: "bare-drf: same bytes, JWT + throttle",
         FEED: "feed page 1",
     }
-    for conn_age in ("0", "60"):
-        ceiling = med(load_results[(conn_age, BARE)], "requests_per_second")
+    for connections in (NEW_CONNECTION, POOL):
+        if (connections, BARE) not in load_results:
+            continue
+        ceiling = med(load_results[(connections, BARE)], "requests_per_second")
         for path in (BARE, BARE_DRF, FEED):
-            loads = load_results[(conn_age, path)]
+            loads = load_results[(connections, path)]
             rps = med(loads, "requests_per_second")
             lines.append(
-                f"| {labels[path]} | {conn_age} | {rps:,.0f} | {med(loads, 'p50_ms'):.1f} | "
+                f"| {labels[path]} | {connections} | {rps:,.0f} | {med(loads, 'p50_ms'):.1f} | "
                 f"{med(loads, 'p99_ms'):.1f} | {sum(x.errors for x in loads)} | "
-                f"{rps / ceiling:.2f} |"
+                f"{rps / ceiling:.2f} | {in_process[path]:.1f} |"
             )
-    lines += [
-        "",
-        "<details><summary>Feed query plans (top)</summary>",
-        "",
-        "Page 1:",
-        "",
-        "```",
-        _plan_lines(explains[0][1]),
-        "```",
-        "",
-        f"{ARGS.depth:,} deep:",
-        "",
-        "```",
-        _plan_lines(explains[1][1]),
-        "```",
-        "",
-        "</details>",
-    ]
+    lines += ["", "<details><summary>Feed query plans (top lines)</summary>", ""]
+    for name, (_, plan) in explains.items():
+        lines += [f"{name}:", "", "```", _plan_lines(plan), "```", ""]
+    lines.append("</details>")
     return "\n".join(lines) + "\n"
 
 

@@ -284,6 +284,8 @@ class KeysetPagination(BasePagination):
                 "previous_page": {
                     **link,
                     "description": "The previous page, or null on the first page.",
+                    # Lets drf-spectacular wrap a view's item example in this envelope.
+                    "example": None,
                 },
             },
         }

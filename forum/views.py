@@ -14,6 +14,20 @@ from core.permissions import IsModerator
 
 from . import cache as post_cache
 from . import media, moderation, selectors, services
+from .openapi import (
+    COMMENT_CREATE_EXAMPLES,
+    COMMENT_EDIT_EXAMPLES,
+    COMMENT_EXAMPLES,
+    COMMENT_LIKE_EXAMPLES,
+    MEDIA_BATCH_EXAMPLES,
+    MODERATED_POST_EXAMPLES,
+    POST_CREATE_EXAMPLES,
+    POST_EDIT_EXAMPLES,
+    POST_EXAMPLES,
+    POST_LIKE_EXAMPLES,
+    POST_REPLACE_EXAMPLES,
+    UPLOAD_EXAMPLES,
+)
 from .pagination import CommentPagination, PostPagination
 from .serializers import (
     BatchUploadSerializer,
@@ -34,11 +48,22 @@ from .serializers import (
     list=extend_schema(
         summary="Feed of posts the caller may see, newest first",
         parameters=[FeedFilterSerializer],
+        examples=POST_EXAMPLES,
     ),
-    create=extend_schema(summary="Create a post", request=PostWriteSerializer),
-    retrieve=extend_schema(summary="One post"),
-    update=extend_schema(summary="Replace a post (author only)", request=PostUpdateSerializer),
-    partial_update=extend_schema(summary="Edit a post (author only)", request=PostUpdateSerializer),
+    create=extend_schema(
+        summary="Create a post", request=PostWriteSerializer, examples=POST_CREATE_EXAMPLES
+    ),
+    retrieve=extend_schema(summary="One post", examples=POST_EXAMPLES),
+    update=extend_schema(
+        summary="Replace a post (author only)",
+        request=PostUpdateSerializer,
+        examples=POST_REPLACE_EXAMPLES,
+    ),
+    partial_update=extend_schema(
+        summary="Edit a post (author only)",
+        request=PostUpdateSerializer,
+        examples=POST_EDIT_EXAMPLES,
+    ),
     destroy=extend_schema(summary="Delete a post (author only)"),
 )
 @extend_schema(tags=["forum"])
@@ -124,8 +149,11 @@ class PostViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Toggle (POST), set (PUT) or remove (DELETE) the caller's like",
         request=None,
-        responses=LikeStateSerializer,
+        responses={200: LikeStateSerializer},
     )
+    @extend_schema(methods=["POST"], examples=POST_LIKE_EXAMPLES["POST"])
+    @extend_schema(methods=["PUT"], examples=POST_LIKE_EXAMPLES["PUT"])
+    @extend_schema(methods=["DELETE"], examples=POST_LIKE_EXAMPLES["DELETE"])
     @action(detail=True, methods=["post", "put", "delete"])
     def like(self, request, pk=None):
         if request.method == "POST":
@@ -136,13 +164,21 @@ class PostViewSet(viewsets.ModelViewSet):
             )
         return Response(LikeStateSerializer(state).data)
 
-    @extend_schema(summary="Hide a post from everyone but its author (moderators)", request=None)
+    @extend_schema(
+        summary="Hide a post from everyone but its author (moderators)",
+        request=None,
+        examples=MODERATED_POST_EXAMPLES["hide"],
+    )
     @action(detail=True, methods=["post"], permission_classes=[IsModerator])
     def hide(self, request, pk=None):
         post = moderation.hide_post(post=self._visible_post(), moderator=request.user)
         return self._respond_with(post)
 
-    @extend_schema(summary="Restore a hidden post (moderators)", request=None)
+    @extend_schema(
+        summary="Restore a hidden post (moderators)",
+        request=None,
+        examples=MODERATED_POST_EXAMPLES["restore"],
+    )
     @action(detail=True, methods=["post"], permission_classes=[IsModerator])
     def restore(self, request, pk=None):
         post = moderation.restore_post(post=self._visible_post(), moderator=request.user)
@@ -152,6 +188,7 @@ class PostViewSet(viewsets.ModelViewSet):
         summary="Add images to your post (all or nothing)",
         request={"multipart/form-data": BatchUploadSerializer},
         responses={201: MediaSerializer(many=True)},
+        examples=MEDIA_BATCH_EXAMPLES,
     )
     @action(
         detail=True,
@@ -176,12 +213,14 @@ class PostViewSet(viewsets.ModelViewSet):
         methods=["GET"],
         summary="Comments on a post, oldest first",
         responses=CommentSerializer(many=True),
+        examples=COMMENT_EXAMPLES,
     )
     @extend_schema(
         methods=["POST"],
         summary="Comment on a post, or reply with `parent`",
         request=CommentWriteSerializer,
         responses={201: CommentSerializer},
+        examples=COMMENT_CREATE_EXAMPLES,
     )
     @action(detail=True, methods=["get", "post"], pagination_class=CommentPagination)
     def comments(self, request, pk=None):
@@ -207,8 +246,12 @@ class PostViewSet(viewsets.ModelViewSet):
 
 @extend_schema(tags=["forum"])
 @extend_schema_view(
-    partial_update=extend_schema(summary="Edit a comment (author only)"),
-    update=extend_schema(summary="Replace a comment (author only)"),
+    partial_update=extend_schema(
+        summary="Edit a comment (author only)",
+        responses=CommentSerializer,
+        examples=COMMENT_EDIT_EXAMPLES,
+    ),
+    update=extend_schema(summary="Replace a comment (author only)", examples=COMMENT_EDIT_EXAMPLES),
     destroy=extend_schema(summary="Delete a comment (author only)"),
 )
 class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
@@ -243,8 +286,11 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
     @extend_schema(
         summary="Toggle (POST), set (PUT) or remove (DELETE) the caller's like on a comment",
         request=None,
-        responses=LikeStateSerializer,
+        responses={200: LikeStateSerializer},
     )
+    @extend_schema(methods=["POST"], examples=COMMENT_LIKE_EXAMPLES["POST"])
+    @extend_schema(methods=["PUT"], examples=COMMENT_LIKE_EXAMPLES["PUT"])
+    @extend_schema(methods=["DELETE"], examples=COMMENT_LIKE_EXAMPLES["DELETE"])
     @action(detail=True, methods=["post", "put", "delete"])
     def like(self, request, pk=None):
         if request.method == "POST":
@@ -269,6 +315,7 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
     ),
     request={"multipart/form-data": UploadSerializer},
     responses={201: MediaSerializer},
+    examples=UPLOAD_EXAMPLES,
 )
 class UploadView(GenericAPIView):
     parser_classes = [MultiPartParser]

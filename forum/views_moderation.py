@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +14,14 @@ from rest_framework.response import Response
 from core.permissions import IsModerator
 
 from . import moderation, selectors
-from .openapi import AlreadyHandledResponse, AlreadyReportedResponse
+from .openapi import (
+    MODERATED_COMMENT_EXAMPLES,
+    REPORT_QUEUE_EXAMPLES,
+    RESOLVE_REPORT_EXAMPLES,
+    AlreadyHandledResponse,
+    AlreadyReportedResponse,
+    report_examples,
+)
 from .pagination import ReportPagination
 from .serializers import (
     CommentSerializer,
@@ -29,9 +36,6 @@ REPORT_DESCRIPTION = (
     "Report content the caller can see (404 otherwise), once: a second report of the "
     "same content answers 409 `already_reported`, whatever became of the first. "
     "Reporting your own content answers 400 `cannot_report_own_content`."
-)
-REPORT_EXAMPLE = OpenApiExample(
-    "Spam", value={"reason": "spam", "details": "Same link posted ten times"}, request_only=True
 )
 
 
@@ -56,7 +60,7 @@ class PostReportView(_ReportView):
         description=REPORT_DESCRIPTION,
         request=ReportCreateSerializer,
         responses={201: ReportSerializer, 409: AlreadyReportedResponse},
-        examples=[REPORT_EXAMPLE],
+        examples=report_examples("post"),
     )
     def post(self, request, pk):
         return super().post(request, pk)
@@ -72,7 +76,7 @@ class CommentReportView(_ReportView):
         description=REPORT_DESCRIPTION,
         request=ReportCreateSerializer,
         responses={201: ReportSerializer, 409: AlreadyReportedResponse},
-        examples=[REPORT_EXAMPLE],
+        examples=report_examples("comment"),
     )
     def post(self, request, pk):
         return super().post(request, pk)
@@ -108,11 +112,12 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         summary="Reports to handle, oldest first (moderators)",
         parameters=[ReportFilterSerializer],
+        examples=REPORT_QUEUE_EXAMPLES,
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(summary="One report (moderators)")
+    @extend_schema(summary="One report (moderators)", examples=REPORT_QUEUE_EXAMPLES)
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
 
@@ -127,18 +132,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ),
         request=ResolveReportSerializer,
         responses={200: ModerationReportSerializer, 409: AlreadyHandledResponse},
-        examples=[
-            OpenApiExample(
-                "Hide and suspend for a week",
-                value={
-                    "action": "hide",
-                    "suspend_until": "2026-12-01T00:00:00Z",
-                    "suspension_reason": "Spam",
-                },
-                request_only=True,
-            ),
-            OpenApiExample("Dismiss", value={"action": "dismiss"}, request_only=True),
-        ],
+        examples=RESOLVE_REPORT_EXAMPLES,
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
@@ -174,6 +168,7 @@ class CommentHideView(_CommentModerationView):
         summary="Hide a comment from everyone but its author (moderators)",
         request=None,
         responses=CommentSerializer,
+        examples=MODERATED_COMMENT_EXAMPLES["hide"],
     )
     def post(self, request, pk):
         return self.respond(
@@ -187,6 +182,7 @@ class CommentRestoreView(_CommentModerationView):
         summary="Restore a hidden comment (moderators)",
         request=None,
         responses=CommentSerializer,
+        examples=MODERATED_COMMENT_EXAMPLES["restore"],
     )
     def post(self, request, pk):
         return self.respond(

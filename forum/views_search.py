@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from users.serializers import PublicUserSerializer
 
 from . import search
+from .openapi import SEARCH_EXAMPLES
 from .serializers import PostSerializer, SearchParamsSerializer, SearchResultsSerializer
 
 
@@ -23,6 +24,7 @@ class SearchView(GenericAPIView):
         ),
         parameters=[SearchParamsSerializer],
         responses=SearchResultsSerializer,
+        examples=SEARCH_EXAMPLES,
     )
     def get(self, request):
         params = SearchParamsSerializer(data=request.query_params)

@@ -11,6 +11,15 @@ from core.permissions import IsStaff
 
 from . import selectors, services
 from .models import Notification
+from .openapi import (
+    DEVICE_REGISTER_EXAMPLES,
+    DEVICE_TOKEN,
+    NOTIFICATION_EXAMPLES,
+    broadcast_example,
+    device_example,
+    notification_example,
+    preferences_example,
+)
 from .serializers import (
     BroadcastCreateSerializer,
     BroadcastSerializer,
@@ -26,73 +35,10 @@ from .serializers import (
 
 TAGS = ["notifications"]
 
-NOTIFICATION_EXAMPLE = {
-    "id": "0b7f7a52-61c4-4a7e-8f0e-3c2d1e5b9a41",
-    "kind": "post_liked",
-    "actor": {
-        "id": "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
-        "username": "jane.doe",
-        "avatar_url": "https://api.example.org/media/avatars/2026/01/5e1c.jpg",
-    },
-    "actor_count": 4,
-    "recent_actor_ids": [
-        "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
-        "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
-        "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
-    ],
-    "target": {"type": "forum.post", "id": "3f1c2b4a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"},
-    "data": {"post_id": "3f1c2b4a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"},
-    "title": "Jane Doe and 3 others liked your post",
-    "body": "",
-    "is_read": False,
-    "read_at": None,
-    "created_at": "2026-01-15T09:30:00Z",
-}
-
-PREFERENCES_EXAMPLE = {
-    "kinds": {
-        "post_liked": {"in_app": True, "push": False, "email": False},
-        "comment_on_post": {"in_app": True, "push": True, "email": False},
-        "order_shipped": {"in_app": True, "push": True, "email": True},
-    },
-    "email_digest": True,
-}
-
-DEVICE_EXAMPLE = {
-    "id": "c5b1e0d2-7a4f-4e1b-9c3d-2f6a8b0e4d17",
-    "platform": "android",
-    "token": "dKX1...:APA91bH...",
-    "app_version": "2.4.1",
-    "device_id": "a1b2c3d4e5f60718",
-    "is_active": True,
-    "created_at": "2026-01-15T09:30:00Z",
-    "last_pushed_at": None,
-}
-
-DEVICE_REGISTER_EXAMPLE = OpenApiExample(
-    "Register an Android token",
-    value={
-        "platform": "android",
-        "token": "dKX1...:APA91bH...",
-        "app_version": "2.4.1",
-        "device_id": "a1b2c3d4e5f60718",
-    },
-    request_only=True,
-)
-
 
 class NotificationPagination(KeysetPagination):
     envelope = "notifications"
     ordering = ("-created_at", "-id")
-
-    def get_paginated_response_schema(self, schema: dict) -> dict:
-        paginated = super().get_paginated_response_schema(schema)
-        paginated["properties"]["previous_page"]["example"] = None
-        return paginated
-
-
-def _examples_of_notification() -> list[OpenApiExample]:
-    return [OpenApiExample("Likes folded into one", value=NOTIFICATION_EXAMPLE, response_only=True)]
 
 
 @extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
@@ -119,7 +65,7 @@ class NotificationListView(generics.ListAPIView):
             "(`actor_count`); a new like moves it to the top again."
         ),
         parameters=[NotificationFilterSerializer],
-        examples=_examples_of_notification(),
+        examples=NOTIFICATION_EXAMPLES,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -130,7 +76,7 @@ class NotificationDetailView(APIView):
         tags=TAGS,
         summary="One of your notifications",
         responses={200: NotificationSerializer},
-        examples=_examples_of_notification(),
+        examples=NOTIFICATION_EXAMPLES,
     )
     def get(self, request, pk):
         notification = selectors.get_notification(user=request.user, notification_id=pk)
@@ -160,7 +106,7 @@ class MarkReadView(APIView):
         examples=[
             OpenApiExample(
                 "Read",
-                value={**NOTIFICATION_EXAMPLE, "is_read": True, "read_at": "2026-01-15T10:00:00Z"},
+                value=notification_example(is_read=True, read_at="2026-01-15T10:00:00Z"),
                 response_only=True,
             )
         ],
@@ -211,7 +157,7 @@ class PreferencesView(APIView):
             "and whether you get the daily digest email."
         ),
         responses={200: PreferencesSerializer},
-        examples=[OpenApiExample("Preferences", value=PREFERENCES_EXAMPLE, response_only=True)],
+        examples=[OpenApiExample("Preferences", value=preferences_example(), response_only=True)],
     )
     def get(self, request):
         return Response(selectors.preferences_for(user_id=request.user.pk).as_dict())
@@ -228,7 +174,7 @@ class PreferencesView(APIView):
                 value={"kinds": {"post_liked": {"push": False}}, "email_digest": True},
                 request_only=True,
             ),
-            OpenApiExample("Preferences", value=PREFERENCES_EXAMPLE, response_only=True),
+            OpenApiExample("Preferences", value=preferences_example(), response_only=True),
         ],
     )
     def patch(self, request):
@@ -263,7 +209,8 @@ class DeviceListView(APIView):
         tags=TAGS,
         summary="Your active push devices",
         responses={200: DeviceSerializer(many=True)},
-        examples=[OpenApiExample("Devices", value=[DEVICE_EXAMPLE], response_only=True)],
+        # One device: drf-spectacular puts a list answer's example in the list itself.
+        examples=[OpenApiExample("Devices", value=device_example(), response_only=True)],
     )
     def get(self, request):
         devices = selectors.devices_for(user=request.user)
@@ -279,10 +226,7 @@ class DeviceListView(APIView):
         ),
         request=DeviceRegisterSerializer,
         responses=_REGISTER_RESPONSES,
-        examples=[
-            DEVICE_REGISTER_EXAMPLE,
-            OpenApiExample("Device", value=DEVICE_EXAMPLE, response_only=True),
-        ],
+        examples=DEVICE_REGISTER_EXAMPLES,
     )
     def post(self, request):
         return _register(request)
@@ -308,10 +252,7 @@ class PushTokenView(APIView):
         description="Same as `POST /notifications/devices/`.",
         request=DeviceRegisterSerializer,
         responses=_REGISTER_RESPONSES,
-        examples=[
-            DEVICE_REGISTER_EXAMPLE,
-            OpenApiExample("Device", value=DEVICE_EXAMPLE, response_only=True),
-        ],
+        examples=DEVICE_REGISTER_EXAMPLES,
     )
     def post(self, request):
         return _register(request)
@@ -322,9 +263,7 @@ class PushTokenView(APIView):
         description="At sign-out. A token that is not yours answers 404.",
         request=DeviceUnregisterSerializer,
         responses={204: OpenApiResponse(description="Unregistered.")},
-        examples=[
-            OpenApiExample("Sign-out", value={"token": "dKX1...:APA91bH..."}, request_only=True)
-        ],
+        examples=[OpenApiExample("Sign-out", value={"token": DEVICE_TOKEN}, request_only=True)],
     )
     def delete(self, request):
         data = DeviceUnregisterSerializer(data=request.data or request.query_params)
@@ -352,17 +291,7 @@ class BroadcastView(APIView):
                 request_only=True,
             ),
             OpenApiExample(
-                "Queued",
-                value={
-                    "id": "e2c4a6b8-0d1f-4a3b-9c5d-7e9f1a3b5c7d",
-                    "title": "Maintenance tonight",
-                    "body": "We are down 02:00-02:30 UTC.",
-                    "status": "queued",
-                    "recipient_count": 0,
-                    "created_at": "2026-01-15T09:30:00Z",
-                    "finished_at": None,
-                },
-                response_only=True,
+                "Queued", value=broadcast_example(), response_only=True, status_codes=[202]
             ),
         ],
     )

@@ -1,5 +1,6 @@
-"""Error responses specific to the auth endpoints, in the one error shape."""
+"""OpenAPI pieces of the users domain: error responses the auth endpoints add, and examples."""
 
+from drf_spectacular.utils import OpenApiExample
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from rest_framework import serializers
 
@@ -48,4 +49,112 @@ SocialLoginNotConfiguredResponseSerializer = _error_response(
     ["social_login_not_configured"],
     "503: social login is on but the provider has no credentials.",
     error_type=ServerErrorEnum,
+)
+
+
+# --- examples ----------------------------------------------------------------
+# Shared by the users, forum and notifications schemas, so one person looks the
+# same everywhere in the docs.
+
+EXAMPLE_ORIGIN = "https://api.example.org"
+JANE = {
+    "id": "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
+    "email": "jane@example.org",
+    "username": "jane.doe",
+    "display_name": "Jane Doe",
+    "avatar_url": f"{EXAMPLE_ORIGIN}/media/avatars/2026/01/5e1c9a7b3d2f4e6a8b0c1d2e3f4a5b6c.jpg",
+}
+SAM = {
+    "id": "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
+    "email": "sam@example.org",
+    "username": "sam_k",
+    "display_name": "Sam K.",
+    "avatar_url": None,
+}
+MODERATOR = {
+    "id": "5b7e2d90-6c1a-4f3e-8b2d-9a0c1e3f5d72",
+    "email": "mod@example.org",
+    "username": "mod.alex",
+    "display_name": "Alex (moderator)",
+    "avatar_url": None,
+}
+JWT_ACCESS = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwidXNlcl9pZCI6IjhkMGY2YzFlIn0.sig"
+)
+JWT_REFRESH = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJ0b2tlbl90eXBlIjoicmVmcmVzaCIsInVzZXJfaWQiOiI4ZDBmNmMxZSJ9.sig"
+)
+
+
+def user_summary_example(person: dict = JANE) -> dict:
+    """UserSummarySerializer: how content shows its author."""
+    return {key: person[key] for key in ("id", "username", "avatar_url")}
+
+
+def public_user_example(person: dict = JANE, **changes) -> dict:
+    """PublicUserSerializer."""
+    return {
+        "id": person["id"],
+        "username": person["username"],
+        "display_name": person["display_name"],
+        "bio": "Climbs rocks, writes code.",
+        "avatar_url": person["avatar_url"],
+        "post_count": 12,
+        "follower_count": 48,
+        "following_count": 31,
+        "is_following": True,
+        "date_joined": "2026-01-15T09:30:00Z",
+        **changes,
+    }
+
+
+def me_example(**changes) -> dict:
+    """MeSerializer: Jane's own account."""
+    return {
+        "id": JANE["id"],
+        "email": JANE["email"],
+        "username": JANE["username"],
+        "display_name": JANE["display_name"],
+        "bio": "Climbs rocks, writes code.",
+        "avatar_url": JANE["avatar_url"],
+        "post_count": 12,
+        "follower_count": 48,
+        "following_count": 31,
+        "is_staff": False,
+        "is_moderator": False,
+        "date_joined": "2026-01-15T09:30:00Z",
+        **changes,
+    }
+
+
+def moderation_state_example(**changes) -> dict:
+    """ModerationStateSerializer of Sam, suspended for a week."""
+    return {
+        "id": SAM["id"],
+        "username": SAM["username"],
+        "is_active": True,
+        "is_suspended": True,
+        "suspended_until": "2026-02-01T00:00:00Z",
+        "suspension_reason": "Spam",
+        **changes,
+    }
+
+
+def detail_example(message: str, name: str = "Done") -> OpenApiExample:
+    """DetailSerializer answer."""
+    return OpenApiExample(name, value={"detail": message}, response_only=True)
+
+
+TOKENS_EXAMPLE = OpenApiExample(
+    "Tokens",
+    value={
+        "access": JWT_ACCESS,
+        "refresh": JWT_REFRESH,
+        "user": me_example(
+            bio="", post_count=0, follower_count=0, following_count=0, avatar_url=None
+        ),
+    },
+    response_only=True,
 )

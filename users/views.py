@@ -18,6 +18,12 @@ from core.permissions import IsModerator, IsOwnerOrReadOnly
 from . import cache as profile_cache
 from . import selectors, services
 from .models import User
+from .openapi import (
+    SAM,
+    me_example,
+    moderation_state_example,
+    public_user_example,
+)
 from .serializers import (
     AvatarUploadSerializer,
     FollowStateSerializer,
@@ -28,18 +34,20 @@ from .serializers import (
     SuspendSerializer,
 )
 
-USER_EXAMPLE = {
-    "id": "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
-    "username": "jane.doe",
-    "display_name": "Jane Doe",
-    "bio": "Climbs rocks, writes code.",
-    "avatar_url": "https://api.example.org/media/avatars/2026/01/5e1c.jpg",
-    "post_count": 12,
-    "follower_count": 48,
-    "following_count": 31,
-    "is_following": True,
-    "date_joined": "2026-01-15T09:30:00Z",
-}
+ME_EXAMPLE = OpenApiExample("Account", value=me_example(), response_only=True)
+PROFILE_EDIT_EXAMPLES = [
+    OpenApiExample("Edit", value={"display_name": "Jane D.", "bio": "Hello!"}, request_only=True),
+    OpenApiExample(
+        "Edited", value=me_example(display_name="Jane D.", bio="Hello!"), response_only=True
+    ),
+]
+FOLLOWER_EXAMPLE = OpenApiExample(
+    "One page of users",
+    value=public_user_example(
+        SAM, bio="", post_count=3, follower_count=5, following_count=9, is_following=False
+    ),
+    response_only=True,
+)
 
 
 class FollowPagination(KeysetPagination):
@@ -63,6 +71,7 @@ class MeView(APIView):
         tags=["users"],
         summary="Your account",
         responses={200: MeSerializer},
+        examples=[ME_EXAMPLE],
     )
     def get(self, request):
         return Response(MeSerializer(selectors.me(request.user), context={"request": request}).data)
@@ -73,13 +82,7 @@ class MeView(APIView):
         description="Change `username`, `display_name` or `bio`; the email is read-only.",
         request=MeUpdateSerializer,
         responses={200: MeSerializer},
-        examples=[
-            OpenApiExample(
-                "Edit",
-                value={"display_name": "Jane D.", "bio": "Hello!"},
-                request_only=True,
-            )
-        ],
+        examples=PROFILE_EDIT_EXAMPLES,
     )
     def patch(self, request):
         return _patch_me(request, request.user)
@@ -105,6 +108,7 @@ class MeAvatarView(APIView):
                 description="`file_too_large` or `image_too_large` (too many pixels).",
             ),
         },
+        examples=[ME_EXAMPLE],
     )
     def post(self, request):
         serializer = AvatarUploadSerializer(data=request.data)
@@ -130,7 +134,7 @@ class UserDetailView(APIView):
         tags=["users"],
         summary="A user's public profile",
         responses={200: PublicUserSerializer},
-        examples=[OpenApiExample("Profile", value=USER_EXAMPLE, response_only=True)],
+        examples=[OpenApiExample("Profile", value=public_user_example(), response_only=True)],
     )
     def get(self, request, pk):
         return Response(
@@ -143,6 +147,7 @@ class UserDetailView(APIView):
         description="Same as `PATCH /users/me/`; another user's profile answers 403.",
         request=MeUpdateSerializer,
         responses={200: MeSerializer},
+        examples=PROFILE_EDIT_EXAMPLES,
     )
     def patch(self, request, pk):
         user = self.get_object()
@@ -182,6 +187,13 @@ class FollowView(APIView):
         description="Idempotent: unfollowing someone you do not follow changes nothing.",
         request=None,
         responses={200: FollowStateSerializer},
+        examples=[
+            OpenApiExample(
+                "Not following",
+                value={"following": False, "follower_count": 48},
+                response_only=True,
+            )
+        ],
     )
     def delete(self, request, pk):
         followee = selectors.get_user_for(request.user, pk)
@@ -202,7 +214,10 @@ class _FollowListView(generics.ListAPIView):
 
 class FollowersView(_FollowListView):
     @extend_schema(
-        tags=["users"], summary="Who follows a user", responses=PublicUserSerializer(many=True)
+        tags=["users"],
+        summary="Who follows a user",
+        responses=PublicUserSerializer(many=True),
+        examples=[FOLLOWER_EXAMPLE],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -213,7 +228,10 @@ class FollowersView(_FollowListView):
 
 class FollowingView(_FollowListView):
     @extend_schema(
-        tags=["users"], summary="Whom a user follows", responses=PublicUserSerializer(many=True)
+        tags=["users"],
+        summary="Whom a user follows",
+        responses=PublicUserSerializer(many=True),
+        examples=[FOLLOWER_EXAMPLE],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -239,7 +257,8 @@ class SuspendView(APIView):
                 "Suspend for a week",
                 value={"until": "2026-02-01T00:00:00Z", "reason": "Spam"},
                 request_only=True,
-            )
+            ),
+            OpenApiExample("Suspended", value=moderation_state_example(), response_only=True),
         ],
     )
     def post(self, request, pk):
@@ -259,6 +278,15 @@ class UnsuspendView(APIView):
         summary="Lift a suspension (moderators)",
         request=None,
         responses={200: ModerationStateSerializer},
+        examples=[
+            OpenApiExample(
+                "Lifted",
+                value=moderation_state_example(
+                    is_suspended=False, suspended_until=None, suspension_reason=""
+                ),
+                response_only=True,
+            )
+        ],
     )
     def post(self, request, pk):
         target = get_object_or_404(User, pk=pk)

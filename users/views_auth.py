@@ -60,9 +60,14 @@ from rest_framework_simplejwt.views import TokenVerifyView as _TokenVerifyView
 from .auth import plain_auth_error, refuse_unless_can_authenticate
 from .models import User
 from .openapi import (
+    JANE,
+    JWT_ACCESS,
+    JWT_REFRESH,
+    TOKENS_EXAMPLE,
     AuthErrorResponse401Serializer,
     SocialLoginDisabledResponseSerializer,
     SocialLoginNotConfiguredResponseSerializer,
+    detail_example,
 )
 from .serializers import (
     AuthTokensSerializer,
@@ -80,28 +85,6 @@ from .serializers import (
 )
 
 TAGS = ["auth"]
-TOKENS_EXAMPLE = OpenApiExample(
-    "Tokens",
-    value={
-        "access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.sig",
-        "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.sig",
-        "user": {
-            "id": "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
-            "email": "jane@example.org",
-            "username": "jane",
-            "display_name": "Jane",
-            "bio": "",
-            "avatar_url": None,
-            "post_count": 0,
-            "follower_count": 0,
-            "following_count": 0,
-            "is_staff": False,
-            "is_moderator": False,
-            "date_joined": "2026-01-15T09:30:00Z",
-        },
-    },
-    response_only=True,
-)
 UNAUTHORIZED = OpenApiResponse(
     AuthErrorResponse401Serializer,
     description="Invalid, expired or revoked token, or an inactive or suspended account.",
@@ -161,11 +144,11 @@ class TokenLoginMixin:
         OpenApiExample(
             "Register",
             value={
-                "email": "jane@example.org",
+                "email": JANE["email"],
                 "password1": "correct horse battery staple",
                 "password2": "correct horse battery staple",
-                "username": "jane",
-                "display_name": "Jane",
+                "username": JANE["username"],
+                "display_name": JANE["display_name"],
             },
             request_only=True,
         ),
@@ -214,6 +197,14 @@ class RegisterView(_RegisterView):
     description="`key` from the link of the verification email.",
     request=VerifyEmailSerializer,
     responses={200: DetailSerializer},
+    examples=[
+        OpenApiExample(
+            "Key from the email",
+            value={"key": "MQ:1xUr1t:9Vj82VrUlncogJ8DfNAWTnh_mWz19zPYCqejuRTol64"},
+            request_only=True,
+        ),
+        detail_example("Email address verified.", "Verified"),
+    ],
 )
 class VerifyEmailView(_VerifyEmailView):
     http_method_names = ["post", "options"]
@@ -228,8 +219,13 @@ class VerifyEmailView(_VerifyEmailView):
 @extend_schema(
     tags=TAGS,
     summary="Send the verification email again",
+    description="Answers 200 whether or not the address has an unverified account.",
     request=ResendEmailVerificationSerializer,
     responses={200: DetailSerializer},
+    examples=[
+        OpenApiExample("Resend", value={"email": JANE["email"]}, request_only=True),
+        detail_example("ok", "Queued"),
+    ],
 )
 class ResendEmailVerificationView(_ResendEmailVerificationView):
     authentication_classes: list = []
@@ -253,7 +249,7 @@ class ResendEmailVerificationView(_ResendEmailVerificationView):
     examples=[
         OpenApiExample(
             "Login",
-            value={"email": "jane@example.org", "password": "correct horse battery staple"},
+            value={"email": JANE["email"], "password": "correct horse battery staple"},
             request_only=True,
         ),
         TOKENS_EXAMPLE,
@@ -315,11 +311,9 @@ class PlainTokenErrorsMixin:
     request=RefreshRequestSerializer,
     responses={200: TokenPairSerializer, 401: UNAUTHORIZED},
     examples=[
-        OpenApiExample("Refresh", value={"refresh": "eyJhbGciOi..."}, request_only=True),
+        OpenApiExample("Refresh", value={"refresh": JWT_REFRESH}, request_only=True),
         OpenApiExample(
-            "New tokens",
-            value={"access": "eyJhbGciOi...", "refresh": "eyJhbGciOi..."},
-            response_only=True,
+            "New tokens", value={"access": JWT_ACCESS, "refresh": JWT_REFRESH}, response_only=True
         ),
     ],
 )
@@ -334,6 +328,7 @@ class TokenRefreshView(PlainTokenErrorsMixin, _TokenRefreshView):
     description="200 with an empty object when valid; 401 `token_not_valid` otherwise.",
     request=TokenVerifyRequestSerializer,
     responses={200: OpenApiResponse(description="The token is valid."), 401: UNAUTHORIZED},
+    examples=[OpenApiExample("Access token", value={"token": JWT_ACCESS}, request_only=True)],
 )
 class TokenVerifyView(PlainTokenErrorsMixin, _TokenVerifyView):
     pass
@@ -348,7 +343,10 @@ class TokenVerifyView(PlainTokenErrorsMixin, _TokenVerifyView):
     ),
     request=LogoutSerializer,
     responses={200: DetailSerializer},
-    examples=[OpenApiExample("Logout", value={"refresh": "eyJhbGciOi..."}, request_only=True)],
+    examples=[
+        OpenApiExample("Logout", value={"refresh": JWT_REFRESH}, request_only=True),
+        detail_example("Logged out.", "Logged out"),
+    ],
 )
 @extend_validation_errors(["token_not_valid"], field_name="refresh")
 class LogoutView(_LogoutView):
@@ -384,6 +382,18 @@ class LogoutView(_LogoutView):
     summary="Change your password",
     request=PasswordChangeSerializer,
     responses={200: DetailSerializer},
+    examples=[
+        OpenApiExample(
+            "Change",
+            value={
+                "old_password": "correct horse battery staple",
+                "new_password1": "a new long passphrase",
+                "new_password2": "a new long passphrase",
+            },
+            request_only=True,
+        ),
+        detail_example("Password changed.", "Changed"),
+    ],
 )
 @extend_validation_errors(["wrong_password"], field_name="old_password")
 @extend_validation_errors(
@@ -409,7 +419,10 @@ class PasswordChangeView(_PasswordChangeView):
     ),
     request=PasswordResetSerializer,
     responses={200: DetailSerializer},
-    examples=[OpenApiExample("Reset", value={"email": "jane@example.org"}, request_only=True)],
+    examples=[
+        OpenApiExample("Reset", value={"email": JANE["email"]}, request_only=True),
+        detail_example("If the address has an account, a reset link was sent to it.", "Sent"),
+    ],
 )
 class PasswordResetView(_PasswordResetView):
     serializer_class = PasswordResetSerializer
@@ -439,7 +452,8 @@ class PasswordResetView(_PasswordResetView):
                 "new_password2": "a new long passphrase",
             },
             request_only=True,
-        )
+        ),
+        detail_example("Password has been reset.", "Reset"),
     ],
 )
 @extend_validation_errors(["invalid_uid"], field_name="uid")

@@ -1,10 +1,16 @@
+import datetime
 import re
+import uuid
+from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 import yaml
 from django.core.management import call_command
 
 EXTERNAL_URL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+JSON = "application/json"
+HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +66,104 @@ def test_docs_pages_load_no_asset_from_another_host(client, path):
     assert EXTERNAL_URL.findall(html) == []
     assert "googleapis" not in html
     assert "validator.swagger.io" not in html
+
+
+def _documented_bodies(schema):
+    """(where, media object) of every JSON request body and non-204 2xx JSON answer."""
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            where = f"{method.upper()} {path}"
+            request = (operation.get("requestBody") or {}).get("content", {})
+            if JSON in request:
+                yield f"{where} request", request[JSON]
+            for status, response in operation["responses"].items():
+                content = (response.get("content") or {}).get(JSON)
+                if status.startswith("2") and status != "204" and content is not None:
+                    yield f"{where} {status}", content
+
+
+def test_every_json_body_has_an_example(schema):
+    bodies = list(_documented_bodies(schema))
+    missing = [where for where, content in bodies if not content.get("examples")]
+
+    assert len(bodies) > 50
+    assert missing == []
+
+
+def _strict(schema, components):
+    """An OpenAPI 3.0 schema as JSON Schema where undeclared properties are errors."""
+    if isinstance(schema, list):
+        return [_strict(s, components) for s in schema]
+    if "$ref" in schema:
+        return _strict(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    strict = {key: value for key, value in schema.items() if key != "discriminator"}
+    for key in ("items", "allOf", "oneOf", "anyOf"):
+        if key in schema:
+            strict[key] = _strict(schema[key], components)
+    if isinstance(schema.get("additionalProperties"), dict):
+        strict["additionalProperties"] = _strict(schema["additionalProperties"], components)
+    if "properties" in schema:
+        strict["properties"] = {
+            name: _strict(field, components) for name, field in schema["properties"].items()
+        }
+        strict.setdefault("additionalProperties", False)
+    if strict.pop("nullable", False):
+        strict = {"anyOf": [strict, {"type": "null"}]}
+    return strict
+
+
+FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@FORMATS.checks("uuid", raises=ValueError)
+def _is_uuid(value) -> bool:
+    return not isinstance(value, str) or str(uuid.UUID(value)) == value.lower()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_utc_datetime(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    return datetime.datetime.fromisoformat(value).utcoffset() == datetime.timedelta(0)
+
+
+@FORMATS.checks("uri")
+def _is_absolute_url(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def test_examples_match_their_schemas(schema):
+    """No field the API does not send, none it always sends left out, right types;
+    UUIDs, UTC times and absolute URLs where the schema says so."""
+    components = schema["components"]["schemas"]
+    problems = []
+    for where, content in _documented_bodies(schema):
+        validator = jsonschema.Draft7Validator(
+            _strict(content["schema"], components), format_checker=FORMATS
+        )
+        for name, example in content.get("examples", {}).items():
+            problems += [
+                f"{where} [{name}] at {list(error.absolute_path)}: {error.message}"
+                for error in validator.iter_errors(example["value"])
+            ]
+
+    assert problems == []
+
+
+def test_example_checks_catch_extra_and_missing_fields(schema):
+    components = schema["components"]["schemas"]
+    validator = jsonschema.Draft7Validator(
+        _strict({"$ref": "#/components/schemas/LikeState"}, components), format_checker=FORMATS
+    )
+
+    assert list(validator.iter_errors({"is_liked": True, "like_count": 1})) == []
+    assert list(validator.iter_errors({"is_liked": True, "like_count": 1, "likes": 1}))
+    assert list(validator.iter_errors({"is_liked": True}))
+    assert not FORMATS.conforms("2026-01-15T09:30:00+02:00", "date-time")
+    assert not FORMATS.conforms("/media/forum/a.jpg", "uri")
+    assert not FORMATS.conforms("not-a-uuid", "uuid")
