@@ -5,7 +5,9 @@ Post bodies: the detail body of a public, not hidden post, as `PostSerializer`
 renders it, minus everything that is not the post's own: the viewer's
 `is_liked` and the author summary are read fresh on every hit, in one query.
 Posts that are not public or are hidden are never cached, so a cached body
-is one every signed-in viewer may see. Every write that changes what a body
+is one every signed-in viewer may see, but for blocks: the hit's one query
+finds no author when a block stands between viewer and author, and the request
+falls back to the database's visibility rule. Every write that changes what a body
 shows calls `invalidate_post`.
 
 The popular tags (`GET /forum/tags/`): counts of public, not hidden posts, the
@@ -51,7 +53,7 @@ def cached_detail(*, viewer, post_id, version: str, origin: str, context: dict) 
     if cached is None:
         return None
     author = author_with_like(viewer=viewer, author_id=cached["author_id"], post_id=post_id)
-    if author is None:  # gone with its posts since
+    if author is None:  # gone with its posts since, or blocked either way
         return None
     body = {
         **cached["body"],

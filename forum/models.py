@@ -46,9 +46,12 @@ class ForumPostQuerySet(models.QuerySet):
 
         Public posts to everyone; followers-only posts to the author's followers;
         private posts to the author alone; hidden posts to the author and moderators.
+        Never posts by authors the viewer blocked, nor, but to moderators, by
+        authors who blocked the viewer. Block checks are subqueries of this query.
         """
         from users.models import Follow
         from users.roles import is_moderator
+        from users.selectors import ids_blocked_by, ids_blocking
 
         if viewer is None or not viewer.is_authenticated:
             return self.filter(privacy=Privacy.PUBLIC, hidden_at__isnull=True)
@@ -58,9 +61,11 @@ class ForumPostQuerySet(models.QuerySet):
             | models.Q(user=viewer)
             | models.Q(privacy=Privacy.FOLLOWERS, user__in=followed)
         )
-        qs = self.filter(visible)
+        qs = self.filter(visible).exclude(user__in=ids_blocked_by(viewer))
         if not is_moderator(viewer):
             qs = qs.filter(models.Q(hidden_at__isnull=True) | models.Q(user=viewer))
+            # A user cannot hide their posts from moderation by blocking moderators.
+            qs = qs.exclude(user__in=ids_blocking(viewer))
         return qs
 
 
@@ -145,9 +150,25 @@ def _sees_hidden_content(viewer) -> bool:
 
 class ForumCommentQuerySet(models.QuerySet):
     def visible_to(self, viewer):
-        """Comments the viewer may see: on posts the viewer may see, and not hidden
-        unless the viewer wrote them or moderates."""
-        return self.filter(post__in=ForumPost.objects.visible_to(viewer)).not_hidden_from(viewer)
+        """Comments the viewer may see: on posts the viewer may see, not hidden
+        unless the viewer wrote them or moderates, and not by a blocked author."""
+        return (
+            self.filter(post__in=ForumPost.objects.visible_to(viewer))
+            .not_hidden_from(viewer)
+            .not_blocked_for(viewer)
+        )
+
+    def not_blocked_for(self, viewer):
+        """Not by users the viewer blocked nor, but to moderators, by users who
+        blocked the viewer: the posts' block rule, applied to comment authors."""
+        from users.selectors import ids_blocked_by, ids_blocking
+
+        if viewer is None or not viewer.is_authenticated:
+            return self
+        qs = self.exclude(user__in=ids_blocked_by(viewer))
+        if _sees_hidden_content(viewer):
+            return qs
+        return qs.exclude(user__in=ids_blocking(viewer))
 
     def not_hidden_from(self, viewer):
         """The hidden-comment rule alone, for a post the caller already checked."""

@@ -46,14 +46,19 @@ def post_feed(*, viewer, author_id=None, tag: str | None = None, following: bool
 
 def author_with_like(*, viewer, author_id, post_id):
     """The author (profile joined) with `likes_post`: whether the viewer likes the
-    post. For a post body served from the shared cache: one query."""
+    post. For a post body served from the shared cache: one query. None when a
+    block stands between the viewer and the author: the caller then reads the
+    post through `visible_posts`, which knows who may still see it."""
     from users.models import User
+    from users.selectors import ids_blocked_by, ids_blocking
 
     liked = PostLike.objects.filter(post_id=post_id, user=viewer)
     return (
         User.objects.select_related("profile")
         .annotate(likes_post=Exists(liked))
         .filter(pk=author_id)
+        .exclude(pk__in=ids_blocked_by(viewer))
+        .exclude(pk__in=ids_blocking(viewer))
         .first()
     )
 
@@ -81,11 +86,13 @@ def visible_comments(*, viewer) -> QuerySet[ForumComment]:
 
 
 def post_comments(*, post: ForumPost | uuid.UUID, viewer) -> QuerySet[ForumComment]:
-    """Comments on `post` (which the caller checked the viewer may see), author and
-    profile joined, the viewer's `is_liked` computed in the same query."""
+    """Comments on `post` (which the caller checked the viewer may see), without
+    those hidden from the viewer or by blocked authors, author and profile joined,
+    the viewer's `is_liked` computed in the same query."""
     qs = (
         ForumComment.objects.filter(post=post)
         .not_hidden_from(viewer)
+        .not_blocked_for(viewer)
         .select_related("user__profile")
     )
     if viewer is not None and viewer.is_authenticated:

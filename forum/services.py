@@ -265,7 +265,10 @@ def create_comment(*, post: ForumPost, author, content: str, parent_id=None) -> 
     depth = 0
     parent = None
     if parent_id is not None:
-        parent = ForumComment.objects.filter(pk=parent_id, post=post).first()
+        # Not a comment hidden from the author by a block: as if it did not exist.
+        parent = (
+            ForumComment.objects.filter(pk=parent_id, post=post).not_blocked_for(author).first()
+        )
         if parent is None:
             raise invalid("parent", "No such comment on this post.", "does_not_exist")
         depth = parent.depth + 1

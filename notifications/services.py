@@ -27,6 +27,7 @@ from rest_framework.exceptions import NotFound
 
 from core.realtime import presence
 from core.transactions import after_commit
+from users.selectors import is_blocked_between
 
 from . import events, selectors
 from .kinds import SPECS, Channels, render
@@ -77,7 +78,8 @@ def notify(
 ) -> None:
     """Tell `recipient_id` about something `actor_id` did, once the caller commits.
 
-    Nobody is told about their own actions. Kinds that dedupe (likes, follows,
+    Nobody is told about their own actions, nor about those of a user blocked
+    either way (checked at delivery). Kinds that dedupe (likes, follows,
     mentions) tell once per actor or target ever, so like -> unlike -> like
     tells once; pass `dedupe_key` to dedupe other kinds (an order's events).
     """
@@ -170,6 +172,11 @@ def deliver(
     }
     recipient, actor = people.get(recipient_id), people.get(actor_id) if actor_id else None
     if recipient is None or not recipient.is_active or (actor_id and actor is None):
+        return None
+    # Checked here rather than in notify(): no query in the request, and the
+    # block as it stands when the news is delivered. Not deduped, so the same
+    # news after an unblock is told.
+    if actor_id and is_blocked_between(recipient_id, actor_id):
         return None
     channels = selectors.preferences_for(user_id=recipient_id).channels(kind)
     if not channels.any:

@@ -2,13 +2,14 @@
 
 What is cached: `PublicUserSerializer`'s rendering of a visible user without the
 viewer's `is_following`. Every read, hit or miss, asks the database whether the
-user may be seen and whether the viewer follows them, in one narrow query
-(`selectors.following_state`): deactivation and suspension take a profile away
-at once whichever way they are written, and no viewer's state is ever shared.
+user may be seen by this viewer and whether the viewer follows them, in one
+narrow query (`selectors.following_state`): deactivation, suspension and a
+block by the profile's owner take a profile away at once whichever way they are
+written, and no viewer's state is ever shared.
 
 Invalidation: every write that changes what a profile shows calls
 `invalidate_profile` (users.services: profile, username and avatar edits, both
-sides of a follow; forum.services: `post_count`). A TTL covers the rest (admin edits).
+sides of a follow or a block; forum.services: `post_count`). A TTL covers the rest (admin edits).
 """
 
 from __future__ import annotations

@@ -110,3 +110,35 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower_id} -> {self.followee_id}"
+
+
+class Block(models.Model):
+    """`blocker` blocked `blocked`: neither sees the other's posts, comments or
+    profile, neither can follow the other, and neither is notified of the other."""
+
+    # No single-column indexes: the constraint and indexes below lead with each.
+    blocker = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="blocks_made", db_index=False
+    )
+    blocked = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="blocks_received", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Its index also answers "whom did the viewer block" (blocker first).
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="users_block_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")), name="users_block_not_self"
+            ),
+        ]
+        indexes = [
+            # "Who blocked the viewer": the other half of every visibility check.
+            models.Index(fields=["blocked", "blocker"], name="block_blocked_idx"),
+            # Keyset pages of the viewer's blocked users, newest first.
+            models.Index(fields=["blocker", "-created_at", "-id"], name="block_blocker_list_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"

@@ -51,6 +51,10 @@ SocialLoginNotConfiguredResponseSerializer = _error_response(
     error_type=ServerErrorEnum,
 )
 
+UserBlockedResponseSerializer = _error_response(
+    "UserBlocked", ["user_blocked"], "409: the caller blocked this user; unblock them first."
+)
+
 
 # --- examples ----------------------------------------------------------------
 # Shared by the users, forum and notifications schemas, so one person looks the

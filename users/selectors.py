@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Exists, F, OuterRef, QuerySet, Value
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Now
 from django.http import Http404
 
-from .models import Follow, User
+from .models import Block, Follow, User
 
 
 def visible_users() -> QuerySet[User]:
@@ -14,20 +14,58 @@ def visible_users() -> QuerySet[User]:
     return User.objects.filter(is_active=True).exclude(suspended_until__gt=Now())
 
 
+# --- blocks -----------------------------------------------------------------
+# Both are subqueries (`.values(...)`), meant for `field__in=` inside the
+# caller's own query: a block check never costs a query of its own.
+
+
+def ids_blocked_by(viewer) -> QuerySet[Block]:
+    """Ids of the users `viewer` blocked."""
+    return Block.objects.filter(blocker_id=viewer.pk).values("blocked_id")
+
+
+def ids_blocking(viewer) -> QuerySet[Block]:
+    """Ids of the users who blocked `viewer`: for `viewer` they do not exist."""
+    return Block.objects.filter(blocked_id=viewer.pk).values("blocker_id")
+
+
+def is_blocked_between(user_id, other_id) -> bool:
+    """Whether either of the two blocked the other (one query on the block indexes)."""
+    return Block.objects.filter(
+        Q(blocker_id=user_id, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=user_id)
+    ).exists()
+
+
+def _authenticated(viewer) -> bool:
+    return viewer is not None and viewer.is_authenticated
+
+
 def _is_following(viewer):
     """`is_following` for rows of users: whether `viewer` follows the row's user."""
-    if viewer is not None and viewer.is_authenticated:
+    if _authenticated(viewer):
         return Exists(Follow.objects.filter(follower_id=viewer.pk, followee_id=OuterRef("pk")))
     return Value(False, output_field=BooleanField())
 
 
+def users_visible_to(viewer) -> QuerySet[User]:
+    """Users `viewer` may see: visible users, less those who blocked `viewer`."""
+    users = visible_users()
+    if _authenticated(viewer):
+        users = users.exclude(pk__in=ids_blocking(viewer))
+    return users
+
+
 def users_for(viewer) -> QuerySet[User]:
-    """Users others may see, with their profile and `is_following`.
+    """Users `viewer` may see, with their profile and `is_following`.
 
     `is_following`: whether `viewer` follows the row's user, as one EXISTS
     subquery, so a page of users costs one query whatever its size.
     """
-    return visible_users().select_related("profile").annotate(is_following=_is_following(viewer))
+    return (
+        users_visible_to(viewer)
+        .select_related("profile")
+        .annotate(is_following=_is_following(viewer))
+    )
 
 
 def get_user_for(viewer, user_id) -> User:
@@ -39,13 +77,13 @@ def get_user_for(viewer, user_id) -> User:
 
 
 def following_state(*, viewer, user_id) -> bool | None:
-    """Whether `viewer` follows the user, or None when others may not see that user.
+    """Whether `viewer` follows the user, or None when `viewer` may not see that user.
 
     What a cached profile (users.cache) needs fresh on every read: one narrow query,
     without the profile row."""
     try:
         return (
-            visible_users()
+            users_visible_to(viewer)
             .filter(pk=user_id)
             .annotate(is_following=_is_following(viewer))
             .values_list("is_following", flat=True)
@@ -96,3 +134,20 @@ def following_of(*, viewer, user: User) -> QuerySet[User]:
 
 def is_following(*, follower: User, followee: User) -> bool:
     return Follow.objects.filter(follower=follower, followee=followee).exists()
+
+
+BLOCKED_AT = "blocked_at"
+BLOCK_ID = "block_id"
+
+
+def blocked_by(*, viewer) -> QuerySet[User]:
+    """Users `viewer` blocked, each annotated with when and by which block row."""
+    return (
+        visible_users()
+        .select_related("profile")
+        .filter(blocks_received__blocker=viewer)
+        .annotate(
+            is_following=_is_following(viewer),
+            **{BLOCKED_AT: F("blocks_received__created_at"), BLOCK_ID: F("blocks_received__id")},
+        )
+    )

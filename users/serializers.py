@@ -155,6 +155,10 @@ class FollowStateSerializer(serializers.Serializer):
     follower_count = serializers.IntegerField(help_text="Followers of the followed user.")
 
 
+class BlockStateSerializer(serializers.Serializer):
+    is_blocked = serializers.BooleanField(help_text="Whether the caller now blocks this user.")
+
+
 class SuspendSerializer(serializers.Serializer):
     until = serializers.DateTimeField(help_text="End of the suspension (ISO 8601, future).")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")

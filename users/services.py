@@ -6,19 +6,19 @@ from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from core.exceptions import invalid
+from core.exceptions import Conflict, invalid
 from core.media import process_avatar
 from core.text import to_plain_text
 from core.transactions import after_commit
 
 from .cache import invalidate_profile
 from .managers import integrity_error_field
-from .models import Follow, Profile, User
+from .models import Block, Follow, Profile, User
 
 TAKEN_MESSAGES = {
     "email": "A user with this email address already exists.",
@@ -171,6 +171,8 @@ def follow(*, follower: User, followee: User) -> bool:
 
     Idempotent and safe under concurrency: the unique constraint decides which
     of two simultaneous follows wins, and counters move only with a real insert.
+    Between blocked users: 404 when `followee` blocked `follower` (as if they
+    did not exist), 409 `user_blocked` when `follower` blocked `followee`.
     """
     from notifications.models import Kind
     from notifications.services import Target, notify
@@ -184,6 +186,10 @@ def follow(*, follower: User, followee: User) -> bool:
         except IntegrityError:
             return False
         _bump_counters(follower_id=follower.pk, followee_id=followee.pk, delta=1)
+        # Checked after the counter updates, which lock both profiles as
+        # block_user does first: a block committed meanwhile is seen here, and a
+        # block still running waits for this follow and removes it.
+        _refuse_if_blocked(follower=follower, followee=followee)
         notify(
             recipient_id=followee.pk,
             kind=Kind.NEW_FOLLOWER,
@@ -201,6 +207,68 @@ def unfollow(*, follower: User, followee: User) -> bool:
             return False
         _bump_counters(follower_id=follower.pk, followee_id=followee.pk, delta=-1)
     return True
+
+
+# --- blocks -----------------------------------------------------------------
+
+
+def _refuse_if_blocked(*, follower: User, followee: User) -> None:
+    blockers = set(
+        Block.objects.filter(
+            Q(blocker=follower, blocked=followee) | Q(blocker=followee, blocked=follower)
+        ).values_list("blocker_id", flat=True)
+    )
+    if followee.pk in blockers:
+        # As if the followee did not exist: a block is never revealed.
+        raise exceptions.NotFound()
+    if blockers:
+        raise Conflict("Unblock this user to follow them.", code="user_blocked")
+
+
+def _lock_profiles(*user_ids) -> None:
+    # In primary-key order, as _bump_counters updates them.
+    list(
+        Profile.objects.select_for_update()
+        .filter(pk__in=user_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def block_user(*, blocker: User, blocked: User) -> bool:
+    """Block `blocked`; True if a new block was made, False if it already existed.
+
+    Follows between the two go, both ways, through `unfollow` (counters stay
+    exact). A user who has been blocked by `blocked` cannot block them back
+    (404, as everywhere else they do not exist for each other).
+    """
+    if blocker.pk == blocked.pk:
+        raise _refused("You cannot block yourself.", "cannot_block_self")
+    with transaction.atomic():
+        # Serialises with follow() and with a block the other way round.
+        _lock_profiles(blocker.pk, blocked.pk)
+        if Block.objects.filter(blocker=blocked, blocked=blocker).exists():
+            raise exceptions.NotFound()
+        try:
+            with transaction.atomic():
+                Block.objects.create(blocker=blocker, blocked=blocked)
+        except IntegrityError:
+            return False
+        unfollow(follower=blocker, followee=blocked)
+        unfollow(follower=blocked, followee=blocker)
+        invalidate_profile(blocker.pk)
+        invalidate_profile(blocked.pk)
+    return True
+
+
+def unblock_user(*, blocker: User, blocked: User) -> bool:
+    """Lift a block; True if one was removed. Follows removed by the block stay removed."""
+    with transaction.atomic():
+        deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+        if deleted:
+            invalidate_profile(blocker.pk)
+            invalidate_profile(blocked.pk)
+    return bool(deleted)
 
 
 # --- tokens -----------------------------------------------------------------

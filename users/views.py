@@ -20,12 +20,14 @@ from . import selectors, services
 from .models import User
 from .openapi import (
     SAM,
+    UserBlockedResponseSerializer,
     me_example,
     moderation_state_example,
     public_user_example,
 )
 from .serializers import (
     AvatarUploadSerializer,
+    BlockStateSerializer,
     FollowStateSerializer,
     MeSerializer,
     MeUpdateSerializer,
@@ -55,6 +57,13 @@ class FollowPagination(KeysetPagination):
 
     envelope = "users"
     ordering = (f"-{selectors.FOLLOWED_AT}", f"-{selectors.FOLLOW_ID}")
+
+
+class BlockPagination(KeysetPagination):
+    """Blocked users, most recent block first."""
+
+    envelope = "users"
+    ordering = (f"-{selectors.BLOCKED_AT}", f"-{selectors.BLOCK_ID}")
 
 
 def _patch_me(request, user: User) -> Response:
@@ -167,9 +176,10 @@ class FollowView(APIView):
         tags=["users"],
         summary="Follow a user",
         description="Idempotent: following someone you already follow changes nothing. "
-        "Following yourself answers 400 `cannot_follow_self`.",
+        "Following yourself answers 400 `cannot_follow_self`; someone you blocked, 409 "
+        "`user_blocked`; someone who blocked you, 404, as for a user who does not exist.",
         request=None,
-        responses={200: FollowStateSerializer},
+        responses={200: FollowStateSerializer, 409: UserBlockedResponseSerializer},
         examples=[
             OpenApiExample(
                 "Following", value={"following": True, "follower_count": 49}, response_only=True
@@ -199,6 +209,63 @@ class FollowView(APIView):
         followee = selectors.get_user_for(request.user, pk)
         services.unfollow(follower=request.user, followee=followee)
         return self._response(followee, False)
+
+
+@extend_validation_errors(["cannot_block_self"], methods=["post"])
+class BlockView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["users"],
+        summary="Block a user",
+        description="Idempotent. From then on neither of you sees the other's posts, "
+        "comments or profile (404), neither can follow the other, and neither is "
+        "notified of the other's actions. Follows between you are removed both ways "
+        "and do not come back on unblocking. Blocking yourself answers 400 "
+        "`cannot_block_self`; a user who blocked you answers 404, as everywhere.",
+        request=None,
+        responses={200: BlockStateSerializer},
+        examples=[OpenApiExample("Blocked", value={"is_blocked": True}, response_only=True)],
+    )
+    def post(self, request, pk):
+        target = selectors.get_user_for(request.user, pk)
+        services.block_user(blocker=request.user, blocked=target)
+        return Response(BlockStateSerializer({"is_blocked": True}).data)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Unblock a user",
+        description="Idempotent: unblocking someone you do not block changes nothing. "
+        "Follows the block removed stay removed.",
+        request=None,
+        responses={200: BlockStateSerializer},
+        examples=[OpenApiExample("Not blocked", value={"is_blocked": False}, response_only=True)],
+    )
+    def delete(self, request, pk):
+        target = selectors.get_user_for(request.user, pk)
+        services.unblock_user(blocker=request.user, blocked=target)
+        return Response(BlockStateSerializer({"is_blocked": False}).data)
+
+
+@extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
+class BlockedUsersView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = PublicUserSerializer
+    pagination_class = BlockPagination
+    filter_backends: list = []
+
+    @extend_schema(
+        tags=["users"],
+        summary="Users you blocked",
+        description="Most recent block first.",
+        responses=PublicUserSerializer(many=True),
+        examples=[FOLLOWER_EXAMPLE],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.blocked_by(viewer=self.request.user)
 
 
 @extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
