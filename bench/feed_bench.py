@@ -114,6 +114,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -335,10 +336,17 @@ def start_server(env: dict[str, str]) -> Server:
     return server
 
 
-def drain(server: Server) -> None:
-    """Wait until requests a load run left queued are done: daphne serves Django's sync
-    code on one thread, so /health/ answers only after them."""
-    fetch(server.port, "/health/", "")
+def drain(server: Server, timeout: float = 30) -> None:
+    """Wait for the requests a load run left in flight. Django runs each request in a
+    thread of its own, all sharing the GIL, so /health/ is quick again only once
+    they are done."""
+    deadline = time.monotonic() + timeout
+    quick = 0
+    while quick < 3 and time.monotonic() < deadline:
+        started = time.perf_counter()
+        fetch(server.port, "/health/", "")
+        quick = quick + 1 if time.perf_counter() - started < 0.02 else 0
+        time.sleep(0.05)
 
 
 def load_rounds(server: Server, paths: list[str], token: str, run) -> dict[str, list[Load]]:
@@ -367,6 +375,8 @@ def main() -> None:
         client_name = "wrk" if shutil.which("wrk") else "python"
     run = run_wrk if client_name == "wrk" else run_python
 
+    # The tree may have gained migrations since the data was generated.
+    call_command("migrate", verbosity=0)
     viewer = User.objects.get(email=VIEWER_EMAIL)
     token = AccessToken.for_user(viewer)
     token.set_exp(lifetime=datetime.timedelta(hours=2))
@@ -444,6 +454,8 @@ def main() -> None:
     print(report)
     for name, (_, plan) in explains.items():
         print(f"\nEXPLAIN ANALYZE, {name}:\n{plan}")
+    if any(load.errors for loads in load_results.values() for load in loads):
+        raise SystemExit("some requests failed (see the wrk output above): not recorded")
     if not ARGS.no_write:
         with RESULTS.open("a") as results:
             results.write("\n" + report)

@@ -715,6 +715,11 @@ def render(args, loaded, timings, generation, mismatches, database_bytes, table_
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
     ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=BASE_DIR, capture_output=True, text=True
+    ).stdout.strip()
+    if commit and dirty:
+        commit += " with uncommitted changes"
     gib = 1024**3
     lines = [
         f"### Forum data generation, {datetime.date.today().isoformat()}",
