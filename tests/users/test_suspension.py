@@ -178,3 +178,23 @@ def test_suspension_rules(client_of):
 @pytest.mark.django_db
 def test_unauthenticated_cannot_suspend(user):
     assert_error(APIClient().post(f"{API}/users/{user.pk}/suspend/", {}), 401, "not_authenticated")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("moderator", [True, False])
+def test_bearer_auth_reads_the_moderator_role_with_the_user(moderator, django_assert_num_queries):
+    from rest_framework.test import APIRequestFactory
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from users.auth import JWTAuthentication
+    from users.roles import grant_moderator, is_moderator
+
+    user = UserFactory()
+    if moderator:
+        grant_moderator(user)
+    request = APIRequestFactory().get(
+        "/", HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}"
+    )
+    with django_assert_num_queries(1):
+        authed, _ = JWTAuthentication().authenticate(request)
+        assert is_moderator(authed) is moderator
