@@ -2,8 +2,9 @@
 
 Only the benchmarks use it (DJANGO_SETTINGS_MODULE=bench.settings); it adds the bare
 endpoints of bench/urls.py next to the project's URLs. BENCH_DB_POOL=1 also turns on
-Django's psycopg connection pool (needs psycopg-pool, not a project requirement), to
-measure what a pool would buy over a new connection per request.
+Django's psycopg connection pool (min 2, max 4; production sets it with
+DB_POOL_MAX_SIZE, see config/settings.py), to measure what it buys over a new
+connection per request.
 """
 
 import os

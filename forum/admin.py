@@ -36,6 +36,10 @@ class ForumPostAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         post_cache.invalidate_post(obj.pk)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.sync_tag_names(post=form.instance)
+
     def delete_model(self, request, obj):
         # Through the service: the author's post_count and the caches follow.
         services.delete_post(post=obj, actor=request.user, as_moderator=True)

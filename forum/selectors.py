@@ -22,11 +22,11 @@ def visible_posts(*, viewer) -> QuerySet[ForumPost]:
 
 
 def post_feed(*, viewer, author_id=None, tag: str | None = None, following: bool = False):
-    """Posts for lists and detail: author and profile joined, tags prefetched,
-    the viewer's `is_liked` computed in the same query."""
+    """Posts for lists and detail: author and profile joined, media prefetched,
+    the viewer's `is_liked` computed in the same query (tags come from the row's
+    `tag_names`)."""
     qs = visible_posts(viewer=viewer).select_related("user__profile")
     qs = qs.prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.only("id", "name")),
         Prefetch("media", queryset=Media.objects.order_by("position", "created_at")),
     )
     if viewer is not None and viewer.is_authenticated:

@@ -44,11 +44,16 @@ class PostSerializer(serializers.ModelSerializer):
     media_url = serializers.SerializerMethodField()
     media = MediaSerializer(many=True, read_only=True)
     is_liked = serializers.BooleanField(read_only=True, default=False)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags = serializers.SerializerMethodField()
     is_hidden = serializers.SerializerMethodField()
 
     def get_is_hidden(self, post) -> bool:
         return post.hidden_at is not None
+
+    # From the row's `tag_names` (kept by forum.services, names sorted as Tag
+    # orders them), so lists need no tags query.
+    def get_tags(self, post) -> list[str]:
+        return post.tag_names.split()
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_media_url(self, post) -> str | None:

@@ -49,6 +49,15 @@ def _clean_tags(names: list[str]) -> list[Tag]:
     return list(Tag.objects.filter(name__in=cleaned))
 
 
+def sync_tag_names(*, post: ForumPost) -> None:
+    """Copy the post's tags into `tag_names` (what the API shows and search indexes)
+    after the relation changed elsewhere, e.g. in the admin."""
+    post.tag_names = " ".join(sorted(post.tags.values_list("name", flat=True)))
+    ForumPost.objects.filter(pk=post.pk).update(tag_names=post.tag_names)
+    post_cache.invalidate_post(post.pk)
+    post_cache.invalidate_tags()
+
+
 def _set_tags(post: ForumPost, names: list[str]) -> None:
     """Set the post's tags and `tag_names`, the copy full-text search indexes."""
     tags = _clean_tags(names)

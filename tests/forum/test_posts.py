@@ -212,12 +212,13 @@ def test_feed_query_count_does_not_grow_with_page_size(
             "/api/forum/posts/", {"content": f"post {i}", "tags": ["a", "b"]}
         )
     api = client_for(author)
-    # posts (author, profile and is_liked joined), tags, media, the viewer's role
-    with django_assert_max_num_queries(4):
+    # posts (author, profile and is_liked joined; tags from tag_names), media, the viewer's role
+    with django_assert_max_num_queries(3):
         small = api.get("/api/forum/posts/?page_size=2")
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):
         big = api.get("/api/forum/posts/?page_size=30")
     assert len(small.json()["posts"]) == 2 and len(big.json()["posts"]) == 30
+    assert all(post["tags"] == ["a", "b"] for post in big.json()["posts"])
 
 
 def test_feed_pages_walk_without_loss_or_duplicates(author):
@@ -263,3 +264,23 @@ def test_staff_delete_in_admin_keeps_the_author_count(author, user_factory, clie
     assert not ForumPost.objects.filter(pk=post_id).exists()
     assert Profile.objects.get(user=author).post_count == 0
     assert client_for(author).get(f"/api/v1/users/{author.pk}/").json()["post_count"] == 0
+
+
+def test_tags_edited_in_the_admin_show_in_the_api(author, user_factory, client):
+    from forum.models import Tag
+
+    staff = user_factory()
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    post_id = (
+        client_for(author).post("/api/forum/posts/", {"content": "x", "tags": ["a"]}).json()["id"]
+    )
+    tag_b = Tag.objects.create(name="b")
+    post = ForumPost.objects.get(pk=post_id)
+    client.force_login(staff)
+    resp = client.post(
+        f"/admin/forum/forumpost/{post_id}/change/",
+        {"user": author.pk, "content": "x", "privacy": "public", "tags": [tag_b.pk]},
+    )
+    assert resp.status_code == 302, resp.content[:500]
+    assert client_for(author).get(f"/api/forum/posts/{post.pk}/").json()["tags"] == ["b"]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from core.pagination import Cursor, KeysetPagination, encode_cursor
+from core.pagination import Cursor, KeysetPagination, encode_cursor, keyset_filter
 from tests.factories import UserFactory
 from users.models import Follow
 
@@ -193,3 +193,30 @@ def test_response_schema_names_the_envelope():
     assert schema["properties"]["next_page"]["nullable"] is True
     names = [p["name"] for p in FollowRows().get_schema_operation_parameters(view=None)]
     assert names == ["cursor", "page_size"]
+
+
+@pytest.mark.parametrize(
+    ("ordering", "forward", "bound"),
+    [
+        (("-created_at", "-id"), True, '"created_at" <='),
+        (("-created_at", "-id"), False, '"created_at" >='),
+        (("created_at", "id"), True, '"created_at" >='),
+        (("created_at", "id"), False, '"created_at" <='),
+    ],
+)
+def test_cursor_bounds_the_first_ordering_field(ordering, forward, bound):
+    """Besides the OR of the keyset, a plain bound on the first field, which the
+    database can use to start the index scan at the cursor."""
+    values = (timezone.now(), 7)
+    condition = keyset_filter(ordering, values, forward=forward)
+    sql = str(Follow.objects.filter(condition).query)
+    where = sql.split(" WHERE ", 1)[1].lstrip("(")
+    assert where.startswith(f'"users_follow".{bound}'), where
+    strict = "<" if bound.endswith("<=") else ">"
+    assert f'"users_follow"."created_at" {strict} ' in where
+    assert f'"users_follow"."id" {strict} 7' in where
+
+
+def test_single_field_ordering_has_no_extra_bound():
+    sql = str(Follow.objects.filter(keyset_filter(("-id",), (7,), forward=True)).query)
+    assert sql.split(" WHERE ", 1)[1] == '"users_follow"."id" < 7'

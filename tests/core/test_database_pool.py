@@ -1,0 +1,88 @@
+"""config.settings builds psycopg's connection pool from DB_POOL_* (PostgreSQL only)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+POSTGRES = "postgres://user@db.invalid:5432/platform"
+
+
+def database_settings(**env: str) -> dict:
+    """DATABASES["default"] of config.settings loaded in a fresh interpreter with `env`."""
+    script = (
+        "import json; from config import settings; "
+        "print(json.dumps(settings.DATABASES['default'], default=str))"
+    )
+    variables = {
+        "DB_POOL_MAX_SIZE": "0",
+        "DB_POOL_MIN_SIZE": "2",
+        "DB_CONN_MAX_AGE": "0",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env={**os.environ, **variables},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_pool_from_env_forces_conn_max_age_to_zero():
+    db = database_settings(
+        DATABASE_URL=POSTGRES, DB_POOL_MAX_SIZE="8", DB_POOL_MIN_SIZE="3", DB_CONN_MAX_AGE="60"
+    )
+    assert db["OPTIONS"]["pool"] == {"min_size": 3, "max_size": 8}
+    assert db["CONN_MAX_AGE"] == 0
+
+
+def test_pool_min_size_never_exceeds_max_size():
+    db = database_settings(DATABASE_URL=POSTGRES, DB_POOL_MAX_SIZE="2", DB_POOL_MIN_SIZE="5")
+    assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 2}
+
+
+def test_no_pool_by_default():
+    db = database_settings(DATABASE_URL=POSTGRES, DB_CONN_MAX_AGE="60")
+    assert "pool" not in db.get("OPTIONS", {})
+    assert db["CONN_MAX_AGE"] == 60
+
+
+def test_no_pool_off_postgres():
+    db = database_settings(DATABASE_URL="sqlite:////tmp/platform.sqlite3", DB_POOL_MAX_SIZE="8")
+    assert "pool" not in db.get("OPTIONS", {})
+
+
+@pytest.mark.requires_postgres
+def test_pooled_connection_reaches_the_database():
+    script = (
+        "import django; django.setup(); from django.db import connection; "
+        "connection.ensure_connection(); "
+        "one = connection.cursor().execute('SELECT 1').fetchone()[0]; "
+        "print(type(connection.pool).__name__, one)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            # The server's own maintenance database: the one of DATABASE_URL is only
+            # created under its test_ name for the test run.
+            "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres",
+            "DB_POOL_MAX_SIZE": "2",
+            "DB_POOL_MIN_SIZE": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["ConnectionPool", "1"]
