@@ -5,6 +5,8 @@ any view is inspected, which also registers the extension below.
 """
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from rest_framework import serializers
 
 
 def only_canonical_paths(endpoints, **kwargs):
@@ -19,3 +21,28 @@ class BearerJWTScheme(SimpleJWTScheme):
     match_subclasses = True
     priority = 1
     name = "bearerAuth"
+
+
+def error_response(
+    name: str, codes: list[str], doc: str, error_type=ClientErrorEnum
+) -> type[serializers.Serializer]:
+    """A response serializer in the one error shape, limited to `codes`, for the
+    errors drf-standardized-errors cannot derive (409s, a view's own 404)."""
+    error = type(
+        f"{name}Error",
+        (serializers.Serializer,),
+        {
+            "code": serializers.ChoiceField(choices=codes),
+            "detail": serializers.CharField(),
+            "attr": serializers.CharField(allow_null=True),
+        },
+    )
+    return type(
+        f"{name}ErrorResponse",
+        (serializers.Serializer,),
+        {
+            "__doc__": doc,
+            "type": serializers.ChoiceField(choices=error_type.choices),
+            "errors": error(many=True),
+        },
+    )

@@ -1,8 +1,9 @@
 """OpenAPI pieces of the users domain: error responses the auth endpoints add, and examples."""
 
 from drf_spectacular.utils import OpenApiExample
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
-from rest_framework import serializers
+from drf_standardized_errors.openapi_serializers import ServerErrorEnum
+
+from core.schema import error_response
 
 AUTH_401_CODES = [
     "token_not_valid",
@@ -13,45 +14,22 @@ AUTH_401_CODES = [
 ]
 
 
-def _error_response(
-    name: str, codes: list[str], doc: str, error_type=ClientErrorEnum
-) -> type[serializers.Serializer]:
-    error = type(
-        f"{name}Error",
-        (serializers.Serializer,),
-        {
-            "code": serializers.ChoiceField(choices=codes),
-            "detail": serializers.CharField(),
-            "attr": serializers.CharField(allow_null=True),
-        },
-    )
-    return type(
-        f"{name}ErrorResponse",
-        (serializers.Serializer,),
-        {
-            "__doc__": doc,
-            "type": serializers.ChoiceField(choices=error_type.choices),
-            "errors": error(many=True),
-        },
-    )
-
-
-AuthErrorResponse401Serializer = _error_response(
+AuthErrorResponse401Serializer = error_response(
     "Auth401",
     AUTH_401_CODES,
     "401: the token is invalid, expired or revoked, or the account is inactive or suspended.",
 )
-SocialLoginDisabledResponseSerializer = _error_response(
+SocialLoginDisabledResponseSerializer = error_response(
     "SocialLoginDisabled", ["social_login_disabled"], "404: social login is switched off."
 )
-SocialLoginNotConfiguredResponseSerializer = _error_response(
+SocialLoginNotConfiguredResponseSerializer = error_response(
     "SocialLoginNotConfigured",
     ["social_login_not_configured"],
     "503: social login is on but the provider has no credentials.",
     error_type=ServerErrorEnum,
 )
 
-UserBlockedResponseSerializer = _error_response(
+UserBlockedResponseSerializer = error_response(
     "UserBlocked", ["user_blocked"], "409: the caller blocked this user; unblock them first."
 )
 

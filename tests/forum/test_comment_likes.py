@@ -5,10 +5,10 @@ from channels.db import database_sync_to_async
 
 from forum import services
 from forum.models import CommentLike, ForumComment
+from tests.concurrency import run_in_parallel
 from tests.sockets import access_token
 
 from .conftest import client_for, make_user
-from .test_comments_and_likes import _in_parallel
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_parallel_comment_likes_from_many_users_count_exactly(author):
     post = services.create_post(author=author, content="popular")
     comment = services.create_comment(post=post, author=author, content="hot take")
     users = [make_user() for _ in range(12)]
-    _in_parallel(
+    run_in_parallel(
         [
             lambda u=u: services.set_comment_like(user=u, comment_id=comment.pk, liked=True)
             for u in users
@@ -132,7 +132,7 @@ def test_parallel_comment_likes_from_many_users_count_exactly(author):
     )
     comment.refresh_from_db()
     assert comment.like_count == 12 == CommentLike.objects.filter(comment=comment).count()
-    _in_parallel(
+    run_in_parallel(
         [
             lambda u=u: services.set_comment_like(user=u, comment_id=comment.pk, liked=False)
             for u in users[:5]
@@ -148,7 +148,9 @@ def test_one_user_toggling_a_comment_rapidly_keeps_the_count_true(author):
     post = services.create_post(author=author, content="clicky")
     comment = services.create_comment(post=post, author=author, content="click me")
     clicker = make_user()
-    _in_parallel([lambda: services.toggle_comment_like(user=clicker, comment_id=comment.pk)] * 10)
+    run_in_parallel(
+        [lambda: services.toggle_comment_like(user=clicker, comment_id=comment.pk)] * 10
+    )
     comment.refresh_from_db()
     rows = CommentLike.objects.filter(comment=comment).count()
     assert rows in (0, 1)

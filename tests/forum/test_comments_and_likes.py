@@ -1,10 +1,8 @@
-import threading
-
 import pytest
-from django.db import connection
 
 from forum import services
 from forum.models import ForumComment, ForumPost, PostLike
+from tests.concurrency import run_in_parallel
 
 from .conftest import client_for, make_user
 
@@ -99,34 +97,12 @@ def test_comment_list_query_count_is_flat(post, django_assert_max_num_queries):
     assert len(resp.json()["comments"]) == 25
 
 
-def _in_parallel(fns):
-    """Run each callable in its own thread, each with its own database connection."""
-    errors = []
-    barrier = threading.Barrier(len(fns))
-
-    def run(fn):
-        try:
-            barrier.wait()
-            fn()
-        except Exception as exc:  # reported below, with the thread's traceback lost
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in fns]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-
-
 @pytest.mark.requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_likes_from_many_users_count_exactly(author):
     post = services.create_post(author=author, content="popular")
     users = [make_user() for _ in range(12)]
-    _in_parallel(
+    run_in_parallel(
         [lambda u=u: services.set_post_like(user=u, post_id=post.pk, liked=True) for u in users]
     )
     post.refresh_from_db()
@@ -138,7 +114,7 @@ def test_parallel_likes_from_many_users_count_exactly(author):
 def test_one_user_toggling_rapidly_keeps_the_count_true(author):
     post = services.create_post(author=author, content="clicky")
     clicker = make_user()
-    _in_parallel([lambda: services.toggle_post_like(user=clicker, post_id=post.pk)] * 10)
+    run_in_parallel([lambda: services.toggle_post_like(user=clicker, post_id=post.pk)] * 10)
     post.refresh_from_db()
     rows = PostLike.objects.filter(post=post).count()
     assert rows in (0, 1)

@@ -1,12 +1,11 @@
 """Blocking: the block itself, its API, and what it does to follows and profiles."""
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from rest_framework.exceptions import NotFound
 
 from core.exceptions import Conflict
+from tests.concurrency import run_in_parallel
 from tests.factories import UserFactory
 from users import services
 from users.models import Block, Follow, Profile
@@ -106,39 +105,17 @@ def test_a_blocked_user_cannot_block_back(user, other):
     assert list(Block.objects.values_list("blocker_id", flat=True)) == [user.pk]
 
 
-def _in_threads(jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def run(job):
-        try:
-            barrier.wait()
-            job()
-        except (NotFound, Conflict):
-            pass
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-
-
 @pytest.mark.requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_follow_racing_a_block_never_survives_it():
     for _ in range(8):
         blocker, blocked = UserFactory(), UserFactory()
-        _in_threads(
+        run_in_parallel(
             [
                 lambda b=blocker, d=blocked: services.block_user(blocker=b, blocked=d),
                 lambda b=blocker, d=blocked: services.follow(follower=d, followee=b),
-            ]
+            ],
+            expected=(NotFound, Conflict),
         )
         assert Block.objects.filter(blocker=blocker, blocked=blocked).exists()
         assert not Follow.objects.filter(follower=blocked, followee=blocker).exists()
@@ -150,11 +127,12 @@ def test_a_follow_racing_a_block_never_survives_it():
 def test_two_users_blocking_each_other_at_once_leave_one_block():
     for _ in range(8):
         one, two = UserFactory(), UserFactory()
-        _in_threads(
+        run_in_parallel(
             [
                 lambda a=one, b=two: services.block_user(blocker=a, blocked=b),
                 lambda a=one, b=two: services.block_user(blocker=b, blocked=a),
-            ]
+            ],
+            expected=(NotFound, Conflict),
         )
         assert Block.objects.filter(blocker__in=[one, two]).count() == 1
 

@@ -1,9 +1,8 @@
 import random
-import threading
 
 import pytest
-from django.db import connection
 
+from tests.concurrency import run_in_parallel
 from tests.factories import FollowFactory, UserFactory
 from users import services
 from users.models import Follow, Profile
@@ -120,28 +119,6 @@ def test_list_query_count_is_constant(
         client.get(f"{API}/users/{user.pk}/")
 
 
-def _in_threads(jobs):
-    """Run callables at once, each thread on its own database connection."""
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def run(job):
-        try:
-            barrier.wait()
-            job()
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-
-
 @pytest.mark.requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_follows_keep_counters_exact():
@@ -153,7 +130,7 @@ def test_concurrent_follows_keep_counters_exact():
         for fan in fans
         for _ in range(2)
     ]
-    _in_threads(jobs)
+    run_in_parallel(jobs)
     assert Follow.objects.filter(followee=star).count() == len(fans)
     assert counts(star)[0] == len(fans)
     for fan in fans:
@@ -172,7 +149,7 @@ def test_rapid_follow_unfollow_keeps_counters_exact():
             else (lambda: services.unfollow(follower=fan, followee=star))
             for _ in range(10)
         ]
-        _in_threads(jobs)
+        run_in_parallel(jobs)
         rows = Follow.objects.filter(follower=fan, followee=star).count()
         assert rows in (0, 1)
         assert counts(star)[0] == rows
@@ -189,6 +166,6 @@ def test_mutual_follows_at_once_do_not_deadlock():
         for b in users
         if a != b
     ]
-    _in_threads(jobs)
+    run_in_parallel(jobs)
     for user in users:
         assert counts(user) == (3, 3)
