@@ -48,72 +48,55 @@ class UserSummarySerializer(serializers.ModelSerializer):
         return avatar_url(user.profile, self.context.get("request"))
 
 
-class PublicUserSerializer(serializers.ModelSerializer):
-    """A user as others see them. Expects `users.selectors.users_for` rows."""
+class _ProfileFieldsSerializer(UserSummarySerializer):
+    """The profile a user shows: what the public profile and `me` share."""
 
     display_name = serializers.CharField(source="profile.display_name", read_only=True)
     bio = serializers.CharField(source="profile.bio", read_only=True)
-    avatar_url = serializers.SerializerMethodField()
     post_count = serializers.IntegerField(source="profile.post_count", read_only=True)
     follower_count = serializers.IntegerField(source="profile.follower_count", read_only=True)
     following_count = serializers.IntegerField(source="profile.following_count", read_only=True)
+
+    class Meta(UserSummarySerializer.Meta):
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "bio",
+            "avatar_url",
+            "post_count",
+            "follower_count",
+            "following_count",
+        ]
+
+
+class PublicUserSerializer(_ProfileFieldsSerializer):
+    """A user as others see them. Expects `users.selectors.users_for` rows."""
+
     is_following = serializers.BooleanField(
         read_only=True, help_text="Whether the caller follows this user."
     )
 
-    class Meta:
-        model = User
-        fields = [
-            "id",
-            "username",
-            "display_name",
-            "bio",
-            "avatar_url",
-            "post_count",
-            "follower_count",
-            "following_count",
-            "is_following",
-            "date_joined",
-        ]
+    class Meta(_ProfileFieldsSerializer.Meta):
+        fields = [*_ProfileFieldsSerializer.Meta.fields, "is_following", "date_joined"]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.URLField(allow_null=True))
-    def get_avatar_url(self, user: User) -> str | None:
-        return avatar_url(user.profile, self.context.get("request"))
 
-
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(_ProfileFieldsSerializer):
     """The authenticated user's own account (also the `user` of login and registration)."""
 
-    display_name = serializers.CharField(source="profile.display_name", read_only=True)
-    bio = serializers.CharField(source="profile.bio", read_only=True)
-    avatar_url = serializers.SerializerMethodField()
-    post_count = serializers.IntegerField(source="profile.post_count", read_only=True)
-    follower_count = serializers.IntegerField(source="profile.follower_count", read_only=True)
-    following_count = serializers.IntegerField(source="profile.following_count", read_only=True)
     is_moderator = serializers.BooleanField(read_only=True)
 
-    class Meta:
-        model = User
+    class Meta(_ProfileFieldsSerializer.Meta):
         fields = [
             "id",
             "email",
-            "username",
-            "display_name",
-            "bio",
-            "avatar_url",
-            "post_count",
-            "follower_count",
-            "following_count",
+            *_ProfileFieldsSerializer.Meta.fields[1:],
             "is_staff",
             "is_moderator",
             "date_joined",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.URLField(allow_null=True))
-    def get_avatar_url(self, user: User) -> str | None:
-        return avatar_url(user.profile, self.context.get("request"))
 
 
 def validate_new_username(value: str, *, user: User | None = None) -> str:
