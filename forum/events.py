@@ -26,6 +26,7 @@ def post_new(post) -> None:
             "content": post.content,
             "timestamp": post.timestamp.isoformat(),
         },
+        actor_id=post.user_id,
     )
 
 
@@ -49,6 +50,7 @@ def comment_new(comment) -> None:
             "content": comment.content,
             "timestamp": comment.timestamp.isoformat(),
         },
+        actor_id=comment.user_id,
     )
 
 

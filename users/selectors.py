@@ -29,6 +29,15 @@ def ids_blocking(viewer) -> QuerySet[Block]:
     return Block.objects.filter(blocked_id=viewer.pk).values("blocker_id")
 
 
+def blocked_either_way(viewer) -> set:
+    """Ids of the users `viewer` blocked and of those who blocked `viewer`."""
+    rows = Block.objects.filter(Q(blocker_id=viewer.pk) | Q(blocked_id=viewer.pk))
+    return {
+        blocked if blocker == viewer.pk else blocker
+        for blocker, blocked in rows.values_list("blocker_id", "blocked_id")
+    }
+
+
 def is_blocked_between(user_id, other_id) -> bool:
     """Whether either of the two blocked the other (one query on the block indexes)."""
     return Block.objects.filter(

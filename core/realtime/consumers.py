@@ -67,6 +67,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.online = False
         self.presence_refreshed_at = 0.0
         self.strikes = 0
+        self.hidden_actors: frozenset[str] = frozenset()
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -198,6 +199,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             parsed = eventlog.parse_event_id(event_id)
             if parsed is not None and parsed <= self.replayed_up_to:
                 return
+        if message.get("actor") in self.hidden_actors:
+            return
         await self.send(text_data=message["text"])
 
     async def realtime_disconnect(self, message):
@@ -320,6 +323,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
         if not await self._may_see(stream):
             raise RealtimeError(codes.UNKNOWN_STREAM, "No such stream.")
+        # Refreshed on every subscribe: blocks made since then apply from the next one.
+        self.hidden_actors = await database_sync_to_async(registry.hidden_actors_for)(self.user)
         group = stream_group(stream)
         await self._join(group)
         self.subscriptions[stream] = group

@@ -55,9 +55,11 @@ def envelope_text(
     return encode(head)[:-1] + ',"data":' + data_json + "}"
 
 
-def event_message(*, event_id: str | None, text: str) -> dict:
-    """The channel-layer message a gateway socket turns into a frame."""
-    return {"type": EVENT_MESSAGE, "id": event_id, "text": text}
+def event_message(*, event_id: str | None, text: str, actor: str | None = None) -> dict:
+    """The channel-layer message a gateway socket turns into a frame. `actor` (who
+    caused a stream event) never reaches the client: sockets use it to skip events
+    of users hidden from them (core.realtime.registry.register_hidden_actors)."""
+    return {"type": EVENT_MESSAGE, "id": event_id, "text": text, "actor": actor}
 
 
 def publish_to_users(
@@ -69,10 +71,11 @@ def publish_to_users(
         after_commit(_deliver_to_users, recipients, event_type, data_json, persist)
 
 
-def publish_to_stream(stream: str, event_type: str, data: Mapping) -> None:
+def publish_to_stream(stream: str, event_type: str, data: Mapping, *, actor_id=None) -> None:
     group = stream_group(stream)
     data_json = _checked_payload(event_type, data)
-    after_commit(_deliver_to_stream, stream, group, event_type, data_json)
+    actor = _user_key(actor_id) if actor_id is not None else None
+    after_commit(_deliver_to_stream, stream, group, event_type, data_json, actor)
 
 
 def disconnect_user(user_id, code: int = CLOSE_DISCONNECTED) -> None:
@@ -116,11 +119,13 @@ def _deliver_to_users(user_ids: list[str], event_type: str, data_json: str, pers
     _group_send_all(messages)
 
 
-def _deliver_to_stream(stream: str, group: str, event_type: str, data_json: str):
+def _deliver_to_stream(
+    stream: str, group: str, event_type: str, data_json: str, actor: str | None = None
+):
     text = envelope_text(
         event_type=event_type, event_id=None, ts=utc_timestamp(), data_json=data_json, stream=stream
     )
-    _group_send_all([(group, event_message(event_id=None, text=text))])
+    _group_send_all([(group, event_message(event_id=None, text=text, actor=actor))])
 
 
 def _group_send_all(messages: list[tuple[str, dict]]) -> None:

@@ -56,6 +56,7 @@ StreamChecker = Callable[[Any, str | None], bool]
 _handlers: dict[str, Handler] = {}
 _handler_sources: dict[str, Callable] = {}
 _stream_checkers: dict[str, StreamChecker] = {}
+_hidden_actors: list[Callable[[Any], Any]] = []
 
 
 def register_handler(type_name: str, handler: Callable) -> None:
@@ -92,3 +93,20 @@ def unregister_stream(kind: str) -> None:
 
 def get_stream_checker(kind: str) -> StreamChecker | None:
     return _stream_checkers.get(kind)
+
+
+def register_hidden_actors(source: Callable[[Any], Any]) -> None:
+    """`source(user)` -> ids of users whose stream events `user` must not get (blocks).
+
+    Run (sync, in a thread) when the socket subscribes to a stream; events that a
+    publisher tagged with one of those actors are then skipped for this socket.
+    """
+    if source not in _hidden_actors:
+        _hidden_actors.append(source)
+
+
+def hidden_actors_for(user) -> frozenset[str]:
+    hidden: set[str] = set()
+    for source in _hidden_actors:
+        hidden.update(str(actor_id) for actor_id in source(user))
+    return frozenset(hidden)

@@ -259,3 +259,30 @@ async def test_post_stream_is_refused_across_a_block(open_socket):
             assert reply["type"] == "ack", reply
         else:
             assert reply["type"] == "error" and reply["data"]["code"] == "unknown_stream"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "direction", ["author blocked the listener", "listener blocked the author"]
+)
+async def test_forum_stream_skips_new_posts_across_a_block(open_socket, direction):
+    author, listener, bystander = await database_sync_to_async(
+        lambda: (make_user(), make_user(), make_user())
+    )()
+    if direction == "author blocked the listener":
+        await database_sync_to_async(block)(author, listener)
+    else:
+        await database_sync_to_async(block)(listener, author)
+    sockets = {}
+    for name, user in (("listener", listener), ("bystander", bystander)):
+        sockets[name] = await open_socket(access_token(user))
+        assert (await sockets[name].request("subscribe", {"stream": "forum"}))["type"] == "ack"
+
+    create = database_sync_to_async(services.create_post)
+    await create(author=author, content="from the author")
+    await create(author=bystander, content="from the bystander")
+
+    heard = await sockets["listener"].receive()
+    assert heard["data"]["content"] == "from the bystander"
+    for expected in ("from the author", "from the bystander"):
+        assert (await sockets["bystander"].receive())["data"]["content"] == expected
