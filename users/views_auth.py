@@ -85,6 +85,8 @@ from .serializers import (
 )
 
 TAGS = ["auth"]
+# What Django's password validators answer for a weak new password.
+NEW_PASSWORD_CODES = ["password_too_short", "password_too_common", "password_entirely_numeric"]
 UNAUTHORIZED = OpenApiResponse(
     AuthErrorResponse401Serializer,
     description="Invalid, expired or revoked token, or an inactive or suspended account.",
@@ -158,15 +160,7 @@ class TokenLoginMixin:
 @extend_validation_errors(["email_taken"], field_name="email")
 @extend_validation_errors(["username_taken", "invalid_username"], field_name="username")
 @extend_validation_errors(["password_mismatch"], field_name="password2")
-@extend_validation_errors(
-    [
-        "password_too_short",
-        "password_too_common",
-        "password_entirely_numeric",
-        "password_too_similar",
-    ],
-    field_name="password1",
-)
+@extend_validation_errors([*NEW_PASSWORD_CODES, "password_too_similar"], field_name="password1")
 class RegisterView(_RegisterView):
     serializer_class = RegisterSerializer
     permission_classes = [AllowAny]
@@ -397,7 +391,7 @@ class LogoutView(_LogoutView):
 )
 @extend_validation_errors(["wrong_password"], field_name="old_password")
 @extend_validation_errors(
-    ["password_mismatch", "password_too_short", "password_too_common", "password_entirely_numeric"],
+    ["password_mismatch", *NEW_PASSWORD_CODES],
     field_name="new_password2",
 )
 class PasswordChangeView(_PasswordChangeView):
@@ -459,7 +453,7 @@ class PasswordResetView(_PasswordResetView):
 @extend_validation_errors(["invalid_uid"], field_name="uid")
 @extend_validation_errors(["invalid_token"], field_name="token")
 @extend_validation_errors(
-    ["password_mismatch", "password_too_short", "password_too_common", "password_entirely_numeric"],
+    ["password_mismatch", *NEW_PASSWORD_CODES],
     field_name="new_password2",
 )
 class PasswordResetConfirmView(_PasswordResetConfirmView):
