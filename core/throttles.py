@@ -1,11 +1,128 @@
-"""Throttles: DRF's, cache-backed (Redis in production).
+"""Throttles: DRF's, with a sliding-window counter on Redis.
 
 Views opt into a stricter scope with `throttle_scope = "login"` etc.; the rates
 live in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].
+
+DRF's SimpleRateThrottle keeps a pickled list of timestamps per client and does
+a cache get and a cache set per request: two round trips, a payload that grows
+with the rate, and a race in which parallel requests all read the same history
+and all pass. On Redis, SlidingWindowMixin replaces that with two integer
+counters checked and bumped by one Lua script: atomic, one round trip. Any other
+cache (LocMem when no Redis is configured) keeps DRF's implementation.
 """
 
+import hashlib
+import math
+
+from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
+from redis.exceptions import NoScriptError
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from rest_framework.throttling import (
+    AnonRateThrottle,
+    ScopedRateThrottle,
+    SimpleRateThrottle,
+    UserRateThrottle,
+)
+
+# KEYS: current window's counter, previous window's counter.
+# ARGV: allowed requests, window length (s), seconds left in the current window.
+# The previous window counts in proportion to how much of it still overlaps the
+# sliding window: previous * left / duration + current + 1 <= limit, multiplied
+# through by duration. A refused request is not counted, as in DRF, so a client
+# retrying while throttled does not push its own release further away.
+_SCRIPT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+local limit = tonumber(ARGV[1])
+local duration = tonumber(ARGV[2])
+local left = tonumber(ARGV[3])
+if previous * left + (current + 1) * duration > limit * duration then
+    return {0, current, previous}
+end
+current = redis.call('INCR', KEYS[1])
+if current == 1 then
+    redis.call('EXPIRE', KEYS[1], 2 * duration)
+end
+return {1, current, previous}
+"""
+# EVALSHA names a script by its SHA-1 (Redis's choice, not a security use).
+_SCRIPT_SHA = hashlib.sha1(_SCRIPT.encode(), usedforsecurity=False).hexdigest()
+
+
+def _backend(cache):
+    """The cache object itself: DRF's `cache` is the `default` alias's proxy."""
+    if isinstance(cache, ConnectionProxy):
+        return cache._connections[cache._alias]
+    return cache
+
+
+class SlidingWindowMixin(SimpleRateThrottle):
+    """Sliding-window counter on Redis in one atomic round trip; DRF elsewhere.
+
+    Each client has a counter per fixed window (keyed by window number, expiring
+    after two windows); a request is allowed when the previous window's count,
+    weighted by the share of it the sliding window still covers, plus the
+    current count stays within the rate. No pickled history, no read-then-write
+    race.
+
+    List it after the DRF class (`class X(AnonRateThrottle, SlidingWindowMixin)`)
+    so that class's own `allow_request` (ScopedRateThrottle picks the view's
+    scope there) runs first and reaches this one through super().
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        mro = cls.__mro__
+        skipped = mro[mro.index(SlidingWindowMixin) + 1 : mro.index(SimpleRateThrottle)]
+        if any("allow_request" in vars(klass) for klass in skipped):
+            raise TypeError(f"{cls.__name__}: list SlidingWindowMixin after the DRF throttle")
+
+    def allow_request(self, request, view):
+        self.window_state = None
+        cache = _backend(self.cache)
+        if not isinstance(cache, RedisCache):
+            return super().allow_request(request, view)
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+
+        self.now = self.timer()
+        window, elapsed = divmod(self.now, self.duration)
+        left = self.duration - elapsed
+        current_key = cache.make_and_validate_key(f"{self.key}:{int(window)}")
+        previous_key = cache.make_and_validate_key(f"{self.key}:{int(window) - 1}")
+        client = cache._cache.get_client(current_key, write=True)
+        args = (2, current_key, previous_key, self.num_requests, self.duration, repr(left))
+        try:
+            allowed, current, previous = client.evalsha(_SCRIPT_SHA, *args)
+        except NoScriptError:  # first call on this server, or its script cache was flushed
+            allowed, current, previous = client.eval(_SCRIPT, *args)
+        self.window_state = (int(current), int(previous), left)
+        return bool(allowed)
+
+    def wait(self):
+        """Seconds until a request would pass again if none is made meanwhile
+        (DRF sends it as Retry-After): at least 1."""
+        if self.window_state is None:
+            return super().wait()
+        current, previous, left = self.window_state
+        limit, duration = self.num_requests, self.duration
+        if limit < 1:
+            return duration
+        if current < limit and not previous:
+            return 1  # Not throttled: nothing to wait for.
+        if current < limit:
+            # Passes later in this window, once the previous window weighs less:
+            # previous * (left - t) + (current + 1) * duration <= limit * duration.
+            seconds = left - (limit - current - 1) * duration / previous
+        else:
+            # Passes only in the next window, where this window's count is the
+            # previous one: current * (duration - t) + duration <= limit * duration.
+            seconds = left + duration - (limit - 1) * duration / current
+        return max(1, math.ceil(seconds))
 
 
 class CurrentRatesMixin:
@@ -17,13 +134,13 @@ class CurrentRatesMixin:
         return api_settings.DEFAULT_THROTTLE_RATES
 
 
-class AnonDefaultThrottle(CurrentRatesMixin, AnonRateThrottle):
+class AnonDefaultThrottle(CurrentRatesMixin, AnonRateThrottle, SlidingWindowMixin):
     scope = "anon"
 
 
-class UserDefaultThrottle(CurrentRatesMixin, UserRateThrottle):
+class UserDefaultThrottle(CurrentRatesMixin, UserRateThrottle, SlidingWindowMixin):
     scope = "user"
 
 
-class ScopedThrottle(CurrentRatesMixin, ScopedRateThrottle):
+class ScopedThrottle(CurrentRatesMixin, ScopedRateThrottle, SlidingWindowMixin):
     """Per-view scope, keyed by user id or, for anonymous callers, by address."""
