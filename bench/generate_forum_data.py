@@ -1,16 +1,18 @@
-"""Forum data for the benchmarks: users, follows, posts, comments and likes, loaded with COPY.
+"""Forum data for the benchmarks: users, follows, posts, images, comments and likes, by COPY.
 
     .venv/bin/python bench/generate_forum_data.py [--scale 1.0] [--database platform_bench]
 
 At --scale 1: 100,000 users, 2,000,000 follows, 1,000,000 posts (with tags),
-3,000,000 comments and 10,000,000 likes; --scale 0.01 is a one-minute run.
+about 430,000 images on 300,000 of those posts, 3,000,000 comments and
+10,000,000 likes; --scale 0.01 is a one-minute run.
 
 The script drops and creates the database (its name must contain "bench"),
 migrates it, then for the bulk tables drops secondary indexes, unique and
 foreign-key constraints, streams rows generated in Python through psycopg's
 `cursor.copy`, rebuilds what it dropped from the saved definitions (so the
 schema ends as the migrations left it), VACUUM ANALYZEs and checks that every
-denormalised counter equals the rows it counts. It prints a progress line per
+denormalised counter equals the rows it counts and that every image belongs to
+its post's author at positions 0..n-1. It prints a progress line per
 table on stderr, then a Markdown summary of the timings and sizes, which it
 appends to BENCHMARKS.md unless --no-write.
 
@@ -18,9 +20,15 @@ The data, deterministic for a --seed: a year of activity, rows inserted in
 time order; authors, followees and popular posts skewed (Pareto); 85% public,
 10% followers-only, 5% private posts, 0.1% hidden by a moderator; likes and
 comments on followers-only posts from the author's followers only, none on
-private ones; threaded replies up to the depth limit. The viewer of the feed
+private ones; threaded replies up to the depth limit; images as
+`forum.media` stores them (see MEDIA_* below). The viewer of the feed
 benchmark is `bench@bench.example` (username `bench`), who follows 200 of the
 most followed authors. Passwords are unusable: benchmarks mint JWTs.
+
+Images are rows only: no file is written to storage. The feed renders image
+and thumbnail URLs from the stored names and never opens the files, so the
+rows are all a feed benchmark needs (fetching an image URL from this data
+would 404).
 """
 
 from __future__ import annotations
@@ -28,12 +36,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import itertools
+import json
 import os
 import platform
 import random
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +57,22 @@ VIEWER_FOLLOWS = 200
 DAY = 86_400
 YEAR = 365 * DAY
 COPY_CHUNK_ROWS = 5_000
+
+# Post images (forum_media). MEDIA_POST_SHARE of the posts carry images; how
+# many each follows MEDIA_PER_POST (weights: mostly one, mean ~1.43). Formats
+# follow MEDIA_FORMATS: (content type, extension as core.media names it, weight,
+# bytes per pixel after re-encoding). Sides are capped at
+# MEDIA["POST_IMAGE_MAX_SIDE"], as forum.media scales uploads; MEDIA_UNTHUMBNAILED
+# of the images have no thumbnails yet (`{}`: the task has not run).
+MEDIA_POST_SHARE = 0.3
+MEDIA_PER_POST = {1: 75, 2: 12, 3: 8, 4: 5}
+MEDIA_FORMATS = (
+    ("image/jpeg", "jpg", 75, 0.25),
+    ("image/png", "png", 10, 1.2),
+    ("image/webp", "webp", 15, 0.15),
+)
+MEDIA_ASPECTS = ((4, 3), (3, 4), (16, 9), (9, 16), (1, 1), (3, 2))
+MEDIA_UNTHUMBNAILED = 0.05
 
 _WORD_TEXT = """
 the a of and to in is it you that he was for on are with as I his they be at one have
@@ -80,16 +106,19 @@ class Sizes:
     posts: int
     comments: int
     likes: int
+    media_posts: int  # posts with images; each has 1-4 (MEDIA_PER_POST)
     tags: int = 200
 
     @classmethod
     def at_scale(cls, scale: float) -> Sizes:
+        posts = round(1_000_000 * scale)
         return cls(
             users=max(20, round(100_000 * scale)),
             follows=round(2_000_000 * scale),
-            posts=round(1_000_000 * scale),
+            posts=posts,
             comments=round(3_000_000 * scale),
             likes=round(10_000_000 * scale),
+            media_posts=round(posts * MEDIA_POST_SHARE),
         )
 
 
@@ -191,10 +220,13 @@ class Plan:
     post_privacy: list[str]
     post_likes: list[int]
     post_comments: list[int]
+    post_media: list[int]  # images per post
     tag_names: list[str]
 
 
-def make_plan(sizes: Sizes, rng: random.Random, now: float) -> Plan:
+def make_plan(sizes: Sizes, rng: random.Random, now: float, *, media_rng: random.Random) -> Plan:
+    """`media_rng` draws everything about images, so that adding them left every
+    other table of a --seed as it was (comparable with earlier benchmark runs)."""
     users = sizes.users
     start = now - YEAR
     user_ids = [new_id(rng) for _ in range(users)]
@@ -264,8 +296,20 @@ def make_plan(sizes: Sizes, rng: random.Random, now: float) -> Plan:
         post_privacy=post_privacy,
         post_likes=post_likes,
         post_comments=post_comments,
+        post_media=plan_media(sizes, media_rng),
         tag_names=tag_names,
     )
+
+
+def plan_media(sizes: Sizes, rng: random.Random) -> list[int]:
+    """Images per post: `sizes.media_posts` posts, drawn uniformly, get 1-4."""
+    counts = [0] * sizes.posts
+    with_media = rng.sample(range(sizes.posts), min(sizes.media_posts, sizes.posts))
+    per_post, weights = list(MEDIA_PER_POST), list(MEDIA_PER_POST.values())
+    drawn = rng.choices(per_post, weights=weights, k=len(with_media))
+    for post, count in zip(with_media, drawn, strict=True):
+        counts[post] = count
+    return counts
 
 
 # --- rows ---------------------------------------------------------------------
@@ -284,6 +328,10 @@ POST_COLUMNS = (
     "like_count, comment_count, hidden_at, hidden_by_id"
 )
 POST_TAG_COLUMNS = "forumpost_id, tag_id"
+MEDIA_COLUMNS = (
+    "id, owner_id, post_id, file, width, height, content_type, size_bytes, thumbnails, "
+    "position, created_at"
+)
 COMMENT_COLUMNS = (
     "id, post_id, user_id, parent_id, depth, content, timestamp, updated_at, is_edited, "
     "is_deleted, like_count, hidden_at, hidden_by_id"
@@ -359,6 +407,47 @@ def post_and_tag_rows(
         )
 
 
+def media_rows(
+    plan: Plan,
+    rng: random.Random,
+    post_ids: list[str],
+    max_side: int,
+    thumbnail_sizes: list[int],
+) -> Iterator[str]:
+    """Image rows named as forum.media stores them: the file `forum/<YYYY/MM of
+    created_at>/<media id>.<ext>` (forum.models.media_upload_to), each thumbnail
+    `<stem>_<size><suffix>` beside it (forum.media.make_thumbnails)."""
+    ids = plan.user_ids
+    formats = [(content_type, ext, per_pixel) for content_type, ext, _, per_pixel in MEDIA_FORMATS]
+    format_weights = [weight for _, _, weight, _ in MEDIA_FORMATS]
+    for post, count in enumerate(plan.post_media):
+        if not count:
+            continue
+        owner = ids[plan.post_authors[post]]
+        created = plan.post_times[post]
+        folder = f"forum/{_fromtimestamp(created, _UTC):%Y/%m}"
+        stamp = ts(created)
+        for position in range(count):
+            media_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            content_type, ext, per_pixel = rng.choices(formats, weights=format_weights)[0]
+            # Most uploads are photos larger than the cap, scaled down to it.
+            long_side = max_side if rng.random() < 0.6 else rng.randint(max_side // 4, max_side)
+            long, short = rng.choice(MEDIA_ASPECTS)
+            other = max(1, round(long_side * min(long, short) / max(long, short)))
+            width, height = (long_side, other) if long >= short else (other, long_side)
+            size_bytes = round(width * height * per_pixel * rng.uniform(0.5, 1.5))
+            if rng.random() < MEDIA_UNTHUMBNAILED:
+                thumbnails = "{}"
+            else:
+                thumbnails = json.dumps(
+                    {str(size): f"{folder}/{media_id}_{size}.{ext}" for size in thumbnail_sizes}
+                )
+            yield (
+                f"{media_id}\t{owner}\t{post_ids[post]}\t{folder}/{media_id}.{ext}\t{width}\t"
+                f"{height}\t{content_type}\t{size_bytes}\t{thumbnails}\t{position}\t{stamp}\n"
+            )
+
+
 def _audience(plan: Plan, post: int) -> list[int] | range:
     if plan.post_privacy[post] == "followers":
         return plan.followers_of[plan.post_authors[post]]
@@ -427,7 +516,7 @@ def bulk_tables() -> dict[str, str]:
     """Model label -> table name of every table the generator fills."""
     from django.contrib.auth import get_user_model
 
-    from forum.models import ForumComment, ForumPost, PostLike, Tag
+    from forum.models import ForumComment, ForumPost, Media, PostLike, Tag
     from users.models import Follow, Profile
 
     models = {
@@ -437,6 +526,7 @@ def bulk_tables() -> dict[str, str]:
         "tag": Tag,
         "post": ForumPost,
         "post_tag": ForumPost.tags.through,
+        "media": Media,
         "comment": ForumComment,
         "like": PostLike,
     }
@@ -450,6 +540,7 @@ FILLED_COLUMNS = {
     "tag": TAG_COLUMNS,
     "post": POST_COLUMNS,
     "post_tag": POST_TAG_COLUMNS,
+    "media": MEDIA_COLUMNS,
     "comment": COMMENT_COLUMNS,
     "like": LIKE_COLUMNS,
 }
@@ -532,11 +623,14 @@ def load(
     result = Loaded()
     rng = random.Random(seed)
     started = time.monotonic()
-    plan = make_plan(sizes, rng, now if now is not None else time.time())
+    media_rng = random.Random(f"{seed}/media")
+    plan = make_plan(sizes, rng, now if now is not None else time.time(), media_rng=media_rng)
     result.seconds["plan"] = time.monotonic() - started
 
     tables = bulk_tables()
     max_depth = int(settings.FORUM["MAX_COMMENT_DEPTH"])
+    max_side = int(settings.MEDIA["POST_IMAGE_MAX_SIDE"])
+    thumbnail_sizes = [int(size) for size in settings.MEDIA["THUMBNAIL_SIZES"]]
     with connection.cursor() as cursor:
         check_schema(cursor, tables)
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
@@ -552,6 +646,11 @@ def load(
             ("tag", sizes.tags, lambda: tag_rows(plan)),
             ("post", sizes.posts, lambda: post_and_tag_rows(plan, rng, post_ids, post_tags)),
             ("post_tag", 0, lambda: post_tags),
+            (
+                "media",
+                sum(plan.post_media),
+                lambda: media_rows(plan, media_rng, post_ids, max_side, thumbnail_sizes),
+            ),
             (
                 "comment",
                 sum(plan.post_comments),
@@ -604,11 +703,22 @@ COUNTER_CHECKS = {
         "FROM {follow} GROUP BY follower_id) c ON c.follower_id = p.user_id "
         "WHERE p.following_count <> coalesce(c.n, 0)"
     ),
+    # Not counters, but the same kind of promise: rows the feed trusts as written.
+    "media owner": (
+        "SELECT count(*) FROM {media} m JOIN {post} p ON p.id = m.post_id "
+        "WHERE m.owner_id <> p.user_id"
+    ),
+    "media position": (
+        "SELECT count(*) FROM (SELECT post_id FROM {media} GROUP BY post_id "
+        "HAVING min(position) <> 0 OR max(position) <> count(*) - 1 "
+        "OR count(DISTINCT position) <> count(*)) gaps"
+    ),
 }
 
 
 def counter_mismatches(cursor) -> dict[str, int]:
-    """Rows whose denormalised counter differs from the rows it counts (all should be 0)."""
+    """Rows whose denormalised counter differs from the rows it counts, images not owned
+    by their post's author, posts whose image positions are not 0..n-1 (all should be 0)."""
     tables = bulk_tables()
     out = {}
     for name, query in COUNTER_CHECKS.items():
@@ -708,7 +818,7 @@ def main() -> None:
         with RESULTS.open("a") as results:
             results.write("\n" + report)
     if any(mismatches.values()):
-        raise SystemExit("counters do not match their rows")
+        raise SystemExit("counters or images do not match their rows")
 
 
 def render(args, loaded, timings, generation, mismatches, database_bytes, table_bytes) -> str:
@@ -733,7 +843,8 @@ def render(args, loaded, timings, generation, mismatches, database_bytes, table_
         f"rebuild, VACUUM ANALYZE), plus {timings['create and migrate']:.0f}s to create and "
         f"migrate the database; database size {database_bytes / gib:.2f} GiB",
         "- counters (post like/comment counts, profile post/follower/following counts) "
-        "that differ from their rows: "
+        "that differ from their rows, images not owned by the post's author, posts whose "
+        "image positions are not 0..n-1: "
         + ", ".join(f"{name} {count}" for name, count in mismatches.items()),
         "",
         "| table | rows | seconds | rows/s | size GiB |",
