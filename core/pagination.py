@@ -38,7 +38,7 @@ import datetime
 import decimal
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +124,8 @@ def _output_field(queryset: QuerySet, name: str):
 
 
 def _row_value(row: Any, name: str) -> Any:
+    if isinstance(row, dict):  # a `.values()` row
+        return row[name]
     value = row
     for part in name.split("__"):
         value = getattr(value, part)
@@ -218,18 +220,33 @@ class KeysetPagination(BasePagination):
     # --- paging --------------------------------------------------------------
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list[Any]:
+        def fetch(cursor: Cursor | None, backward: bool, limit: int) -> list[Any]:
+            order = reversed_ordering(self.ordering) if backward else self.ordering
+            rows = queryset.order_by(*order)
+            if cursor is not None:
+                rows = rows.filter(
+                    keyset_filter(self.ordering, cursor.values, forward=not backward)
+                )
+            return list(rows[:limit])
+
+        return self.paginate(request, fetch, fields_of=queryset)
+
+    def paginate(
+        self,
+        request: Request,
+        fetch: Callable[[Cursor | None, bool, int], list[Any]],
+        *,
+        fields_of: QuerySet,
+    ) -> list[Any]:
+        """The page through `fetch(cursor, backward, limit)`, which returns up to
+        `limit` rows after the cursor (before it when `backward`) in `ordering`
+        (reversed when `backward`): model instances or `.values()` dicts.
+        `fields_of` parses the cursor's values by the ordering fields' types."""
         self.request = request
         page_size = self.get_page_size(request)
-        cursor = self.get_cursor(request, queryset)
+        cursor = self.get_cursor(request, fields_of)
         backward = cursor is not None and cursor.direction == BACKWARD
-
-        order = [_reverse(term) for term in self.ordering] if backward else list(self.ordering)
-        queryset = queryset.order_by(*order)
-        if cursor is not None:
-            queryset = queryset.filter(
-                keyset_filter(self.ordering, cursor.values, forward=not backward)
-            )
-        rows = list(queryset[: page_size + 1])
+        rows = fetch(cursor, backward, page_size + 1)
         has_more = len(rows) > page_size
         rows = rows[:page_size]
 
@@ -320,6 +337,11 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size()},
             },
         ]
+
+
+def reversed_ordering(ordering: Sequence[str]) -> list[str]:
+    """`ordering` the other way round, for reading a page backwards."""
+    return [_reverse(term) for term in ordering]
 
 
 def _reverse(term: str) -> str:

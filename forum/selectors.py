@@ -25,10 +25,16 @@ def post_feed(*, viewer, author_id=None, tag: str | None = None, following: bool
     """Posts for lists and detail: author and profile joined, media prefetched,
     the viewer's `is_liked` computed in the same query (tags come from the row's
     `tag_names`)."""
-    qs = visible_posts(viewer=viewer).select_related("user__profile")
-    qs = qs.prefetch_related(
+    qs = feed_posts(viewer=viewer, author_id=author_id, tag=tag, following=following)
+    return qs.select_related("user__profile").prefetch_related(
         Prefetch("media", queryset=Media.objects.order_by("position", "created_at")),
     )
+
+
+def feed_posts(*, viewer, author_id=None, tag: str | None = None, following: bool = False):
+    """The posts of a feed with the viewer's `is_liked`, nothing joined: the filters
+    the feed's list (`forum.feed`) and `post_feed` share."""
+    qs = visible_posts(viewer=viewer)
     if viewer is not None and viewer.is_authenticated:
         qs = qs.annotate(is_liked=Exists(PostLike.objects.filter(post=OuterRef("pk"), user=viewer)))
     else:
@@ -36,12 +42,17 @@ def post_feed(*, viewer, author_id=None, tag: str | None = None, following: bool
     if author_id:
         qs = qs.filter(user_id=author_id)
     if tag:
-        qs = qs.filter(tags__name=tag.strip().lower().lstrip("#"))
+        qs = qs.filter(tags__name=tag_name(tag))
     if following and viewer is not None and viewer.is_authenticated:
         from users.models import Follow
 
         qs = qs.filter(user__in=Follow.objects.filter(follower=viewer).values("followee_id"))
     return qs
+
+
+def tag_name(tag: str) -> str:
+    """A tag as filters and storage spell it: `#Django ` is `django`."""
+    return tag.strip().lower().lstrip("#")
 
 
 def author_with_like(*, viewer, author_id, post_id):

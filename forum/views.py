@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from core.permissions import IsModerator
 
 from . import cache as post_cache
-from . import media, moderation, selectors, services
+from . import feed, media, moderation, selectors, services
+from .models import ForumPost
 from .openapi import (
     COMMENT_CREATE_EXAMPLES,
     COMMENT_EDIT_EXAMPLES,
@@ -83,6 +84,25 @@ class PostViewSet(viewsets.ModelViewSet):
             tag=params.validated_data.get("tag"),
             following=params.validated_data.get("following", False),
         )
+
+    def list(self, request, *args, **kwargs):
+        # The hot path: rows and plain rendering instead of querysets and
+        # PostSerializer (forum.feed); the page is what PostSerializer renders.
+        params = FeedFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        paginator = self.paginator
+
+        def fetch(cursor, backward, limit):
+            return feed.fetch_posts(
+                viewer=request.user,
+                filters=params.validated_data,
+                cursor=cursor,
+                backward=backward,
+                limit=limit,
+            )
+
+        rows = paginator.paginate(request, fetch, fields_of=ForumPost.objects.all())
+        return paginator.get_paginated_response(feed.render_posts(rows, request))
 
     def get_object(self):
         try:
