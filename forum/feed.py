@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from core.media import absolute_url
+from core.media import storage_url_builder
 from core.pagination import keyset_filter, reversed_ordering
 from core.prepared import PreparedQuery
 from users.models import Profile, User
@@ -150,51 +150,52 @@ def _iso_8601(value, zone) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def render_media(row: dict, request) -> dict:
-    storage = Media._meta.get_field("file").storage
-    return {
-        "id": str(row["id"]),
-        "url": absolute_url(storage.url(row["file"]), request),
-        "width": row["width"],
-        "height": row["height"],
-        "content_type": row["content_type"],
-        "thumbnails": {
-            size: absolute_url(storage.url(name), request)
-            for size, name in (row["thumbnails"] or {}).items()
-        },
-    }
+class _Renderer:
+    """What every post of a page shares: URL builders for the request's origin and
+    the current time zone."""
 
+    def __init__(self, request) -> None:
+        self.media_url = storage_url_builder(Media._meta.get_field("file").storage, request)
+        self.avatar_url = storage_url_builder(Profile._meta.get_field("avatar").storage, request)
+        self.zone = timezone.get_current_timezone()
 
-def _avatar_url(name: str, request) -> str | None:
-    if not name:
-        return None
-    return absolute_url(Profile._meta.get_field("avatar").storage.url(name), request)
+    def media(self, row: dict) -> dict:
+        url = self.media_url
+        return {
+            "id": str(row["id"]),
+            "url": url(row["file"]),
+            "width": row["width"],
+            "height": row["height"],
+            "content_type": row["content_type"],
+            "thumbnails": {size: url(name) for size, name in (row["thumbnails"] or {}).items()},
+        }
 
-
-def render_post(row: dict, media: list[dict], request, zone) -> dict:
-    rendered_media = [render_media(item, request) for item in media]
-    return {
-        "id": str(row["id"]),
-        "user": {
-            "id": str(row["user_id"]),
-            "username": row["user__username"],
-            "avatar_url": _avatar_url(row["user__profile__avatar"], request),
-        },
-        "content": row["content"],
-        "media_url": rendered_media[0]["url"] if rendered_media else None,
-        "timestamp": _iso_8601(row["timestamp"], zone),
-        "like_count": row["like_count"],
-        "comment_count": row["comment_count"],
-        "is_liked": bool(row["is_liked"]),
-        "privacy": row["privacy"],
-        "tags": row["tag_names"].split(),
-        "is_edited": row["is_edited"],
-        "is_hidden": row["hidden_at"] is not None,
-        "media": rendered_media,
-    }
+    def post(self, row: dict, media: list[dict]) -> dict:
+        rendered_media = [self.media(item) for item in media]
+        avatar = row["user__profile__avatar"]
+        return {
+            "id": str(row["id"]),
+            "user": {
+                "id": str(row["user_id"]),
+                "username": row["user__username"],
+                "avatar_url": self.avatar_url(avatar) if avatar else None,
+            },
+            "content": row["content"],
+            "media_url": rendered_media[0]["url"] if rendered_media else None,
+            "timestamp": _iso_8601(row["timestamp"], self.zone),
+            "like_count": row["like_count"],
+            "comment_count": row["comment_count"],
+            "is_liked": bool(row["is_liked"]),
+            "privacy": row["privacy"],
+            "tags": row["tag_names"].split(),
+            "is_edited": row["is_edited"],
+            "is_hidden": row["hidden_at"] is not None,
+            "media": rendered_media,
+        }
 
 
 def render_posts(rows: list[dict], request) -> list[dict]:
+    """Feed rows (`fetch_posts`) as PostSerializer renders them, media read in one query."""
     media = media_by_post([row["id"] for row in rows]) if rows else {}
-    zone = timezone.get_current_timezone()
-    return [render_post(row, media.get(row["id"], []), request, zone) for row in rows]
+    renderer = _Renderer(request)
+    return [renderer.post(row, media.get(row["id"], [])) for row in rows]
