@@ -74,6 +74,8 @@ class _Compiled:
     used: frozenset[str]
     constants: tuple[Any, ...]
     names: tuple[str, ...]
+    # Columns Django adds past the selected ones (ordering under DISTINCT) are cut.
+    width: int
     converters: tuple[tuple[int, tuple[Callable, ...], Any], ...]
 
 
@@ -90,10 +92,12 @@ class PreparedQuery:
         *,
         params: dict[str, str],
         using: str = "default",
+        max_shapes: int = 1024,
     ) -> None:
         self._build = build
         self._kinds = params
         self._using = using
+        self._max_shapes = max_shapes
         self._compiled: dict[Hashable, _Compiled] = {}
         self._lock = threading.Lock()
 
@@ -102,6 +106,8 @@ class PreparedQuery:
         if found is None:
             with self._lock:
                 found = self._compiled.get(shape) or self._compile(shape)
+                if len(self._compiled) >= self._max_shapes:  # drop the oldest shape
+                    self._compiled.pop(next(iter(self._compiled)))
                 self._compiled[shape] = found
         return found
 
@@ -132,6 +138,7 @@ class PreparedQuery:
             used=frozenset(slot[0] for slot in slots if slot is not None),
             constants=tuple(params),
             names=tuple(names),
+            width=len(names),
             converters=converters,
         )
 
@@ -150,8 +157,8 @@ class PreparedQuery:
             rows = cursor.fetchall()
         if compiled.converters:
             rows = [_convert(row, compiled.converters, connection) for row in rows]
-        names = compiled.names
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        names, width = compiled.names, compiled.width
+        return [dict(zip(names, row[:width], strict=True)) for row in rows]
 
 
 def _same(value: Any) -> Any:
@@ -162,7 +169,11 @@ def _preparations(kind: str, connection) -> list[Callable[[Any], Any]]:
     """The forms a backend may give a value of `kind` in compiled parameters:
     itself (PostgreSQL), or a string (SQLite stores UUIDs as hex, datetimes as text)."""
     if kind == "uuid":
-        return [_same, lambda value: value.hex, str]
+        return [
+            _same,
+            lambda value: uuid.UUID(str(value)).hex,
+            lambda value: str(uuid.UUID(str(value))),
+        ]
     if kind == "datetime":
         return [_same, connection.ops.adapt_datetimefield_value]
     return [_same]
