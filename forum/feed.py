@@ -25,7 +25,7 @@ from users.models import Profile, User
 from users.roles import is_moderator
 
 from . import selectors
-from .models import Media
+from .models import Media, tag_name
 from .pagination import PostPagination
 
 POST_COLUMNS = (
@@ -106,7 +106,7 @@ def fetch_posts(*, viewer, filters: dict, cursor, backward: bool, limit: int) ->
     newest first (oldest first when `backward`), as `.values()` dicts."""
     signed_in = viewer is not None and viewer.is_authenticated
     author = filters.get("author")
-    tag = selectors.tag_name(filters["tag"]) if filters.get("tag") else None
+    tag = tag_name(filters["tag"]) if filters.get("tag") else None
     following = bool(filters.get("following")) and signed_in
     direction = None if cursor is None else ("backward" if backward else "forward")
     shape = (

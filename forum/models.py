@@ -12,6 +12,11 @@ class Privacy(models.TextChoices):
     PRIVATE = "private", "Only me"
 
 
+def tag_name(text: str) -> str:
+    """A tag as storage, filters and search spell it: `#Django ` is `django`."""
+    return text.strip().lower().lstrip("#")
+
+
 class Tag(models.Model):
     name = models.SlugField(max_length=50, unique=True)
 

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, Greatest
 from users.models import Profile, User
 from users.selectors import users_for
 
-from .models import SEARCH_CONFIG, ForumPost
+from .models import SEARCH_CONFIG, ForumPost, tag_name
 from .selectors import post_feed
 
 
@@ -57,7 +57,7 @@ def post_search_queryset(*, viewer, q: str) -> QuerySet[ForumPost]:
             .order_by("-rank", "-timestamp", "-id")
         )
     else:
-        tag = q.strip().lower().lstrip("#")
+        tag = tag_name(q)
         posts = posts.filter(Q(content__icontains=q) | Q(tag_names__icontains=tag)).order_by(
             "-timestamp", "-id"
         )

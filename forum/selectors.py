@@ -14,6 +14,7 @@ from .models import (
     Privacy,
     Report,
     Tag,
+    tag_name,
 )
 
 
@@ -48,11 +49,6 @@ def feed_posts(*, viewer, author_id=None, tag: str | None = None, following: boo
 
         qs = qs.filter(user__in=Follow.objects.filter(follower=viewer).values("followee_id"))
     return qs
-
-
-def tag_name(tag: str) -> str:
-    """A tag as filters and storage spell it: `#Django ` is `django`."""
-    return tag.strip().lower().lstrip("#")
 
 
 def author_with_like(*, viewer, author_id, post_id):

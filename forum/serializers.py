@@ -7,7 +7,16 @@ from core.media import absolute_url
 from users.serializers import PublicUserSerializer, UserSummarySerializer
 
 from .media import media_url
-from .models import ForumComment, ForumPost, Media, Privacy, Report, ReportReason, ReportStatus
+from .models import (
+    ForumComment,
+    ForumPost,
+    Media,
+    Privacy,
+    Report,
+    ReportReason,
+    ReportStatus,
+    tag_name,
+)
 from .moderation import ResolveAction
 
 
@@ -298,7 +307,7 @@ class TagListParamsSerializer(serializers.Serializer):
     )
 
     def validate_q(self, value: str) -> str:
-        return value.strip().lower().lstrip("#")
+        return tag_name(value)
 
 
 class PopularTagSerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from users.roles import is_moderator
 from . import cache as post_cache
 from . import events
 from .media import claim_media
-from .models import CommentLike, ForumComment, ForumPost, PostLike, Privacy, Tag
+from .models import CommentLike, ForumComment, ForumPost, PostLike, Privacy, Tag, tag_name
 from .selectors import visible_comments, visible_posts
 
 
@@ -42,7 +42,7 @@ def _clean_content(value: str, *, field: str, max_length: int) -> str:
 
 
 def _clean_tags(names: list[str]) -> list[Tag]:
-    cleaned = sorted({n.strip().lower().lstrip("#") for n in names if n and n.strip()})
+    cleaned = sorted({tag_name(n) for n in names if n and n.strip()})
     if len(cleaned) > settings.FORUM["MAX_TAGS"]:
         raise invalid("tags", f"At most {settings.FORUM['MAX_TAGS']} tags.", "too_many_tags")
     Tag.objects.bulk_create([Tag(name=n) for n in cleaned], ignore_conflicts=True)
