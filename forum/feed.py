@@ -6,7 +6,7 @@ rule, the filters, the keyset, the author's name and avatar and the viewer's
 Rows are rendered by the plain functions below into exactly what
 `PostSerializer` renders for the same post (tests hold the two together);
 a page costs no queryset building, no SQL compilation, no model instances
-and no serializer per post, which made it ~4x cheaper than serialising
+and no serializer per post, which made it ~3x cheaper than serialising
 model instances (BENCHMARKS.md).
 """
 
