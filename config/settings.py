@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -382,10 +383,16 @@ NOTIFICATIONS = {
     # A broadcast task hands over to a fresh task after this many seconds.
     "BROADCAST_TASK_SECONDS": env.int("NOTIFICATIONS_BROADCAST_TASK_SECONDS", default=30),
     "DIGEST_MAX_ITEMS": env.int("NOTIFICATIONS_DIGEST_MAX_ITEMS", default=20),
+    # Hours an event stays deduped (like -> unlike -> like tells once within it);
+    # older dedupe rows are deleted by beat, at most DEDUPE_PRUNE_BATCH_SIZE per statement.
+    "DEDUPE_RETENTION_HOURS": env.int("NOTIFICATIONS_DEDUPE_RETENTION_HOURS", default=90 * 24),
+    "DEDUPE_PRUNE_BATCH_SIZE": env.int("NOTIFICATIONS_DEDUPE_PRUNE_BATCH_SIZE", default=5000),
     # notifications.push.LoggingPushBackend (default) or notifications.push.FCMBackend.
     "PUSH_BACKEND": env("PUSH_BACKEND", default="notifications.push.LoggingPushBackend"),
     "PUSH_MAX_RETRIES": env.int("PUSH_MAX_RETRIES", default=5),
     "PUSH_RETRY_BACKOFF_SECONDS": env.int("PUSH_RETRY_BACKOFF_SECONDS", default=2),
+    # Longest wait a provider's Retry-After (on 429 / 503) can ask of a push retry.
+    "PUSH_RETRY_AFTER_MAX_SECONDS": env.int("PUSH_RETRY_AFTER_MAX_SECONDS", default=600),
     "FCM_PROJECT_ID": env("FCM_PROJECT_ID", default=""),
     "FCM_BASE_URL": env("FCM_BASE_URL", default="https://fcm.googleapis.com"),
     # A ready OAuth token (tests, short-lived setups); else the service account file.
@@ -393,6 +400,11 @@ NOTIFICATIONS = {
     "FCM_SERVICE_ACCOUNT_FILE": env("FCM_SERVICE_ACCOUNT_FILE", default=""),
     "FCM_TIMEOUT_SECONDS": env.float("FCM_TIMEOUT_SECONDS", default=10.0),
 }
+if NOTIFICATIONS["DEDUPE_RETENTION_HOURS"] * 3600 < NOTIFICATIONS["COLLAPSE_WINDOW_SECONDS"]:
+    # notifications.services.dedupe_retention() checks the same at run time.
+    raise ImproperlyConfigured(
+        "NOTIFICATIONS_DEDUPE_RETENTION_HOURS must cover NOTIFICATIONS_COLLAPSE_WINDOW_SECONDS."
+    )
 
 # --- Celery -----------------------------------------------------------------
 
@@ -418,6 +430,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digest": {
         "task": "notifications.tasks.send_daily_digests",
         "schedule": timedelta(hours=24),
+    },
+    "notifications-prune-dedupe": {
+        "task": "notifications.tasks.prune_notification_dedupe",
+        "schedule": timedelta(hours=1),
     },
 }
 

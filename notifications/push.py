@@ -4,7 +4,8 @@ A backend sends one message to one token and reports the outcome by raising:
 
 - ``InvalidToken``: the provider says the token is dead; the device is deactivated.
 - ``TransientPushError``: try again later (5xx, 429, network); the task retries
-  with backoff.
+  after the provider's ``Retry-After`` when it sent one (capped at
+  ``PUSH_RETRY_AFTER_MAX_SECONDS``), else with exponential backoff.
 - ``PushError``: any other refusal; logged, not retried.
 
 ``LoggingPushBackend`` (the default) only logs. ``FCMBackend`` speaks FCM HTTP v1:
@@ -15,11 +16,15 @@ file (``FCM_SERVICE_ACCOUNT_FILE``, the JWT-bearer grant, cached until expiry).
 
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import requests
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.module_loading import import_string
@@ -51,7 +56,51 @@ class InvalidToken(PushError):
 
 
 class TransientPushError(PushError):
-    pass
+    def __init__(self, reason: str, *, retry_after: float | None = None):
+        super().__init__(reason)
+        # Seconds the provider asked us to wait (its Retry-After), if it did.
+        self.retry_after = retry_after
+
+
+# Celery's own ceiling for autoretry backoff, kept for pushes without Retry-After.
+RETRY_BACKOFF_MAX_SECONDS = 600
+
+
+def retry_countdown(exc: TransientPushError, *, retries: int) -> float:
+    """Seconds before retry number `retries + 1` of a push that failed with `exc`.
+
+    The provider's Retry-After when it gave one, at most PUSH_RETRY_AFTER_MAX_SECONDS;
+    otherwise exponential backoff with full jitter, as Celery's autoretry computes it.
+    """
+    conf = settings.NOTIFICATIONS
+    if exc.retry_after is not None:
+        return min(exc.retry_after, conf["PUSH_RETRY_AFTER_MAX_SECONDS"])
+    return get_exponential_backoff_interval(
+        factor=max(1, conf["PUSH_RETRY_BACKOFF_SECONDS"]),
+        retries=retries,
+        maximum=RETRY_BACKOFF_MAX_SECONDS,
+        full_jitter=True,
+    )
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date.
+
+    None when absent or unreadable; a date in the past means no wait.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": the RFC's way of saying UTC
+        when = when.replace(tzinfo=UTC)
+    # HTTP-dates have whole seconds: round up so the wait is never cut short.
+    return float(max(0, math.ceil((when - (now or datetime.now(UTC))).total_seconds())))
 
 
 class PushBackend:
@@ -164,7 +213,12 @@ class FCMBackend(PushBackend):
         status = response.status_code
         if status == 200:
             return
-        if status == 429 or status >= 500:
+        if status in (429, 503):
+            raise TransientPushError(
+                f"FCM answered {status}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if status >= 500:
             raise TransientPushError(f"FCM answered {status}")
         if status == 401:
             # The token expired early or was revoked: mint a new one on the retry.

@@ -19,6 +19,7 @@ from datetime import timedelta
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -80,8 +81,9 @@ def notify(
 
     Nobody is told about their own actions, nor about those of a user blocked
     either way (checked at delivery). Kinds that dedupe (likes, follows,
-    mentions) tell once per actor or target ever, so like -> unlike -> like
-    tells once; pass `dedupe_key` to dedupe other kinds (an order's events).
+    mentions) tell once per actor or target within the dedupe retention
+    (`dedupe_retention()`), so like -> unlike -> like tells once; pass
+    `dedupe_key` to dedupe other kinds (an order's events).
     """
     kind = Kind(kind)
     if recipient_id is None or (actor_id is not None and str(actor_id) == str(recipient_id)):
@@ -225,6 +227,38 @@ def _claim(*, recipient_id, key: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def dedupe_retention() -> timedelta:
+    """How long an event told stays deduped; its dedupe row is kept that long.
+
+    Never shorter than the collapse window: a folded row re-liked by an actor
+    whose dedupe row was gone would count that actor twice.
+    """
+    retention = timedelta(hours=conf("DEDUPE_RETENTION_HOURS"))
+    if retention < timedelta(seconds=conf("COLLAPSE_WINDOW_SECONDS")):
+        raise ImproperlyConfigured(
+            "NOTIFICATIONS DEDUPE_RETENTION_HOURS must cover COLLAPSE_WINDOW_SECONDS."
+        )
+    return retention
+
+
+def prune_dedupe(*, batch_size: int | None = None) -> int:
+    """Delete dedupe rows older than the retention; returns how many went.
+
+    One DELETE of at most `batch_size` rows (oldest first, by the created_at
+    index) per statement, each its own short transaction, so a large backlog
+    never holds row locks for long nor blocks claims for a long time.
+    """
+    cutoff = timezone.now() - dedupe_retention()
+    size = max(1, batch_size or conf("DEDUPE_PRUNE_BATCH_SIZE"))
+    oldest = NotificationDedupe.objects.filter(created_at__lt=cutoff).order_by("created_at")
+    deleted = 0
+    while True:
+        count, _ = NotificationDedupe.objects.filter(pk__in=oldest.values("pk")[:size]).delete()
+        deleted += count
+        if count < size:
+            return deleted
 
 
 def _store(

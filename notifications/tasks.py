@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import services
-from .push import TransientPushError
+from .push import TransientPushError, retry_countdown
 
 
 @shared_task(acks_late=True)
@@ -15,16 +15,14 @@ def deliver_notification(**job) -> str | None:
     return str(notification.pk) if notification else None
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(TransientPushError,),
-    retry_backoff=settings.NOTIFICATIONS["PUSH_RETRY_BACKOFF_SECONDS"],
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=settings.NOTIFICATIONS["PUSH_MAX_RETRIES"],
-)
-def send_push(device_id: str, message: dict) -> bool:
-    return services.push_to_device(device_id=device_id, message=message)
+@shared_task(bind=True, acks_late=True, max_retries=settings.NOTIFICATIONS["PUSH_MAX_RETRIES"])
+def send_push(self, device_id: str, message: dict) -> bool:
+    try:
+        return services.push_to_device(device_id=device_id, message=message)
+    except TransientPushError as exc:
+        # Not autoretry_for: its backoff cannot honour the provider's Retry-After.
+        countdown = retry_countdown(exc, retries=self.request.retries)
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -49,6 +47,12 @@ def send_broadcast(broadcast_id: str) -> None:
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_digest(user_id: str) -> bool:
     return services.send_digest(user_id=user_id)
+
+
+@shared_task
+def prune_notification_dedupe() -> int:
+    """Delete dedupe rows past their retention (beat, hourly)."""
+    return services.prune_dedupe()
 
 
 @shared_task

@@ -56,24 +56,24 @@ def notifications_settings(settings, **overrides):
 class FakeFCM:
     """FCM HTTP v1 and Google's OAuth token endpoint, as far as the backend uses them.
 
-    `script(token, (status, body), ...)` queues answers for a token; unscripted
-    sends answer 200. Every request is recorded in `sends` / `token_requests`.
+    `script(token, (status, body[, headers]), ...)` queues answers for a token;
+    unscripted sends answer 200. Every request is recorded in `sends` / `token_requests`.
     """
 
     def __init__(self):
         self.sends: list[dict] = []
         self.token_requests: list[dict] = []
-        self._scripts: dict[str, list[tuple[int, dict]]] = {}
+        self._scripts: dict[str, list[tuple]] = {}
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def script(self, token: str, *answers: tuple[int, dict]) -> None:
+    def script(self, token: str, *answers: tuple) -> None:
         with self._lock:
             self._scripts.setdefault(token, []).extend(answers)
 
-    def _answer(self, token: str) -> tuple[int, dict]:
+    def _answer(self, token: str) -> tuple:
         with self._lock:
             queue = self._scripts.get(token) or []
             if queue:
@@ -87,9 +87,11 @@ class FakeFCM:
             def log_message(self, *args):
                 pass
 
-            def _reply(self, status: int, body: dict):
+            def _reply(self, status: int, body: dict, headers: dict | None = None):
                 raw = json.dumps(body).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
@@ -118,13 +120,16 @@ class FakeFCM:
         return [send["message"]["token"] for send in self.sends]
 
 
-def fcm_error(status: int, code: str, error_code: str | None = None) -> tuple[int, dict]:
+def fcm_error(
+    status: int, code: str, error_code: str | None = None, *, retry_after: str | None = None
+) -> tuple:
     details = (
         [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": error_code}]
         if error_code
         else []
     )
-    return status, {"error": {"code": status, "message": code, "status": code, "details": details}}
+    body = {"error": {"code": status, "message": code, "status": code, "details": details}}
+    return status, body, {"Retry-After": retry_after} if retry_after is not None else {}
 
 
 @pytest.fixture

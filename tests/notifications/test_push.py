@@ -2,14 +2,18 @@
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import jwt
 import pytest
+from celery.signals import task_retry
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core.realtime import presence
 from notifications.models import Device, Kind, Notification
+from notifications.push import parse_retry_after
 from notifications.services import notify, update_preferences
 from notifications.tasks import send_push
 
@@ -157,6 +161,110 @@ def test_retries_stop_after_the_limit_and_keep_the_device(fake_fcm, caplog):
     assert device.is_active and device.last_pushed_at is None
     # The notification itself is stored whatever push does.
     assert len(notifications_of(user)) == 1
+
+
+# --- Retry-After -------------------------------------------------------------------
+
+
+@pytest.fixture
+def retry_waits():
+    """Seconds each send_push retry was scheduled after, as Celery's task_retry reports."""
+    waits = []
+
+    def record(sender=None, reason=None, **_):
+        if sender.name == send_push.name:
+            waits.append(reason.when)
+
+    task_retry.connect(record, weak=False)
+    yield waits
+    task_retry.disconnect(record)
+
+
+def http_date(seconds_from_now: int) -> str:
+    return format_datetime(datetime.now(UTC) + timedelta(seconds=seconds_from_now), usegmt=True)
+
+
+@pytest.mark.parametrize("status, code", [(429, "QUOTA_EXCEEDED"), (503, "UNAVAILABLE")])
+def test_a_retry_waits_the_seconds_fcm_asks_for(fake_fcm, retry_waits, status, code):
+    user = make_user()
+    device = device_for(user, "busy")
+    fake_fcm.script("busy", fcm_error(status, code, retry_after="7"))
+
+    comment_notification(user)
+
+    assert retry_waits == [7]
+    assert fake_fcm.tokens_sent() == ["busy"] * 2
+    device.refresh_from_db()
+    assert device.last_pushed_at is not None
+
+
+def test_a_retry_waits_until_the_http_date_fcm_gives(fake_fcm, retry_waits):
+    user = make_user()
+    device_for(user, "busy")
+    fake_fcm.script("busy", fcm_error(503, "UNAVAILABLE", retry_after=http_date(120)))
+
+    comment_notification(user)
+
+    [wait] = retry_waits
+    # The date has whole seconds and a moment passes before it is read.
+    assert 117 <= wait <= 120
+    assert fake_fcm.tokens_sent() == ["busy"] * 2
+
+
+def test_without_retry_after_retries_keep_the_exponential_backoff(fake_fcm, retry_waits, settings):
+    notifications_settings(settings, PUSH_RETRY_BACKOFF_SECONDS=2, PUSH_RETRY_AFTER_MAX_SECONDS=600)
+    user = make_user()
+    device_for(user, "flaky")
+    fake_fcm.script(
+        "flaky",
+        fcm_error(429, "QUOTA_EXCEEDED"),
+        fcm_error(503, "UNAVAILABLE"),
+        fcm_error(500, "INTERNAL", retry_after="300"),  # only 429 and 503 carry it
+        fcm_error(503, "UNAVAILABLE", retry_after="soon"),  # unreadable: ignored
+    )
+
+    comment_notification(user)
+
+    assert fake_fcm.tokens_sent() == ["flaky"] * 5
+    assert len(retry_waits) == 4
+    # Full jitter: anywhere from 0 to 2 * 2**n seconds before retry n + 1.
+    for n, wait in enumerate(retry_waits):
+        assert 0 <= wait <= 2 * 2**n
+
+
+@pytest.mark.parametrize("retry_after", ["3600", http_date(3600)], ids=["seconds", "http-date"])
+def test_a_retry_after_beyond_the_cap_waits_the_cap(fake_fcm, retry_waits, settings, retry_after):
+    notifications_settings(settings, PUSH_RETRY_AFTER_MAX_SECONDS=30)
+    user = make_user()
+    device_for(user, "busy")
+    fake_fcm.script("busy", fcm_error(429, "QUOTA_EXCEEDED", retry_after=retry_after))
+
+    comment_notification(user)
+
+    assert retry_waits == [30]
+    assert fake_fcm.tokens_sent() == ["busy"] * 2
+
+
+NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("120", 120),
+        (" 0 ", 0),
+        ("Sat, 01 Mar 2025 12:01:30 GMT", 90),
+        ("Saturday, 01-Mar-25 12:01:30 GMT", 90),  # the obsolete RFC 850 form
+        ("Sat, 01 Mar 2025 11:00:00 GMT", 0),  # already past: no wait
+        (None, None),
+        ("", None),
+        ("-5", None),
+        ("1.5", None),
+        ("soon", None),
+    ],
+)
+def test_retry_after_header_values(value, seconds):
+    assert parse_retry_after(value, now=NOW) == seconds
 
 
 def test_other_refusals_are_not_retried_and_keep_the_device(fake_fcm):
