@@ -5,6 +5,7 @@ any view is inspected, which also registers the extension below.
 """
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.utils import OpenApiExample
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 
@@ -45,4 +46,23 @@ def error_response(
             "type": serializers.ChoiceField(choices=error_type.choices),
             "errors": error(many=True),
         },
+    )
+
+
+def multipart_example(
+    name: str, files: dict[str, str | list[str]], description: str
+) -> OpenApiExample:
+    """A request example of a multipart upload, `files` naming each file part by
+    its file name: the bytes themselves cannot be shown. drf-spectacular files
+    examples under application/json unless told otherwise."""
+    value = {
+        field: [f"<binary {n}>" for n in names] if isinstance(names, list) else f"<binary {names}>"
+        for field, names in files.items()
+    }
+    return OpenApiExample(
+        name,
+        value=value,
+        request_only=True,
+        media_type="multipart/form-data",
+        description=description,
     )

@@ -3,7 +3,7 @@ derive, and examples."""
 
 from drf_spectacular.utils import OpenApiExample
 
-from core.schema import error_response
+from core.schema import error_response, multipart_example
 from users.openapi import (
     EXAMPLE_ORIGIN,
     JANE,
@@ -249,22 +249,30 @@ MODERATED_COMMENT_EXAMPLES = {
     "restore": [OpenApiExample("Restored", value=comment_example(), response_only=True)],
 }
 MEDIA_BATCH_EXAMPLES = [
+    multipart_example(
+        "One image",
+        {"files": ["belay-ledge.jpg"]},
+        "One `files` part per image, in the order they are to show.",
+    ),
     OpenApiExample(
         "Stored",
         value=media_example(SECOND_MEDIA_ID, with_thumbnails=False),
         response_only=True,
         status_codes=[201],
         description="One item per file, in order; thumbnails follow once made.",
-    )
+    ),
 ]
 UPLOAD_EXAMPLES = [
+    multipart_example(
+        "An image", {"file": "multi-pitch.jpg"}, "One `file` part: a JPEG, PNG or WebP image."
+    ),
     OpenApiExample(
         "Uploaded",
         value=media_example(),
         response_only=True,
         status_codes=[201],
         description="`thumbnails` may be empty until the thumbnail task has run.",
-    )
+    ),
 ]
 REPORT_QUEUE_EXAMPLES = [
     OpenApiExample("Open report", value=moderation_report_example(), response_only=True)

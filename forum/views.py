@@ -3,6 +3,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -70,6 +71,10 @@ FEED_FILTERS = frozenset(FeedFilterSerializer().fields)
     destroy=extend_schema(summary="Delete a post (author only)"),
 )
 @extend_schema(tags=["forum"])
+@extend_validation_errors(["invalid_image"], actions=["media_batch"], methods=["post"])
+@extend_validation_errors(
+    ["too_many_files"], field_name="files", actions=["media_batch"], methods=["post"]
+)
 class PostViewSet(viewsets.ModelViewSet):
     serializer_class = PostSerializer
     pagination_class = PostPagination
@@ -211,7 +216,7 @@ class PostViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Add images to your post (all or nothing)",
-        request={"multipart/form-data": BatchUploadSerializer},
+        request=BatchUploadSerializer,
         responses={201: MediaSerializer(many=True)},
         examples=MEDIA_BATCH_EXAMPLES,
     )
@@ -338,10 +343,11 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         "plus the media id, size and thumbnail URLs. Pass `url` as `media_url` (or the "
         "id in `media`) when creating the post; uploads never attached are deleted."
     ),
-    request={"multipart/form-data": UploadSerializer},
+    request=UploadSerializer,
     responses={201: MediaSerializer},
     examples=UPLOAD_EXAMPLES,
 )
+@extend_validation_errors(["invalid_image"], methods=["post"])
 class UploadView(GenericAPIView):
     parser_classes = [MultiPartParser]
     serializer_class = UploadSerializer

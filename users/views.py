@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.media import MediaErrorResponse413Serializer
 from core.pagination import KeysetPagination
 from core.permissions import IsModerator, IsOwnerOrReadOnly
+from core.schema import multipart_example
 
 from . import cache as profile_cache
 from . import selectors, services
@@ -117,7 +118,12 @@ class MeAvatarView(APIView):
                 description="`file_too_large` or `image_too_large` (too many pixels).",
             ),
         },
-        examples=[ME_EXAMPLE],
+        examples=[
+            multipart_example(
+                "A photo", {"avatar": "jane.png"}, "One `avatar` part: a JPEG, PNG or WebP image."
+            ),
+            ME_EXAMPLE,
+        ],
     )
     def post(self, request):
         serializer = AvatarUploadSerializer(data=request.data)

@@ -10,7 +10,14 @@ from django.core.management import call_command
 
 EXTERNAL_URL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 JSON = "application/json"
+MULTIPART = "multipart/form-data"
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
+# Every operation that takes multipart and not JSON: its file field, one file or many.
+UPLOADS = {
+    "POST /api/v1/forum/upload/": ("file", "file"),
+    "POST /api/v1/forum/posts/{id}/media/batch/": ("files", "files"),
+    "POST /api/v1/users/me/avatar/": ("avatar", "file"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +76,12 @@ def test_docs_pages_load_no_asset_from_another_host(client, path):
 
 
 def _documented_bodies(schema):
-    """(where, media object) of every JSON request body and non-204 2xx JSON answer."""
+    """(where, media object) of every request body and non-204 2xx JSON answer.
+
+    A request body is its JSON form, or its multipart form where the operation takes
+    no JSON (the uploads). Where both are offered, the form fields are the JSON
+    body's and the JSON examples serve both.
+    """
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             if method not in HTTP_METHODS:
@@ -78,18 +90,74 @@ def _documented_bodies(schema):
             request = (operation.get("requestBody") or {}).get("content", {})
             if JSON in request:
                 yield f"{where} request", request[JSON]
+            elif MULTIPART in request:
+                yield f"{where} multipart request", request[MULTIPART]
             for status, response in operation["responses"].items():
                 content = (response.get("content") or {}).get(JSON)
                 if status.startswith("2") and status != "204" and content is not None:
                     yield f"{where} {status}", content
 
 
-def test_every_json_body_has_an_example(schema):
+def _uploads(schema):
+    """(where, media object) of every operation that takes multipart and not JSON."""
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            request = (operation.get("requestBody") or {}).get("content", {})
+            if method in HTTP_METHODS and MULTIPART in request and JSON not in request:
+                yield f"{method.upper()} {path}", request[MULTIPART]
+
+
+def test_every_body_has_an_example(schema):
     bodies = list(_documented_bodies(schema))
     missing = [where for where, content in bodies if not content.get("examples")]
 
     assert len(bodies) > 50
+    assert {where for where, _ in bodies} >= {f"{upload} multipart request" for upload in UPLOADS}
     assert missing == []
+
+
+def _file_kind(field: dict) -> str | None:
+    """One binary part is "file", an array of them "files", anything else None."""
+    if field.get("type") == "array":
+        return "files" if _file_kind(field["items"]) == "file" else None
+    return "file" if (field.get("type"), field.get("format")) == ("string", "binary") else None
+
+
+def test_uploads_declare_their_file_fields_binary(schema):
+    components = schema["components"]["schemas"]
+    found = {}
+    for where, content in _uploads(schema):
+        fields = _strict(content["schema"], components)["properties"]
+        found[where] = {name: _file_kind(field) for name, field in fields.items()}
+
+    assert found == {where: {field: kind} for where, (field, kind) in UPLOADS.items()}
+
+
+def _validation_codes(operation, components) -> dict[str | None, set[str]]:
+    """attr -> codes of an operation's documented 400 validation errors."""
+    response = operation["responses"]["400"]["content"][JSON]["schema"]
+    codes = {}
+    for shape in _strict(response, components)["oneOf"]:
+        if shape["properties"]["type"]["enum"] == ["validation_error"]:
+            for error in shape["properties"]["errors"]["items"]["oneOf"]:
+                [attr] = _unnullable(error["properties"]["attr"])["enum"]
+                codes[attr] = set(error["properties"]["code"]["enum"])
+    return codes
+
+
+def _unnullable(schema: dict) -> dict:
+    return schema["anyOf"][0] if "anyOf" in schema else schema
+
+
+def test_uploads_document_the_image_errors(schema):
+    """The codes the upload services raise beyond the serializers' own."""
+    components = schema["components"]["schemas"]
+    operations = {where: schema["paths"][where.split()[1]]["post"] for where in UPLOADS}
+    codes = {where: _validation_codes(op, components) for where, op in operations.items()}
+
+    for where in UPLOADS:
+        assert codes[where][None] == {"invalid_image"}, where
+    assert "too_many_files" in codes["POST /api/v1/forum/posts/{id}/media/batch/"]["files"]
 
 
 def _strict(schema, components):
