@@ -23,6 +23,7 @@ from users.services import check_can_suspend, suspend_user
 from . import cache as post_cache
 from .models import ForumComment, ForumPost, Report, ReportReason, ReportStatus
 from .selectors import visible_comments, visible_posts
+from .services import withdraw_comment_notifications, withdraw_post_notifications
 
 DETAILS_MAX_LENGTH = 1000
 
@@ -167,11 +168,15 @@ def _suspend_author(*, author_id, moderator, until: datetime, reason: str) -> No
 
 @transaction.atomic
 def hide_post(*, post: ForumPost, moderator) -> ForumPost:
-    """Take a post out of feeds, detail and search for all but its author and moderators."""
+    """Take a post out of feeds, detail and search for all but its author and moderators.
+
+    The notifications about the post and its comments are withdrawn (see
+    `restore_post`)."""
     if post.hidden_at is None:
         post.hidden_at = timezone.now()
         post.hidden_by = moderator
         post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+        withdraw_post_notifications(post_id=post.pk)
         post_cache.invalidate_post(post.pk)
         if post.tag_names:
             post_cache.invalidate_tags()
@@ -180,6 +185,8 @@ def hide_post(*, post: ForumPost, moderator) -> ForumPost:
 
 @transaction.atomic
 def restore_post(*, post: ForumPost, moderator) -> ForumPost:
+    """Show a hidden post again. The notifications withdrawn when it was hidden are
+    not re-created: that news is stale, and telling it twice is worse than not."""
     if post.hidden_at is not None:
         post.hidden_at = None
         post.hidden_by = None
@@ -199,7 +206,8 @@ def _counted(comment: ForumComment) -> bool:
 def hide_comment(*, comment: ForumComment, moderator) -> ForumComment:
     """Take a comment out of comment lists for all but its author and moderators.
 
-    `comment_count` is what everyone sees, so a hidden comment leaves it.
+    `comment_count` is what everyone sees, so a hidden comment leaves it. The
+    notifications about the comment are withdrawn (see `restore_comment`).
     """
     locked = ForumComment.objects.select_for_update().get(pk=comment.pk)
     if locked.hidden_at is None:
@@ -211,11 +219,14 @@ def hide_comment(*, comment: ForumComment, moderator) -> ForumComment:
         locked.hidden_at = timezone.now()
         locked.hidden_by = moderator
         locked.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+        withdraw_comment_notifications(comment_id=locked.pk)
     return locked
 
 
 @transaction.atomic
 def restore_comment(*, comment: ForumComment, moderator) -> ForumComment:
+    """Show a hidden comment again; as with `restore_post`, the notifications
+    withdrawn when it was hidden are not re-created."""
     locked = ForumComment.objects.select_for_update().get(pk=comment.pk)
     if locked.hidden_at is not None:
         locked.hidden_at = None

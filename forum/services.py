@@ -11,7 +11,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from core.exceptions import invalid
 from core.text import find_profanity, mask_profanity, to_plain_text
 from notifications.models import Kind
-from notifications.services import Target, notify, notify_mentions
+from notifications.services import Target, notify, notify_mentions, withdraw_notifications
 from users.cache import invalidate_profile
 from users.models import Profile
 from users.roles import is_moderator
@@ -141,11 +141,31 @@ def update_post(
     return post
 
 
+def withdraw_post_notifications(*, post_id) -> int:
+    """Withdraw the notifications about a post and about every comment on it: the
+    comments go out of sight (or away) with their post."""
+    comment_ids = ForumComment.objects.filter(post_id=post_id).values_list("pk", flat=True)
+    return withdraw_notifications(
+        targets=[Target("forum.post", post_id)]
+        + [Target("forum.comment", pk) for pk in comment_ids]
+    )
+
+
+def withdraw_comment_notifications(*, comment_id) -> int:
+    """Withdraw the notifications about one comment. Those about replies to it
+    stay: the replies are still there."""
+    return withdraw_notifications(targets=[Target("forum.comment", comment_id)])
+
+
 @transaction.atomic
 def delete_post(*, post: ForumPost, actor, as_moderator: bool = False) -> None:
-    """The author deletes their post; staff may remove any (`as_moderator`, admin)."""
+    """The author deletes their post; staff may remove any (`as_moderator`, admin).
+
+    Notifications about the post and its comments are withdrawn with it."""
     if post.user_id != actor.pk and not (as_moderator and is_moderator(actor)):
         raise PermissionDenied("Only the author can delete this post.")
+    # Before the delete: its comments (and their ids) go with the post.
+    withdraw_post_notifications(post_id=post.pk)
     Profile.objects.filter(user_id=post.user_id, post_count__gt=0).update(
         post_count=F("post_count") - 1
     )
@@ -354,10 +374,13 @@ def update_comment(*, comment: ForumComment, editor, content: str) -> ForumComme
 
 @transaction.atomic
 def delete_comment(*, comment: ForumComment, actor) -> None:
-    """Delete a comment; one with replies becomes a placeholder so the thread holds."""
+    """Delete a comment; one with replies becomes a placeholder so the thread holds.
+
+    Either way the notifications about it are withdrawn."""
     comment = ForumComment.objects.select_for_update().get(pk=comment.pk)
     if comment.user_id != actor.pk or comment.is_deleted:
         raise PermissionDenied("Only the author can delete this comment.")
+    withdraw_comment_notifications(comment_id=comment.pk)
     # A hidden comment already left the count (forum.moderation.hide_comment).
     counted = comment.hidden_at is None
     if comment.replies.exists():

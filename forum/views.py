@@ -68,7 +68,11 @@ FEED_FILTERS = frozenset(FeedFilterSerializer().fields)
         request=PostUpdateSerializer,
         examples=POST_EDIT_EXAMPLES,
     ),
-    destroy=extend_schema(summary="Delete a post (author only)"),
+    destroy=extend_schema(
+        summary="Delete a post (author only)",
+        description="Notifications about the post and its comments are withdrawn "
+        "(`notification.deleted` on their recipients' sockets).",
+    ),
 )
 @extend_schema(tags=["forum"])
 @extend_validation_errors(["invalid_image"], actions=["media_batch"], methods=["post"])
@@ -196,6 +200,9 @@ class PostViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Hide a post from everyone but its author (moderators)",
+        description="Notifications about the post and its comments are withdrawn "
+        "(`notification.deleted` on their recipients' sockets); restoring the post "
+        "does not bring them back.",
         request=None,
         examples=MODERATED_POST_EXAMPLES["hide"],
     )
@@ -282,7 +289,11 @@ class PostViewSet(viewsets.ModelViewSet):
         examples=COMMENT_EDIT_EXAMPLES,
     ),
     update=extend_schema(summary="Replace a comment (author only)", examples=COMMENT_EDIT_EXAMPLES),
-    destroy=extend_schema(summary="Delete a comment (author only)"),
+    destroy=extend_schema(
+        summary="Delete a comment (author only)",
+        description="Notifications about the comment are withdrawn "
+        "(`notification.deleted` on their recipients' sockets).",
+    ),
 )
 class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = CommentUpdateSerializer

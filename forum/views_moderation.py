@@ -166,6 +166,9 @@ class CommentHideView(_CommentModerationView):
     @extend_schema(
         tags=["forum"],
         summary="Hide a comment from everyone but its author (moderators)",
+        description="Notifications about the comment are withdrawn "
+        "(`notification.deleted` on their recipients' sockets); restoring the comment "
+        "does not bring them back.",
         request=None,
         responses=CommentSerializer,
         examples=MODERATED_COMMENT_EXAMPLES["hide"],

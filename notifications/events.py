@@ -7,7 +7,9 @@ All go to every socket of the one user concerned, after commit.
   replace the row they have.
 - ``notification.read``: ``{"ids": [...], "all": false, "unread_count": n}``; after
   "read all", ``{"ids": [], "all": true, "unread_count": n}``.
-- ``notification.deleted``: ``{"id": ..., "unread_count": n}``.
+- ``notification.deleted``: ``{"id": ..., "unread_count": n}``. Also sent, one per
+  row, when notifications are withdrawn (their content hidden or deleted, a block
+  between recipient and actor); every one carries the count after the withdrawal.
 """
 
 from core.realtime.publish import publish_to_users

@@ -61,6 +61,8 @@ class Notification(models.Model):
                 name="notif_recipient_unread_idx",
                 condition=models.Q(read_at__isnull=True),
             ),
+            # Withdrawing what was said about a post or comment that went away.
+            models.Index(fields=["target_type", "target_id"], name="notif_target_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

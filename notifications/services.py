@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
@@ -383,6 +384,67 @@ def delete_notification(*, user, notification_id) -> None:
             notification_id=notification_id,
             unread_count=selectors.unread_count(user_id=user.pk),
         )
+
+
+# --- withdrawal ------------------------------------------------------------------
+
+
+def withdraw_notifications(*, targets: Iterable[Target]) -> int:
+    """Remove every notification about `targets`, whoever got it; how many went.
+
+    For content gone out of sight (hidden by a moderator, deleted): call it in
+    the transaction that hides or deletes. Each recipient's sockets get
+    `notification.deleted` per row, with their unread count after the removal,
+    once that transaction commits. Nothing is re-created if the content comes
+    back (a moderator restores it), and the dedupe records stay: an actor who
+    repeats the same act later (like -> unlike -> like) is still not told twice.
+    """
+    ids_by_type: dict[str, set[str]] = {}
+    for target in targets:
+        ids_by_type.setdefault(target.type, set()).add(target.id)
+    if not ids_by_type:
+        return 0
+    condition = Q()
+    for target_type, ids in ids_by_type.items():
+        condition |= Q(target_type=target_type, target_id__in=sorted(ids))
+    return _withdraw(condition)
+
+
+def withdraw_between(*, user_id, other_id) -> int:
+    """Remove what either user was told about the other's doings (a block); how many.
+
+    Rows whose latest actor is the other user go whole, folded likes included; a
+    folded row the other user joined earlier stays, as it shows its latest actor.
+    Same events and rules as `withdraw_notifications`.
+    """
+    return _withdraw(
+        Q(recipient_id=user_id, actor_id=other_id) | Q(recipient_id=other_id, actor_id=user_id)
+    )
+
+
+def _withdraw(condition: Q) -> int:
+    """Three queries however many rows and recipients: lock, delete, count unread."""
+    # No savepoint: the caller's transaction is the unit (a failure rolls it all back).
+    with transaction.atomic(savepoint=False):
+        # Locked in id order, so withdrawals that overlap (a block while a post is
+        # hidden) cannot deadlock, and a like folding into a row waits for it.
+        rows = list(
+            Notification.objects.filter(condition)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", "recipient_id")
+        )
+        if not rows:
+            return 0
+        Notification.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        unread = selectors.unread_counts(user_ids={recipient_id for _, recipient_id in rows})
+        for pk, recipient_id in rows:
+            events.notification_deleted(
+                user_id=recipient_id,
+                notification_id=pk,
+                unread_count=unread.get(str(recipient_id), 0),
+            )
+    return len(rows)
 
 
 # --- preferences -----------------------------------------------------------------

@@ -239,9 +239,12 @@ def block_user(*, blocker: User, blocked: User) -> bool:
     """Block `blocked`; True if a new block was made, False if it already existed.
 
     Follows between the two go, both ways, through `unfollow` (counters stay
-    exact). A user who has been blocked by `blocked` cannot block them back
-    (404, as everywhere else they do not exist for each other).
+    exact), and so do the notifications either was sent about the other's doings
+    (not re-created on unblock). A user who has been blocked by `blocked` cannot
+    block them back (404, as everywhere else they do not exist for each other).
     """
+    from notifications.services import withdraw_between
+
     if blocker.pk == blocked.pk:
         raise _refused("You cannot block yourself.", "cannot_block_self")
     with transaction.atomic():
@@ -256,6 +259,7 @@ def block_user(*, blocker: User, blocked: User) -> bool:
             return False
         unfollow(follower=blocker, followee=blocked)
         unfollow(follower=blocked, followee=blocker)
+        withdraw_between(user_id=blocker.pk, other_id=blocked.pk)
         invalidate_profile(blocker.pk)
         invalidate_profile(blocked.pk)
     return True
