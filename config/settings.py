@@ -117,6 +117,11 @@ if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backend
         "min_size": min(env.int("DB_POOL_MIN_SIZE", default=2), DB_POOL_MAX_SIZE),
         "max_size": DB_POOL_MAX_SIZE,
     }
+    # Django's pool runs psycopg's check (one round trip) on every checkout when
+    # health checks are on. Off by default: the pool already drops connections that
+    # come back broken, and after a database restart each stale connection fails
+    # one request instead of every request paying a round trip.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_POOL_CHECK", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery, realtime event log and presence ----

@@ -1,5 +1,6 @@
 """Who may authenticate, for every path in: password login, JWT, refresh, socket."""
 
+import time
 import uuid
 
 from django.utils import timezone
@@ -23,6 +24,19 @@ _user_with_role = PreparedQuery(
     ),
     params={"id": "uuid"},
 )
+
+
+# Raw access token -> its validated token, so a client's repeated requests verify
+# the signature once. A token's signature and claims never change, so a hit needs
+# only its expiry checked again; invalid tokens are never stored.
+VERIFIED_TOKENS_MAX = 4096
+_verified_tokens: dict[bytes, object] = {}
+
+
+def _still_valid(token) -> bool:
+    leeway = token.get_token_backend().get_leeway().total_seconds()
+    exp = token.payload.get("exp")  # SimpleJWT requires it on every token it accepts
+    return isinstance(exp, int | float) and exp > time.time() - leeway
 
 
 def user_with_role(user_id) -> User | None:
@@ -81,6 +95,18 @@ class JWTAuthentication(_JWTAuthentication):
             return super().authenticate(request)
         except exceptions.APIException as exc:
             raise plain_auth_error(exc) from exc
+
+    def get_validated_token(self, raw_token: bytes):
+        token = _verified_tokens.get(raw_token)
+        if token is not None and _still_valid(token):
+            return token
+        # A miss, or expired since: SimpleJWT verifies and raises its own errors.
+        _verified_tokens.pop(raw_token, None)
+        token = super().get_validated_token(raw_token)
+        if len(_verified_tokens) >= VERIFIED_TOKENS_MAX:
+            _verified_tokens.clear()
+        _verified_tokens[raw_token] = token
+        return token
 
     def get_user(self, validated_token):
         """The token's user, with their moderator role read in the same query, so the

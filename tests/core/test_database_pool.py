@@ -22,6 +22,7 @@ def database_settings(**env: str) -> dict:
         "DB_POOL_MAX_SIZE": "0",
         "DB_POOL_MIN_SIZE": "2",
         "DB_CONN_MAX_AGE": "0",
+        "DB_POOL_CHECK": "false",
         **env,
     }
     result = subprocess.run(
@@ -42,6 +43,16 @@ def test_pool_from_env_forces_conn_max_age_to_zero():
     )
     assert db["OPTIONS"]["pool"] == {"min_size": 3, "max_size": 8}
     assert db["CONN_MAX_AGE"] == 0
+
+
+def test_pool_checks_connections_only_when_asked():
+    pooled = database_settings(DATABASE_URL=POSTGRES, DB_POOL_MAX_SIZE="4")
+    checked = database_settings(DATABASE_URL=POSTGRES, DB_POOL_MAX_SIZE="4", DB_POOL_CHECK="true")
+    unpooled = database_settings(DATABASE_URL=POSTGRES, DB_CONN_MAX_AGE="60")
+
+    assert pooled["CONN_HEALTH_CHECKS"] is False
+    assert checked["CONN_HEALTH_CHECKS"] is True
+    assert unpooled["CONN_HEALTH_CHECKS"] is True  # persistent connections keep theirs
 
 
 def test_pool_min_size_never_exceeds_max_size():
