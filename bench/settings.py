@@ -2,18 +2,21 @@
 
 Only the benchmarks use it (DJANGO_SETTINGS_MODULE=bench.settings); it adds the bare
 endpoints of bench/urls.py next to the project's URLs. BENCH_DB_POOL=1 also turns on
-Django's psycopg connection pool (min 2, max 4; production sets it with
-DB_POOL_MAX_SIZE, see config/settings.py), to measure what it buys over a new
-connection per request.
+the production connection pool (DB_POOL_MAX_SIZE=4, DB_POOL_MIN_SIZE=2, see
+config/settings.py), to measure what it buys over a new connection per request.
 """
 
 import os
 
-from config.settings import *  # noqa: F403
-from config.settings import DATABASES
+if os.environ.get("BENCH_DB_POOL") == "1":
+    os.environ["DB_POOL_MAX_SIZE"] = "4"
+    os.environ["DB_POOL_MIN_SIZE"] = "2"
+
+from config.settings import *  # noqa: E402, F403
+from config.settings import DATABASES  # noqa: E402
+
+if os.environ.get("XP_SSB") == "1":
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(os.environ.get("XP_PREP", "5"))
 
 ROOT_URLCONF = "bench.urls"
-
-if os.environ.get("BENCH_DB_POOL") == "1":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections instead
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": 4}

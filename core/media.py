@@ -22,6 +22,7 @@ name, ready for `FieldFile.save()`.
 from __future__ import annotations
 
 import io
+import re
 import uuid
 import warnings
 from collections.abc import Callable
@@ -88,6 +89,15 @@ def absolute_url(url: str, request=None) -> str:
     return url
 
 
+# The characters filepath_to_uri leaves as they are: names made only of them (every
+# name upload_to makes) skip the quoting, which is most of a feed's URL building.
+_URI_SAFE = re.compile(r"[A-Za-z0-9_.~/!*()'-]*").fullmatch
+
+
+def _uri_path(name: str) -> str:
+    return name if _URI_SAFE(name) else filepath_to_uri(name)
+
+
 def storage_url_builder(storage, request=None) -> Callable[[str], str]:
     """`name -> absolute_url(storage.url(name), request)`, for rendering many files
     at once. For local storage the prefix is worked out once: `storage.url` and
@@ -96,7 +106,7 @@ def storage_url_builder(storage, request=None) -> Callable[[str], str]:
     `urljoin` would do."""
     if isinstance(storage, FileSystemStorage) and storage.base_url:
         prefix = absolute_url(storage.base_url, request)
-        return lambda name: prefix + filepath_to_uri(name).lstrip("/")
+        return lambda name: prefix + _uri_path(name).lstrip("/")
     return lambda name: absolute_url(storage.url(name), request)
 
 
