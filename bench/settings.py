@@ -12,8 +12,8 @@ if os.environ.get("BENCH_DB_POOL") == "1":
     os.environ["DB_POOL_MAX_SIZE"] = "4"
     os.environ["DB_POOL_MIN_SIZE"] = "2"
 
-from config.settings import *  # noqa: E402, F403
-from config.settings import DATABASES  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import DATABASES
 
 if os.environ.get("XP_SSB") == "1":
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = True

@@ -124,6 +124,13 @@ if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backend
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_POOL_CHECK", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# HTTP requests let into Django at once per server process (core.concurrency); the
+# rest wait on the event loop. 0: no limit. Defaults to the pool's size.
+HTTP_CONCURRENCY = env.int(
+    "HTTP_CONCURRENCY",
+    default=DB_POOL_MAX_SIZE if "pool" in DATABASES["default"].get("OPTIONS", {}) else 0,
+)
+
 # --- Redis: cache, channel layer, Celery, realtime event log and presence ----
 
 REDIS_URL = env("REDIS_URL", default="")
