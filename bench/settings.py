@@ -13,10 +13,5 @@ if os.environ.get("BENCH_DB_POOL") == "1":
     os.environ["DB_POOL_MIN_SIZE"] = "2"
 
 from config.settings import *  # noqa: F403
-from config.settings import DATABASES
-
-if os.environ.get("XP_SSB") == "1":
-    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(os.environ.get("XP_PREP", "5"))
 
 ROOT_URLCONF = "bench.urls"
