@@ -124,6 +124,16 @@ if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backend
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_POOL_CHECK", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Server-side parameter binding, so psycopg can prepare the statements a pooled
+# connection runs often (after DB_PREPARE_THRESHOLD runs): PostgreSQL then skips
+# parsing and planning them.
+if env.bool("DB_SERVER_SIDE_BINDING", default=False) and DATABASES["default"]["ENGINE"] == (
+    "django.db.backends.postgresql"
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5)
+    )
+
 # HTTP requests let into Django at once per server process (core.concurrency); the
 # rest wait on the event loop. 0: no limit. Defaults to the pool's size.
 HTTP_CONCURRENCY = env.int(

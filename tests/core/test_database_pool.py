@@ -23,6 +23,7 @@ def database_settings(**env: str) -> dict:
         "DB_POOL_MIN_SIZE": "2",
         "DB_CONN_MAX_AGE": "0",
         "DB_POOL_CHECK": "false",
+        "DB_SERVER_SIDE_BINDING": "false",
         **env,
     }
     result = subprocess.run(
@@ -97,3 +98,17 @@ def test_pooled_connection_reaches_the_database():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["ConnectionPool", "1"]
+
+
+def test_server_side_binding_only_when_asked():
+    plain = database_settings(DATABASE_URL=POSTGRES, DB_POOL_MAX_SIZE="4")
+    bound = database_settings(
+        DATABASE_URL=POSTGRES,
+        DB_POOL_MAX_SIZE="4",
+        DB_SERVER_SIDE_BINDING="true",
+        DB_PREPARE_THRESHOLD="3",
+    )
+
+    assert "server_side_binding" not in plain["OPTIONS"]
+    assert bound["OPTIONS"]["server_side_binding"] is True
+    assert bound["OPTIONS"]["prepare_threshold"] == 3
