@@ -9,6 +9,7 @@ from django.db.models import F
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from core.exceptions import invalid
+from core.locks import exists_for_share
 from core.text import find_profanity, mask_profanity, to_plain_text
 from notifications.models import Kind
 from notifications.services import Target, notify, notify_mentions, withdraw_notifications
@@ -157,6 +158,31 @@ def withdraw_comment_notifications(*, comment_id) -> int:
     return withdraw_notifications(targets=[Target("forum.comment", comment_id)])
 
 
+def hold_post_for_notification(post_id) -> bool:
+    """Whether news about the post may still be told: it exists and is not hidden.
+    Holds it until the delivery commits (`notifications.targets`)."""
+    try:
+        return exists_for_share(ForumPost.objects.filter(pk=post_id, hidden_at__isnull=True))
+    except (ValueError, ValidationError):
+        return False
+
+
+def hold_comment_for_notification(comment_id) -> bool:
+    """Whether news about the comment may still be told: it exists, is neither
+    hidden nor a deleted placeholder, and its post is not hidden. Holds both."""
+    try:
+        return exists_for_share(
+            ForumComment.objects.filter(
+                pk=comment_id,
+                hidden_at__isnull=True,
+                is_deleted=False,
+                post__hidden_at__isnull=True,
+            )
+        )
+    except (ValueError, ValidationError):
+        return False
+
+
 @transaction.atomic
 def delete_post(*, post: ForumPost, actor, as_moderator: bool = False) -> None:
     """The author deletes their post; staff may remove any (`as_moderator`, admin).
@@ -164,6 +190,9 @@ def delete_post(*, post: ForumPost, actor, as_moderator: bool = False) -> None:
     Notifications about the post and its comments are withdrawn with it."""
     if post.user_id != actor.pk and not (as_moderator and is_moderator(actor)):
         raise PermissionDenied("Only the author can delete this post.")
+    # Locked first, so a delivery about the post or a comment on it (which holds
+    # them, `hold_*_for_notification`) is either withdrawn below or sees it gone.
+    list(ForumPost.objects.select_for_update().filter(pk=post.pk).values_list("pk", flat=True))
     # Before the delete: its comments (and their ids) go with the post.
     withdraw_post_notifications(post_id=post.pk)
     Profile.objects.filter(user_id=post.user_id, post_count__gt=0).update(

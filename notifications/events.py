@@ -4,12 +4,14 @@ All go to every socket of the one user concerned, after commit.
 
 - ``notification.new``: ``{"notification": <as in the list>, "unread_count": n}``.
   A like folding into an existing row sends it again with the same id: clients
-  replace the row they have.
+  replace the row they have. So does a block taking one actor out of a folded
+  row (fewer actors, maybe another latest actor; same read state and time).
 - ``notification.read``: ``{"ids": [...], "all": false, "unread_count": n}``; after
   "read all", ``{"ids": [], "all": true, "unread_count": n}``.
 - ``notification.deleted``: ``{"id": ..., "unread_count": n}``. Also sent, one per
   row, when notifications are withdrawn (their content hidden or deleted, a block
-  between recipient and actor); every one carries the count after the withdrawal.
+  between recipient and the row's only actor); every one carries the count after
+  the withdrawal.
 """
 
 from core.realtime.publish import publish_to_users

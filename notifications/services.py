@@ -44,6 +44,7 @@ from .models import (
     NotificationPreferences,
 )
 from .push import InvalidToken, PushMessage, get_push_backend
+from .targets import target_is_shown
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -186,6 +187,11 @@ def deliver(
         return None
     notification = None
     with transaction.atomic():
+        # Its post or comment may have been hidden or deleted since the act; the
+        # check holds it until this commits, so a hide cannot slip in between.
+        # Not deduped: nothing was told.
+        if not target_is_shown(target_type=target_type, target_id=target_id):
+            return None
         if dedupe_key and not _claim(recipient_id=recipient_id, key=dedupe_key):
             return None
         if channels.in_app:
@@ -411,40 +417,98 @@ def withdraw_notifications(*, targets: Iterable[Target]) -> int:
 
 
 def withdraw_between(*, user_id, other_id) -> int:
-    """Remove what either user was told about the other's doings (a block); how many.
+    """Take out what either user was told about the other's doings (a block); how
+    many rows went or changed.
 
-    Rows whose latest actor is the other user go whole, folded likes included; a
-    folded row the other user joined earlier stays, as it shows its latest actor.
-    Same events and rules as `withdraw_notifications`.
+    A row whose only actor is the other user goes. From a row several actors
+    folded into (likes), only the other user goes: out of `recent_actor_ids`, one
+    less in `actor_count`, and if they were the latest actor the next remaining
+    recent one takes their place. The recipient's sockets get `notification.deleted`
+    for a row gone and `notification.new` (the row again, same id) for a row
+    changed, each with the unread count after the withdrawal, once the caller
+    commits. An actor beyond the `RECENT_ACTORS` a row remembers is not known by
+    it: they stay counted. Not re-created on unblock.
     """
-    return _withdraw(
-        Q(recipient_id=user_id, actor_id=other_id) | Q(recipient_id=other_id, actor_id=user_id)
-    )
+    other = {str(user_id): str(other_id), str(other_id): str(user_id)}
+    condition = Q()
+    for recipient, actor in other.items():
+        # `icontains` on the JSON text works on every backend; membership is
+        # checked exactly below.
+        condition |= Q(recipient_id=recipient) & (
+            Q(actor_id=actor) | Q(recent_actor_ids__icontains=actor)
+        )
+    with transaction.atomic(savepoint=False):
+        gone, changed, took_over = [], [], []
+        for row in _locked(condition):
+            leaving = other[str(row.recipient_id)]
+            was_latest = str(row.actor_id) == leaving
+            remaining = [pk for pk in row.recent_actor_ids if pk != leaving]
+            if not was_latest and len(remaining) == len(row.recent_actor_ids):
+                continue
+            if row.actor_count <= 1:
+                gone.append(row)
+                continue
+            row.actor_count -= 1
+            row.recent_actor_ids = remaining
+            changed.append(row)
+            if was_latest:
+                took_over.append(row)
+        if changed:
+            _load_actors(changed, took_over=took_over)
+            Notification.objects.bulk_update(changed, ["actor", "actor_count", "recent_actor_ids"])
+        _remove(gone, changed=changed)
+    return len(gone) + len(changed)
+
+
+def _load_actors(rows: list[Notification], *, took_over: list[Notification]) -> None:
+    """Join each row's latest actor with profile (for the event), in one query. In
+    `took_over` the latest actor left: the next remembered one that still exists
+    takes their place ("Someone" when none does)."""
+    new_latest = {row.pk for row in took_over}
+    wanted = {str(row.actor_id) for row in rows if row.pk not in new_latest and row.actor_id}
+    wanted.update(pk for row in rows if row.pk in new_latest for pk in row.recent_actor_ids)
+    people = {str(u.pk): u for u in User.objects.select_related("profile").filter(pk__in=wanted)}
+    for row in rows:
+        if row.pk in new_latest:
+            row.actor = next((people[pk] for pk in row.recent_actor_ids if pk in people), None)
+        else:
+            row.actor = people.get(str(row.actor_id))
+
+
+def _locked(condition: Q, *fields: str) -> list[Notification]:
+    """The rows matching `condition`, locked (only `fields` loaded, if given).
+
+    Locked in id order, so withdrawals that overlap (a block while a post is
+    hidden) cannot deadlock, and a like folding into a row waits for them."""
+    rows = Notification.objects.filter(condition).order_by("pk").select_for_update()
+    return list(rows.only(*fields) if fields else rows)
 
 
 def _withdraw(condition: Q) -> int:
     """Three queries however many rows and recipients: lock, delete, count unread."""
     # No savepoint: the caller's transaction is the unit (a failure rolls it all back).
     with transaction.atomic(savepoint=False):
-        # Locked in id order, so withdrawals that overlap (a block while a post is
-        # hidden) cannot deadlock, and a like folding into a row waits for it.
-        rows = list(
-            Notification.objects.filter(condition)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", "recipient_id")
-        )
-        if not rows:
-            return 0
-        Notification.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
-        unread = selectors.unread_counts(user_ids={recipient_id for _, recipient_id in rows})
-        for pk, recipient_id in rows:
-            events.notification_deleted(
-                user_id=recipient_id,
-                notification_id=pk,
-                unread_count=unread.get(str(recipient_id), 0),
-            )
+        rows = _locked(condition, "pk", "recipient_id")
+        _remove(rows)
     return len(rows)
+
+
+def _remove(gone: list[Notification], *, changed: list[Notification] = ()) -> None:
+    """Delete `gone`, then tell the recipients of `gone` and of `changed` with one
+    grouped unread count: `notification.deleted`, `notification.new` (the row again)."""
+    if not gone and not changed:
+        return
+    if gone:
+        Notification.objects.filter(pk__in=[row.pk for row in gone]).delete()
+    unread = selectors.unread_counts(user_ids={row.recipient_id for row in [*gone, *changed]})
+    for row in gone:
+        events.notification_deleted(
+            user_id=row.recipient_id,
+            notification_id=row.pk,
+            unread_count=unread.get(str(row.recipient_id), 0),
+        )
+    for row in changed:
+        events.notification_new(row, unread_count=unread.get(str(row.recipient_id), 0))
 
 
 # --- preferences -----------------------------------------------------------------

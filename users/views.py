@@ -228,7 +228,8 @@ class BlockView(APIView):
         "comments or profile (404), neither can follow the other, and neither is "
         "notified of the other's actions. Follows between you, and the notifications "
         "either of you got about the other's actions, are removed both ways and do not "
-        "come back on unblocking. Blocking yourself answers 400 "
+        "come back on unblocking (from likes folded with others', only theirs goes). "
+        "Blocking yourself answers 400 "
         "`cannot_block_self`; a user who blocked you answers 404, as everywhere.",
         request=None,
         responses={200: BlockStateSerializer},

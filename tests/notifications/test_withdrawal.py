@@ -2,8 +2,13 @@
 
 A moderator hiding a post or comment, its author deleting it, or a block between
 recipient and actor removes the rows, keeps unread counts exact and tells every
-open socket with `notification.deleted`. Everything else stays.
+open socket with `notification.deleted`; from a folded row a block takes only the
+blocked user's part and the row is told again. Everything else stays, and news
+delivered after its content went is not told at all.
 """
+
+import threading
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -13,8 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from forum import moderation
 from forum import services as forum
 from forum.models import ForumComment
-from notifications.models import Kind, Notification
+from notifications import services as notifications_services
+from notifications.models import Kind, Notification, NotificationDedupe
 from notifications.services import Target, withdraw_between, withdraw_notifications
+from notifications.tasks import deliver_notification
 from tests.sockets import access_token
 from users import services as users_services
 from users.roles import grant_moderator
@@ -236,21 +243,274 @@ def test_a_block_withdraws_what_each_was_told_about_the_other(who_blocks):
     assert listed(a) == kept_a and listed(b) == kept_b
 
 
-def test_a_block_takes_folded_likes_by_their_latest_actor():
-    author, blocked, friend = make_user(), make_user(), make_user()
-    first = forum.create_post(author=author, content="one")
-    second = forum.create_post(author=author, content="two")
-    # `first`: the blocked user liked last, the row shows them: it goes.
-    forum.set_post_like(user=friend, post_id=first.pk, liked=True)
-    forum.set_post_like(user=blocked, post_id=first.pk, liked=True)
-    # `second`: the friend liked last, the row shows the friend: it stays.
-    forum.set_post_like(user=blocked, post_id=second.pk, liked=True)
-    forum.set_post_like(user=friend, post_id=second.pk, liked=True)
-    kept = ids(only(author, Kind.POST_LIKED, target_id=str(second.pk)))
+def _actors(row) -> tuple:
+    """(latest actor, count, recent actors) of a row, ids as strings."""
+    row.refresh_from_db()
+    return (str(row.actor_id) if row.actor_id else None, row.actor_count, row.recent_actor_ids)
+
+
+def test_a_block_takes_only_the_blocked_users_part_of_folded_likes():
+    author, blocked, friend, pal = make_user(), make_user(), make_user(), make_user("pal_fl")
+    latest, earlier, alone, comment_post = (
+        forum.create_post(author=author, content=name)
+        for name in ("latest", "earlier", "alone", "comments")
+    )
+    comment = forum.create_comment(post=comment_post, author=author, content="mine")
+    theirs = forum.create_post(author=blocked, content="the blocked user's")
+    # `latest`: the blocked user liked last, the row shows them.
+    for fan in (friend, pal, blocked):
+        forum.set_post_like(user=fan, post_id=latest.pk, liked=True)
+    # `earlier`: the blocked user is one of the earlier actors; this row is read.
+    for fan in (blocked, friend):
+        forum.set_post_like(user=fan, post_id=earlier.pk, liked=True)
+    # `alone`: only the blocked user liked it.
+    forum.set_post_like(user=blocked, post_id=alone.pk, liked=True)
+    for fan in (pal, blocked):
+        forum.set_comment_like(user=fan, comment_id=comment.pk, liked=True)
+    # The other way: the author is one of the likers of the blocked user's post.
+    for fan in (author, friend):
+        forum.set_post_like(user=fan, post_id=theirs.pk, liked=True)
+    rows = {
+        name: only(author, kind, target_id=str(target.pk))
+        for name, kind, target in (
+            ("latest", Kind.POST_LIKED, latest),
+            ("earlier", Kind.POST_LIKED, earlier),
+            ("alone", Kind.POST_LIKED, alone),
+            ("comment", Kind.COMMENT_LIKED, comment),
+        )
+    }
+    client_for(author).post(f"/api/v1/notifications/{rows['earlier'].pk}/read/")
+    folded_to_blocked = only(blocked, Kind.POST_LIKED)
+    assert unread(author) == 3 and unread(blocked) == 1
+    # A third user's row with both of them in it is not theirs to change.
+    friends_post = forum.create_post(author=friend, content="the friend's")
+    for fan in (blocked, author):
+        forum.set_post_like(user=fan, post_id=friends_post.pk, liked=True)
+    bystander = only(friend, Kind.POST_LIKED)
+    before = _actors(bystander)
 
     users_services.block_user(blocker=author, blocked=blocked)
 
-    assert listed(author) == kept and unread(author) == 1
+    f, p = str(friend.pk), str(pal.pk)
+    # The next remembered actor takes over; the row keeps its id and its place.
+    assert _actors(rows["latest"]) == (p, 2, [p, f])
+    assert _actors(rows["earlier"]) == (f, 1, [f])
+    assert _actors(rows["comment"]) == (p, 1, [p])
+    assert not Notification.objects.filter(pk=rows["alone"].pk).exists()
+    assert _actors(folded_to_blocked) == (f, 1, [f])
+    assert listed(author) == ids(rows["latest"], rows["earlier"], rows["comment"])
+    assert unread(author) == 2 and unread(blocked) == 1
+    assert _actors(bystander) == before and before[1] == 2
+    titles = {
+        n["id"]: n["title"]
+        for n in client_for(author).get("/api/v1/notifications/").json()["notifications"]
+    }
+    assert titles[str(rows["latest"].pk)] == "pal_fl and 1 other liked your post"
+    assert Notification.objects.get(pk=rows["earlier"].pk).read_at is not None
+
+
+def test_a_block_falls_back_to_the_next_actor_who_still_exists():
+    author, blocked, friend = make_user(), make_user(), make_user()
+    gone, forgotten = str(uuid.uuid4()), str(uuid.uuid4())  # a deleted user's id stays
+    keep = Notification.objects.create(
+        recipient=author,
+        actor=blocked,
+        kind=Kind.POST_LIKED,
+        actor_count=5,
+        recent_actor_ids=[str(blocked.pk), gone, str(friend.pk)],
+    )
+    nobody_left = Notification.objects.create(
+        recipient=author,
+        actor=blocked,
+        kind=Kind.COMMENT_LIKED,
+        actor_count=4,  # the others are beyond what the row remembers
+        recent_actor_ids=[str(blocked.pk), forgotten],
+    )
+
+    assert withdraw_between(user_id=author.pk, other_id=blocked.pk) == 2
+
+    assert _actors(keep) == (str(friend.pk), 4, [gone, str(friend.pk)])
+    assert _actors(nobody_left) == (None, 3, [forgotten])
+    titles = {
+        n["id"]: n["title"]
+        for n in client_for(author).get("/api/v1/notifications/").json()["notifications"]
+    }
+    assert titles[str(nobody_left.pk)] == "Someone and 2 others liked your comment"
+
+
+# --- news delivered after its content went -------------------------------------------
+
+
+@pytest.fixture
+def held():
+    """Deliveries queued but not yet run, as a broker holds tasks for a busy worker:
+    `held.run()` runs them now, each in its own transaction as a worker would."""
+
+    class Held(list):
+        def run(self):
+            for job in self:
+                deliver_notification.delay(**job)
+            self.clear()
+
+    jobs = Held()
+    with pytest.MonkeyPatch.context() as patch:
+        # The broker is the network boundary between the request and the worker.
+        patch.setattr(notifications_services, "_queue_delivery", jobs.append)
+        yield jobs
+
+
+def _hide_or_delete(how, *, post, comment, moderator):
+    if how == "hide_post":
+        moderation.hide_post(post=post, moderator=moderator)
+    elif how == "delete_post":
+        forum.delete_post(post=post, actor=post.user)
+    elif how == "hide_comment":
+        moderation.hide_comment(comment=comment, moderator=moderator)
+    else:
+        forum.delete_comment(comment=comment, actor=comment.user)
+
+
+@pytest.mark.parametrize(
+    "how", ["hide_post", "delete_post", "hide_comment", "delete_comment", "delete_placeholder"]
+)
+def test_likes_delivered_after_their_content_went_tell_nobody(held, how):
+    host, commenter, fan, moderator = make_user(), make_user(), make_user(), make_moderator()
+    post = forum.create_post(author=host, content="host")
+    comment = forum.create_comment(post=post, author=commenter, content="c")
+    if how == "delete_placeholder":
+        forum.create_comment(post=post, author=host, content="re", parent_id=comment.pk)
+    held.run()
+    Notification.objects.all().delete()
+    forum.set_post_like(user=fan, post_id=post.pk, liked=True)
+    forum.set_comment_like(user=fan, comment_id=comment.pk, liked=True)
+    assert len(held) == 2 and Notification.objects.count() == 0
+
+    _hide_or_delete(how, post=post, comment=comment, moderator=moderator)
+    held.run()  # the worker gets to them only now
+
+    post_went = how in ("hide_post", "delete_post")
+    # The post's own news stands when only the comment went.
+    assert len(notifications_of(host, kind=Kind.POST_LIKED)) == (0 if post_went else 1)
+    assert notifications_of(commenter) == []
+    assert unread(commenter) == 0
+    # Nothing was told, so nothing is deduped: told if it happens again when shown.
+    assert not NotificationDedupe.objects.filter(recipient=commenter).exists()
+
+
+def test_a_comment_hidden_before_its_news_is_delivered_tells_nobody(held):
+    host, commenter, moderator = make_user(), make_user(), make_moderator()
+    mentioned = make_user("mentioned_late")
+    post = forum.create_post(author=host, content="host")
+    other = forum.create_post(author=host, content="other")
+    comment = forum.create_comment(post=post, author=commenter, content="@mentioned_late hi")
+    forum.create_comment(post=other, author=commenter, content="stays")
+    assert len(held) == 3
+
+    moderation.hide_comment(comment=comment, moderator=moderator)
+    held.run()
+
+    [told] = notifications_of(host)
+    assert (told.kind, told.target_id) != (Kind.COMMENT_ON_POST, str(comment.pk))
+    assert notifications_of(mentioned) == []
+
+
+def test_news_restored_before_delivery_is_told(held):
+    author, fan, moderator = make_user(), make_user(), make_moderator()
+    post = forum.create_post(author=author, content="back soon")
+    forum.set_post_like(user=fan, post_id=post.pk, liked=True)
+    moderation.hide_post(post=post, moderator=moderator)
+    moderation.restore_post(post=post, moderator=moderator)
+
+    held.run()
+
+    assert [n.actor_id for n in notifications_of(author)] == [fan.pk]
+
+
+def test_the_delivery_check_is_one_query_and_only_for_content(held):
+    author, fan = make_user(), make_user()
+    post = forum.create_post(author=author, content="hello")
+    forum.set_post_like(user=fan, post_id=post.pk, liked=True)
+    users_services.follow(follower=fan, followee=author)
+    like, follow = held
+
+    def forum_queries(job):
+        with CaptureQueriesContext(connection) as captured:
+            assert notifications_services.deliver(**job) is not None
+        return [q["sql"] for q in captured.captured_queries if '"forum_' in q["sql"]]
+
+    [check] = forum_queries(like)
+    assert check.endswith("FOR SHARE") or connection.vendor != "postgresql"
+    assert forum_queries(follow) == []
+
+
+# --- the same race, for real: a delivery and a hide on two connections ----------------
+
+
+def _in_thread(func):
+    """Start `func` on its own connection; the thread and what it returned (or raised)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = func()
+        except Exception as exc:  # surfaced by the test
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def _like_scene(held, target):
+    author, fan, moderator = make_user(), make_user(), make_moderator()
+    post = forum.create_post(author=author, content="hello")
+    comment = forum.create_comment(post=post, author=author, content="mine")
+    if target == "post":
+        forum.set_post_like(user=fan, post_id=post.pk, liked=True)
+    else:
+        forum.set_comment_like(user=fan, comment_id=comment.pk, liked=True)
+    [job] = held
+    return author, post, comment, moderator, job
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.parametrize("target, how", [("post", "hide_post"), ("comment", "hide_comment")])
+def test_a_delivery_waits_for_a_hide_in_flight_and_then_tells_nothing(held, target, how):
+    author, post, comment, moderator, job = _like_scene(held, target)
+
+    with transaction.atomic():
+        # Hidden and withdrawn, not committed: a delivery now must not read the old row.
+        _hide_or_delete(how, post=post, comment=comment, moderator=moderator)
+        worker, outcome = _in_thread(lambda: notifications_services.deliver(**job))
+        worker.join(timeout=0.5)
+        assert worker.is_alive()  # held up by the hide's lock
+    worker.join(timeout=10)
+
+    assert outcome == {"value": None}
+    assert notifications_of(author) == []
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.parametrize(
+    "target, how", [("post", "hide_post"), ("comment", "hide_post"), ("post", "delete_post")]
+)
+def test_a_hide_waits_for_a_delivery_in_flight_and_then_withdraws_it(held, target, how):
+    author, post, comment, moderator, job = _like_scene(held, target)
+
+    with transaction.atomic():
+        # Stored, not committed: the hide must not withdraw before it can see the row.
+        assert notifications_services.deliver(**job) is not None
+        worker, outcome = _in_thread(
+            lambda: _hide_or_delete(how, post=post, comment=comment, moderator=moderator)
+        )
+        worker.join(timeout=0.5)
+        assert worker.is_alive()  # held up by the delivery's hold on the content
+    worker.join(timeout=10)
+
+    assert outcome == {"value": None}
+    assert notifications_of(author) == [] and unread(author) == 0
 
 
 # --- cost -------------------------------------------------------------------------
@@ -308,6 +568,53 @@ def test_a_block_withdraws_in_three_queries():
     assert len(_notification_queries(captured)) == 1
 
 
+def _folded_news(a, b, friend, *, copies: int) -> None:
+    """Rows between a and b as folded likes leave them, `copies` of each shape."""
+
+    def row(recipient, actor, *recent, count=None):
+        return Notification(
+            recipient=recipient,
+            actor=actor,
+            kind=Kind.POST_LIKED,
+            target_type="forum.post",
+            target_id=str(uuid.uuid4()),
+            actor_count=count or len(recent),
+            recent_actor_ids=[str(u.pk) for u in recent],
+        )
+
+    Notification.objects.bulk_create(
+        [
+            shape
+            for _ in range(copies)
+            for shape in (
+                row(a, b, b, friend),  # b latest: friend takes over
+                row(a, friend, friend, b),  # b earlier
+                row(a, b, b),  # b alone: goes
+                row(b, a, a, friend, count=3),  # the other way
+            )
+        ]
+    )
+
+
+def test_a_block_takes_its_part_of_folded_rows_in_the_same_queries_for_one_row_or_many():
+    counts = []
+    for copies in (1, 8):
+        a, b, friend = make_user(), make_user(), make_user()
+        _folded_news(a, b, friend, copies=copies)
+
+        with CaptureQueriesContext(connection) as captured:
+            users_services.block_user(blocker=a, blocked=b)
+
+        # Lock and read, one DELETE, one UPDATE of every changed row, one grouped
+        # unread count; plus one query for the actors the changed rows now show.
+        assert len(_notification_queries(captured)) == 4, _notification_queries(captured)
+        assert Notification.objects.filter(recipient=a).count() == 2 * copies
+        assert not Notification.objects.filter(recipient=a, actor=b).exists()
+        assert set(Notification.objects.values_list("actor_count", flat=True)) == {1, 2}
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
 def test_nothing_to_withdraw_is_one_query():
     with CaptureQueriesContext(connection) as captured:
         assert withdraw_notifications(targets=[Target("forum.post", "nothing")]) == 0
@@ -359,6 +666,34 @@ def _block_scene():
         forum.create_post(author=a, content="a's"),
         forum.create_post(author=b, content="b's"),
     )
+
+
+async def test_a_block_retells_a_folded_row_and_drops_the_blocked_users_own(open_socket):
+    a, b, a_post, _ = await _block_scene()
+    friend = await database_sync_to_async(make_user)()
+    other_post = await database_sync_to_async(forum.create_post)(author=a, content="2")
+    socket = await open_socket(access_token(a))
+    like = database_sync_to_async(forum.set_post_like)
+    await like(user=friend, post_id=a_post.pk, liked=True)
+    await like(user=b, post_id=a_post.pk, liked=True)  # folds: the row shows b
+    await like(user=b, post_id=other_post.pk, liked=True)
+    news = [(await socket.receive())["data"]["notification"] for _ in range(3)]
+    folded_id, alone_id = news[1]["id"], news[2]["id"]
+    assert news[0]["id"] == folded_id and news[1]["actor_count"] == 2
+
+    await database_sync_to_async(users_services.block_user)(blocker=a, blocked=b)
+
+    gone, retold = await socket.receive(), await socket.receive()
+    assert (gone["type"], gone["data"]) == (
+        "notification.deleted",
+        {"id": alone_id, "unread_count": 1},
+    )
+    assert retold["type"] == "notification.new" and retold["data"]["unread_count"] == 1
+    row = retold["data"]["notification"]
+    assert (row["id"], row["actor"]["id"], row["actor_count"]) == (folded_id, str(friend.pk), 1)
+    assert (row["recent_actor_ids"], row["is_read"]) == ([str(friend.pk)], False)
+    assert row["title"] == f"{friend.username} liked your post"
+    assert await socket.comm.receive_nothing(timeout=0.3)
 
 
 async def test_both_sides_of_a_block_hear_their_withdrawals(open_socket):
