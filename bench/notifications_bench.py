@@ -9,6 +9,13 @@
    over the Redis channel layer) has their post liked `--likes` times by
    different users; reported as the time from calling the like service to the
    `notification.new` frame arriving at the socket (p50, p95).
+3. Single vs batched fan-out, in this process, alternating per round: the same
+   broadcast run batch by batch (`services.send_broadcast_batch`) with its
+   `notification.new` events published one `publish_to_users` per recipient (how
+   the fan-out published before `publish_batch`; reproduced here) or as the
+   project does, `publish_batch` per batch; and the events alone, N
+   `publish_to_users` against one `publish_batch`, both under one event loop as
+   the broadcast runs them. `--compare-rounds 0` skips it.
 
 Tasks run on a real Celery worker the script starts (Redis broker) when
 REDIS_URL and a Postgres DATABASE_URL are set, else eagerly in-process
@@ -40,6 +47,9 @@ def parse_args():
     parser.add_argument("users", nargs="?", type=int, default=10_000, help="broadcast recipients")
     parser.add_argument("--rounds", type=int, default=3, help="broadcasts to time")
     parser.add_argument("--likes", type=int, default=50, help="actions to time")
+    parser.add_argument(
+        "--compare-rounds", type=int, default=3, help="rounds of single vs batched fan-out"
+    )
     parser.add_argument("--eager", action="store_true", help="run tasks in-process")
     parser.add_argument("--no-write", action="store_true", help="print, do not append")
     return parser.parse_args()
@@ -62,7 +72,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from asgiref.sync import sync_to_async  # noqa: E402
+from asgiref.sync import async_to_sync, sync_to_async  # noqa: E402
 from channels.testing import WebsocketCommunicator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -207,6 +217,82 @@ async def time_actions(likes: int) -> list[float]:
     return delays
 
 
+def publish_one_by_one(notifications, *, unread_counts: dict) -> None:
+    """`notification.new` for a broadcast batch as it was published before
+    `publish_batch`: one `publish_to_users` per recipient."""
+    from core.realtime.publish import publish_to_users
+    from notifications.events import NOTIFICATION_NEW
+    from notifications.serializers import NotificationSerializer
+
+    if not notifications:
+        return
+    shared = dict(NotificationSerializer(notifications[0]).data)
+    for notification in notifications:
+        publish_to_users(
+            [notification.recipient_id],
+            NOTIFICATION_NEW,
+            {
+                "notification": {**shared, "id": str(notification.pk)},
+                "unread_count": unread_counts.get(str(notification.recipient_id), 1),
+            },
+        )
+
+
+def on_one_event_loop(func):
+    """Run sync `func` under one outer event loop, as a broadcast batch runs."""
+
+    async def outer():
+        return await sync_to_async(func, thread_sensitive=True)()
+
+    return async_to_sync(outer)()
+
+
+def compare_fanout(rounds: int, user_ids: list[str]) -> dict[str, list[float]]:
+    """Seconds per run, by measure and mode; single and batched alternate."""
+    from core.realtime.publish import publish_batch, publish_to_users
+    from notifications import events, services
+    from notifications.models import Broadcast
+
+    payload = {
+        "notification": {"id": "0" * 36, "kind": "system", "title": "Bench", "body": "x" * 80},
+        "unread_count": 1,
+    }
+
+    def events_single():
+        for uid in user_ids:
+            publish_to_users([uid], "bench.event.single", payload)
+
+    def events_batched():
+        publish_batch((uid, "bench.event.batched", payload) for uid in user_ids)
+
+    fan_out = {"single": publish_one_by_one, "batched": events.notification_new_to_many}
+    events_only = {"single": events_single, "batched": events_batched}
+    timings = {f"{measure} {mode}": [] for measure in ("broadcast", "events") for mode in fan_out}
+    original = events.notification_new_to_many
+    try:
+        for round_no in range(rounds):
+            for mode, publish in fan_out.items():
+                events.notification_new_to_many = publish
+                broadcast = Broadcast.objects.create(
+                    title=f"Compare {round_no} {mode}", body="Fan-out comparison"
+                )
+                started = time.perf_counter()
+                while services.send_broadcast_batch(broadcast_id=broadcast.pk):
+                    pass
+                timings[f"broadcast {mode}"].append(time.perf_counter() - started)
+                broadcast.refresh_from_db()
+                timings["recipients"] = [broadcast.recipient_count]
+            events.notification_new_to_many = original
+            for mode, run in events_only.items():
+                started = time.perf_counter()
+                on_one_event_loop(run)
+                timings[f"events {mode}"].append(time.perf_counter() - started)
+    finally:
+        events.notification_new_to_many = original
+        connection.close()
+    return timings
+
+
 def forget_redis_keys(user_ids: list[str]) -> None:
     from core.realtime.backend import KEY_PREFIX, redis_client, use_redis
 
@@ -229,10 +315,11 @@ def main() -> None:
     old_config = setup_databases(verbosity=0, interactive=False)
     worker = Worker(connection.settings_dict["NAME"]) if USE_WORKER else None
     try:
-        make_users(ARGS.users, "bench")
+        bench_ids = make_users(ARGS.users, "bench")
         connection.close()
         delays = asyncio.run(time_actions(ARGS.likes))
         timed = time_broadcasts(ARGS.rounds)
+        compared = compare_fanout(ARGS.compare_rounds, bench_ids)
     finally:
         if worker is not None:
             worker.stop()
@@ -245,7 +332,7 @@ def main() -> None:
     rates = [count / seconds for count, seconds in timed]
     command = (
         f"python bench/notifications_bench.py {ARGS.users} "
-        f"--rounds {ARGS.rounds} --likes {ARGS.likes}"
+        f"--rounds {ARGS.rounds} --likes {ARGS.likes} --compare-rounds {ARGS.compare_rounds}"
     )
     if ARGS.eager:
         command += " --eager"
@@ -290,6 +377,26 @@ def main() -> None:
         "",
         f"Action to `notification.new` p95: {percentile(delays, 0.95):.1f} ms.",
     ]
+    if ARGS.compare_rounds:
+        chunk = settings.REALTIME["PUBLISH_CHUNK_SIZE"]
+        lines += [
+            "",
+            f"Single vs batched fan-out, in-process, {ARGS.compare_rounds} rounds alternating; "
+            f"batched publishes in chunks of {chunk:,}. Broadcast: "
+            f"{compared['recipients'][0]:,} "
+            "recipients, rows and events, `notification.new` one `publish_to_users` per "
+            f"recipient (single) or `publish_batch` per batch. Events: {len(bench_ids):,} "
+            "events to as many users, nothing else, under one event loop.",
+            "",
+            "| measure | single, s | batched, s | single / batched |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for measure in ("broadcast", "events"):
+            single = statistics.median(compared[f"{measure} single"])
+            batched = statistics.median(compared[f"{measure} batched"])
+            lines.append(
+                f"| {measure} (median) | {single:.2f} | {batched:.2f} | {single / batched:.1f}x |"
+            )
     report = "\n".join(lines) + "\n"
     print(report)
     if not ARGS.no_write:

@@ -360,6 +360,9 @@ REALTIME = {
     # Per-user event log kept for `?since=` resume.
     "EVENT_LOG_MAXLEN": env.int("WS_EVENT_LOG_MAXLEN", default=500),
     "EVENT_LOG_TTL_SECONDS": env.int("WS_EVENT_LOG_TTL_SECONDS", default=24 * 3600),
+    # Addressed events logged and sent per Redis call when many go out at once
+    # (a broadcast batch): each call holds Redis for the whole chunk.
+    "PUBLISH_CHUNK_SIZE": env.int("WS_PUBLISH_CHUNK_SIZE", default=500),
     # Presence: a key per online user, refreshed by heartbeats.
     "PRESENCE_TTL_SECONDS": env.int("WS_PRESENCE_TTL_SECONDS", default=60),
 }

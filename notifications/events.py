@@ -14,7 +14,7 @@ All go to every socket of the one user concerned, after commit.
   the withdrawal.
 """
 
-from core.realtime.publish import publish_to_users
+from core.realtime.publish import publish_batch, publish_to_users
 
 from .models import Notification
 from .serializers import NotificationSerializer
@@ -41,19 +41,21 @@ def notification_new(notification: Notification, *, unread_count: int) -> None:
 
 def notification_new_to_many(notifications: list[Notification], *, unread_counts: dict) -> None:
     """`notification.new` for rows that differ only by id and recipient (a broadcast):
-    serialised once. `unread_counts`: {str(recipient id): n}."""
+    serialised once, published as one batch. `unread_counts`: {str(recipient id): n}."""
     if not notifications:
         return
     shared = dict(NotificationSerializer(notifications[0]).data)
-    for notification in notifications:
-        publish_to_users(
-            [notification.recipient_id],
+    publish_batch(
+        (
+            notification.recipient_id,
             NOTIFICATION_NEW,
             {
                 "notification": {**shared, "id": str(notification.pk)},
                 "unread_count": unread_counts.get(str(notification.recipient_id), 1),
             },
         )
+        for notification in notifications
+    )
 
 
 def notification_read(*, user_id, ids: list, unread_count: int, all_read: bool = False) -> None:

@@ -2,7 +2,8 @@
 
 With Redis: one stream per user (``XADD ... MAXLEN ~ EVENT_LOG_MAXLEN``, the key
 expiring ``EVENT_LOG_TTL_SECONDS`` after the last event). Ids are the stream ids,
-``<ms>-<seq>``, increasing per user. Without Redis an in-process log with the
+``<ms>-<seq>``, increasing per user. Any number of events, to any users, are
+appended by one Lua call (``append_many``), all or nothing. Without Redis an in-process log with the
 same interface and id format stands in (single process, like the in-memory
 channel layer).
 
@@ -25,16 +26,37 @@ from .backend import KEY_PREFIX, realtime_settings, redis_client, use_redis
 _ID_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 _ZERO_ID = "0-0"
 
-# Atomic so that `prev` is exactly the entry added before this one.
+# Appends one event per key (a key may repeat: its entries chain in order) and
+# returns the new ids. All or nothing: the key types are checked before the first
+# write, so a key that is not a stream fails the call with nothing appended.
+# Atomic, so that `prev` is exactly the entry added before this one.
 _APPEND_SCRIPT = """
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local prev = '0-0'
-if #last > 0 then prev = last[1][1] end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-    'prev', prev, 'type', ARGV[2], 'ts', ARGV[3], 'data', ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return id
+for i = 1, #KEYS do
+    local kind = redis.call('TYPE', KEYS[i])['ok']
+    if kind ~= 'stream' and kind ~= 'none' then
+        return redis.error_reply('WRONGTYPE event log ' .. KEYS[i] .. ' is a ' .. kind)
+    end
+end
+local ids = {}
+for i = 1, #KEYS do
+    local last = redis.call('XREVRANGE', KEYS[i], '+', '-', 'COUNT', 1)
+    local prev = '0-0'
+    if #last > 0 then prev = last[1][1] end
+    local at = 2 + (i - 1) * 3
+    ids[i] = redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*',
+        'prev', prev, 'type', ARGV[at + 1], 'ts', ARGV[at + 2], 'data', ARGV[at + 3])
+    redis.call('EXPIRE', KEYS[i], ARGV[2])
+end
+return ids
 """
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    user_id: object
+    event_type: str
+    ts: str
+    data_json: str
 
 
 @dataclass(frozen=True)
@@ -55,11 +77,20 @@ def parse_event_id(value) -> tuple[int, int] | None:
 
 def append(user_ids: Sequence, *, event_type: str, ts: str, data_json: str) -> list[str]:
     """Append one event to each user's log; returns the new ids, in ``user_ids`` order."""
-    if not user_ids:
+    return append_many([NewEvent(uid, event_type, ts, data_json) for uid in user_ids])
+
+
+def append_many(events: Sequence[NewEvent]) -> list[str]:
+    """Append each event to its user's log, in order; returns the new ids in that order.
+
+    A user may appear more than once: their events chain in the given order. On
+    Redis this is one call, all or nothing.
+    """
+    if not events:
         return []
     if use_redis():
-        return _redis_append(user_ids, event_type, ts, data_json)
-    return [_memory_log.append(str(uid), event_type, ts, data_json) for uid in user_ids]
+        return _redis_append(events)
+    return [_memory_log.append(str(e.user_id), e.event_type, e.ts, e.data_json) for e in events]
 
 
 def read_since(user_id, since: str) -> list[LoggedEvent] | None:
@@ -78,24 +109,14 @@ def _log_key(user_id) -> str:
     return f"{KEY_PREFIX}:log:{user_id}"
 
 
-def _redis_append(user_ids, event_type, ts, data_json) -> list[str]:
+def _redis_append(events: Sequence[NewEvent]) -> list[str]:
     conf = realtime_settings()
     client = redis_client()
+    args = [conf["EVENT_LOG_MAXLEN"], conf["EVENT_LOG_TTL_SECONDS"]]
+    for event in events:
+        args += [event.event_type, event.ts, event.data_json]
     script = client.register_script(_APPEND_SCRIPT)
-    pipe = client.pipeline(transaction=False)
-    for uid in user_ids:
-        script(
-            keys=[_log_key(uid)],
-            args=[
-                conf["EVENT_LOG_MAXLEN"],
-                event_type,
-                ts,
-                data_json,
-                conf["EVENT_LOG_TTL_SECONDS"],
-            ],
-            client=pipe,
-        )
-    return list(pipe.execute())
+    return list(script(keys=[_log_key(event.user_id) for event in events], args=args))
 
 
 def _redis_read_since(user_id: str, since: str) -> list[LoggedEvent] | None:

@@ -9,33 +9,80 @@ tasks, sync handlers), never from a coroutine.
   event log (which gives it its id, used for ``?since=`` resume), then sent to
   every socket of each user. ``persist=False`` skips the log for ephemeral events
   (typing): they carry ``"id": null`` and are never replayed.
+- ``publish_batch([(user_id, event_type, data), ...])``: one event per entry, each
+  to one user, in a few Redis round trips per ``REALTIME["PUBLISH_CHUNK_SIZE"]``
+  entries (one call appends the chunk to the logs, one pipeline and one call per
+  channel-layer shard send it) instead of several per entry. Each user gets
+  exactly what ``publish_to_users([user_id], event_type, data)`` per entry would
+  give them, their entries in the given order.
 - ``publish_to_stream(stream, event_type, data)``: to the sockets subscribed to a
   public stream (``"forum"``, ``"post:<id>"``). Not logged: ``"id": null`` and a
   ``"stream"`` field. Everything in ``data`` reaches every subscriber.
 - ``disconnect_user(user_id, code=4003)``: closes every open socket of the user.
+
+Addressed events go out in chunks, each logged (one atomic call, all or nothing)
+before it is sent, so a socket never gets a live event that resume would not
+replay. A chunk whose log append fails is not sent at all; a chunk logged but not
+sent reaches its users on their next resume. Either way the remaining chunks
+still go, and then ``PublishError`` names the users concerned (after commit it
+is logged, never raised into the caller).
 """
 
 import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 
 from core.transactions import after_commit
 
 from . import eventlog
+from .backend import realtime_settings
 from .codes import CLOSE_DISCONNECTED
 from .groups import stream_group, user_group
+from .layer import group_send_many
 
 logger = logging.getLogger(__name__)
 
 EVENT_MESSAGE = "realtime.event"
 DISCONNECT_MESSAGE = "realtime.disconnect"
 _EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+class PublishError(Exception):
+    """Some events of a publish did not go out.
+
+    ``not_logged``: users whose event was neither logged nor sent. ``not_sent``:
+    users whose event was logged (so resume replays it) but maybe not sent live.
+    One user id per event, in publish order.
+    """
+
+    def __init__(self, *, not_logged: list[str], not_sent: list[str], total: int):
+        self.not_logged = not_logged
+        self.not_sent = not_sent
+        self.total = total
+        super().__init__(
+            f"{len(not_logged)} of {total} realtime events neither logged nor sent "
+            f"(users {_sample(not_logged)}); {len(not_sent)} logged but maybe not sent "
+            f"live (users {_sample(not_sent)})"
+        )
+
+
+def _sample(user_ids: list[str], shown: int = 5) -> str:
+    more = f" and {len(user_ids) - shown} more" if len(user_ids) > shown else ""
+    return "[" + ", ".join(user_ids[:shown]) + "]" + more
+
+
+@dataclass(frozen=True)
+class _Addressed:
+    user_id: str
+    event_type: str
+    data_json: str
 
 
 def utc_timestamp() -> str:
@@ -68,7 +115,18 @@ def publish_to_users(
     recipients = list(dict.fromkeys(_user_key(uid) for uid in user_ids))
     data_json = _checked_payload(event_type, data)
     if recipients:
-        after_commit(_deliver_to_users, recipients, event_type, data_json, persist)
+        events = [_Addressed(uid, event_type, data_json) for uid in recipients]
+        after_commit(_deliver_to_users, events, persist)
+
+
+def publish_batch(events: Iterable[tuple], *, persist: bool = True) -> None:
+    """``events``: ``(user_id, event_type, data)`` each; see the module docstring."""
+    addressed = [
+        _Addressed(_user_key(user_id), event_type, _checked_payload(event_type, data))
+        for user_id, event_type, data in events
+    ]
+    if addressed:
+        after_commit(_deliver_to_users, addressed, persist)
 
 
 def publish_to_stream(stream: str, event_type: str, data: Mapping, *, actor_id=None) -> None:
@@ -98,25 +156,63 @@ def _checked_payload(event_type: str, data: Mapping) -> str:
     return encode(data)
 
 
-def _deliver_to_users(user_ids: list[str], event_type: str, data_json: str, persist: bool):
-    ts = utc_timestamp()
-    if persist:
-        event_ids = eventlog.append(user_ids, event_type=event_type, ts=ts, data_json=data_json)
-    else:
-        event_ids = [None] * len(user_ids)
-    messages = [
-        (
-            user_group(uid),
-            event_message(
-                event_id=event_id,
-                text=envelope_text(
-                    event_type=event_type, event_id=event_id, ts=ts, data_json=data_json
+def _deliver_to_users(events: list[_Addressed], persist: bool) -> None:
+    # One event loop for every chunk: the channel layer keeps its connections per loop.
+    async_to_sync(_deliver_in_chunks)(get_channel_layer(), events, persist)
+
+
+async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> None:
+    size = max(1, realtime_settings()["PUBLISH_CHUNK_SIZE"])
+    not_logged: list[str] = []
+    not_sent: list[str] = []
+    first_error = None
+    for start in range(0, len(events), size):
+        chunk = events[start : start + size]
+        users = [event.user_id for event in chunk]
+        ts = utc_timestamp()
+        try:
+            if persist:
+                event_ids = await sync_to_async(_log, thread_sensitive=False)(chunk, ts)
+            else:
+                event_ids = [None] * len(chunk)
+        except Exception as exc:
+            logger.exception("Realtime events for %s users could not be logged", len(chunk))
+            not_logged += users
+            first_error = first_error or exc
+            continue
+        if layer is None:
+            continue
+        messages = [
+            (
+                user_group(event.user_id),
+                event_message(
+                    event_id=event_id,
+                    text=envelope_text(
+                        event_type=event.event_type,
+                        event_id=event_id,
+                        ts=ts,
+                        data_json=event.data_json,
+                    ),
                 ),
-            ),
-        )
-        for uid, event_id in zip(user_ids, event_ids, strict=True)
-    ]
-    _group_send_all(messages)
+            )
+            for event, event_id in zip(chunk, event_ids, strict=True)
+        ]
+        try:
+            await group_send_many(layer, messages)
+        except Exception as exc:
+            logger.exception("Realtime events for %s users may not have been sent", len(chunk))
+            (not_sent if persist else not_logged).extend(users)
+            first_error = first_error or exc
+    if first_error is not None:
+        raise PublishError(
+            not_logged=not_logged, not_sent=not_sent, total=len(events)
+        ) from first_error
+
+
+def _log(chunk: list[_Addressed], ts: str) -> list[str]:
+    return eventlog.append_many(
+        [eventlog.NewEvent(e.user_id, e.event_type, ts, e.data_json) for e in chunk]
+    )
 
 
 def _deliver_to_stream(
@@ -132,9 +228,4 @@ def _group_send_all(messages: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-
-    async def send_all():
-        for group, message in messages:
-            await layer.group_send(group, message)
-
-    async_to_sync(send_all)()
+    async_to_sync(group_send_many)(layer, messages)

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from notifications.models import Notification
+from tests.redis_calls import redis_calls  # noqa: F401  (fixture)
 from tests.sockets import open_socket  # noqa: F401  (fixture)
 
 _seq = itertools.count()

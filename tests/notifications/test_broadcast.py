@@ -1,10 +1,18 @@
 """System broadcasts: staff only, batched in tasks, preferences honoured, nothing twice."""
 
-import pytest
+import json
+import logging
 
+import pytest
+from channels.db import database_sync_to_async
+
+from core.realtime import eventlog
+from core.realtime.backend import redis_client
+from core.realtime.publish import PublishError
 from notifications import services
 from notifications.models import Broadcast, Device, Kind, Notification
 from notifications.services import update_preferences
+from tests.sockets import access_token, realtime_settings
 
 from .conftest import client_for, make_user, notifications_of, notifications_settings
 
@@ -127,3 +135,96 @@ def test_the_admin_add_form_sends_a_broadcast(client):
     broadcast = Broadcast.objects.get()
     assert (broadcast.created_by_id, broadcast.status) == (admin.pk, Broadcast.Status.DONE)
     assert Notification.objects.filter(kind=Kind.SYSTEM).count() == 2
+
+
+def _make_users(count):
+    return [make_user() for _ in range(count)]
+
+
+async def test_a_broadcast_reaches_open_sockets_live_and_the_others_on_resume(
+    settings, open_socket
+):
+    # Batches of 3 published in chunks of 2: the sockets sit in different chunks.
+    notifications_settings(settings, BROADCAST_BATCH_SIZE=3)
+    realtime_settings(settings, PUBLISH_CHUNK_SIZE=2)
+    staff = await database_sync_to_async(make_user)(is_staff=True)
+    members = await database_sync_to_async(_make_users)(6)
+    sockets = {m.pk: await open_socket(access_token(m)) for m in (members[0], members[4])}
+
+    await database_sync_to_async(services.create_broadcast)(sender=staff, **MESSAGE)
+
+    for member in (members[0], members[4], members[2]):
+        [row] = await database_sync_to_async(notifications_of)(member)
+        [logged] = await database_sync_to_async(eventlog.read_since)(member.pk, "0-0")
+        if member.pk in sockets:
+            event = await sockets[member.pk].receive()
+            assert await sockets[member.pk].comm.receive_nothing(timeout=0.2)
+        else:
+            back = await open_socket(access_token(member), since="0-0")
+            event = await back.receive()
+        assert (event["type"], event["id"], event["ts"]) == (
+            "notification.new",
+            logged.id,
+            logged.ts,
+        )
+        assert event["data"] == json.loads(logged.data_json)
+        assert event["data"]["unread_count"] == 1
+        notification = event["data"]["notification"]
+        assert (notification["id"], notification["kind"]) == (str(row.pk), "system")
+        assert (notification["title"], notification["body"]) == (MESSAGE["title"], MESSAGE["body"])
+
+
+@pytest.mark.requires_redis
+def test_a_broadcast_batch_publishes_in_a_few_round_trips_per_chunk(settings, redis_calls):
+    notifications_settings(settings, BROADCAST_BATCH_SIZE=50)
+    realtime_settings(settings, PUBLISH_CHUNK_SIZE=5)
+    staff = make_user(is_staff=True)
+    members = _make_users(11)
+    broadcast = Broadcast.objects.create(**MESSAGE)
+    redis_calls.reset()
+
+    services.send_broadcast_batch(broadcast_id=broadcast.pk)
+
+    # 12 recipients in chunks of 5: three appends, three reads of who is listening
+    # (nobody), instead of 12 of each.
+    assert redis_calls.scripts(eventlog._APPEND_SCRIPT) == 3
+    layer_calls = {k: n for k, n in redis_calls.counts().items() if k[0] == "async"}
+    assert layer_calls == {("async", "pipeline"): 3}
+    for user in [staff, *members]:
+        [event] = eventlog.read_since(user.pk, "0-0")
+        assert json.loads(event.data_json)["notification"]["id"] == str(
+            notifications_of(user)[0].pk
+        )
+
+
+@pytest.mark.requires_redis
+def test_a_broadcast_chunk_that_cannot_be_published_is_reported_and_the_rest_are_told(
+    settings, caplog
+):
+    realtime_settings(settings, PUBLISH_CHUNK_SIZE=2)
+    staff = make_user(is_staff=True)
+    members = _make_users(5)
+    # Not a stream: the chunk holding this user cannot be logged, so is not sent.
+    redis_client().set(eventlog._log_key(members[1].pk), "corrupt")
+
+    with caplog.at_level(logging.ERROR):
+        services.create_broadcast(sender=staff, **MESSAGE)
+
+    assert Notification.objects.count() == 6
+    [error] = [
+        r.exc_info[1]
+        for r in caplog.records
+        if r.exc_info and isinstance(r.exc_info[1], PublishError)
+    ]
+    recipients = [str(pk) for pk in sorted(u.pk for u in [staff, *members])]
+    chunk = recipients.index(str(members[1].pk)) // 2 * 2
+    assert error.not_logged == recipients[chunk : chunk + 2]
+    assert error.not_sent == []
+    for uid in recipients:
+        if uid == str(members[1].pk):
+            continue  # its log is not readable either
+        logged = eventlog.read_since(uid, "0-0")
+        if uid in error.not_logged:
+            assert logged is None
+        else:
+            assert [e.type for e in logged] == ["notification.new"]
