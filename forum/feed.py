@@ -1,8 +1,9 @@
 """The feed (`GET /forum/posts/`), built for the request rate it takes.
 
-A page is two prepared queries (`core.prepared`): the posts (the visibility
+A page is one prepared query (`core.prepared`): the posts (the visibility
 rule, the filters, the keyset, the author's name and avatar and the viewer's
-`is_liked`, all from `selectors.feed_posts`) and the media of those posts.
+`is_liked`, all from `selectors.feed_posts`), each with its media as one JSON
+array (`_MediaArray`).
 Rows are rendered by the plain functions below into exactly what
 `PostSerializer` renders for the same post (tests hold the two together);
 a page costs no queryset building, no SQL compilation, no model instances
@@ -12,10 +13,14 @@ model instances (BENCHMARKS.md).
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Hashable
 from typing import Any
 
 from django.conf import settings
+from django.db.models import JSONField, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from core.media import storage_url_builder
@@ -42,8 +47,34 @@ POST_COLUMNS = (
     "tag_names",
     "is_edited",
     "hidden_at",
+    "media_items",
 )
-MEDIA_COLUMNS = ("id", "post_id", "file", "width", "height", "content_type", "thumbnails")
+MEDIA_FIELDS = ("id", "file", "width", "height", "content_type", "thumbnails")
+
+
+class _MediaArray(Subquery):
+    """The post's media (a subquery of `item`, `position`, `created_at`) as one JSON
+    array of the items, in their order on the post; [] for none. jsonb on
+    PostgreSQL, whose rows Django's JSONField decodes as it does stored JSON."""
+
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = super().as_sql(compiler, connection, **extra)
+        aggregate = "JSONB_AGG(_media.item ORDER BY _media.position, _media.created_at)"
+        # Only Django-compiled SQL is joined here; the values stay in `params`.
+        return f"COALESCE((SELECT {aggregate} FROM {sql} _media), '[]'::jsonb)", params  # noqa: S608
+
+    def as_sql(self, compiler, connection, **extra):
+        # SQLite (the embedded default): the subquery's own ORDER BY keeps the order.
+        sql, params = super().as_sql(compiler, connection, **extra)
+        return f"(SELECT JSON_GROUP_ARRAY(JSON(_media.item)) FROM {sql} _media)", params  # noqa: S608
+
+
+def _media_of_post():
+    media = Media.objects.filter(post_id=OuterRef("pk")).order_by("position", "created_at")
+    item = JSONObject(**{name: name for name in MEDIA_FIELDS})
+    return _MediaArray(media.values("position", "created_at", item=item))
 
 
 def _stand_in_viewer(user_id, *, moderator: bool) -> User:
@@ -68,7 +99,7 @@ def _build_posts(shape: Hashable, p: dict[str, Any]):
     if direction is not None:
         bound = (p["cursor_timestamp"], p["cursor_id"])
         posts = posts.filter(keyset_filter(ordering, bound, forward=direction == "forward"))
-    return posts.values(*POST_COLUMNS)[:limit]
+    return posts.annotate(media_items=_media_of_post()).values(*POST_COLUMNS)[:limit]
 
 
 _posts = PreparedQuery(
@@ -85,20 +116,6 @@ _posts = PreparedQuery(
 
 def _max_posts() -> int:
     return int(settings.API_MAX_PAGE_SIZE) + 1
-
-
-def _build_media(shape: Hashable, p: dict[str, Any]):
-    (count,) = shape
-    ids = [p[f"post_{index}"] for index in range(count)]
-    media = Media.objects.filter(post_id__in=ids).order_by("post_id", "position", "created_at")
-    return media.values(*MEDIA_COLUMNS)
-
-
-_media = PreparedQuery(
-    _build_media,
-    # Enough placeholders for the largest page; a shape uses the first `count`.
-    params={f"post_{index}": "uuid" for index in range(256)},
-)
 
 
 def fetch_posts(*, viewer, filters: dict, cursor, backward: bool, limit: int) -> list[dict]:
@@ -130,18 +147,12 @@ def fetch_posts(*, viewer, filters: dict, cursor, backward: bool, limit: int) ->
     return _posts.run(shape, **values)
 
 
-def media_by_post(post_ids: list) -> dict[Any, list[dict]]:
-    """The media rows of these posts, in their order on each post."""
-    grouped: dict[Any, list[dict]] = {}
-    for start in range(0, len(post_ids), 256):
-        chunk = post_ids[start : start + 256]
-        values = {f"post_{index}": post_id for index, post_id in enumerate(chunk)}
-        for row in _media.run((len(chunk),), **values):
-            grouped.setdefault(row["post_id"], []).append(row)
-    return grouped
-
-
 # --- rendering: what PostSerializer renders, from rows -----------------------
+
+
+def _uuid_text(value: str) -> str:
+    """A UUID from JSON in its hyphenated form (SQLite keeps UUIDs as 32 hex digits)."""
+    return value if len(value) == 36 else str(uuid.UUID(value))
 
 
 def _iso_8601(value, zone) -> str:
@@ -161,17 +172,20 @@ class _Renderer:
 
     def media(self, row: dict) -> dict:
         url = self.media_url
+        thumbnails = row["thumbnails"] or {}
+        if isinstance(thumbnails, str):  # SQLite's JSON_OBJECT keeps stored JSON as text
+            thumbnails = json.loads(thumbnails)
         return {
-            "id": str(row["id"]),
+            "id": _uuid_text(row["id"]),
             "url": url(row["file"]),
             "width": row["width"],
             "height": row["height"],
             "content_type": row["content_type"],
-            "thumbnails": {size: url(name) for size, name in (row["thumbnails"] or {}).items()},
+            "thumbnails": {size: url(name) for size, name in thumbnails.items()},
         }
 
-    def post(self, row: dict, media: list[dict]) -> dict:
-        rendered_media = [self.media(item) for item in media]
+    def post(self, row: dict) -> dict:
+        rendered_media = [self.media(item) for item in row["media_items"]]
         avatar = row["user__profile__avatar"]
         return {
             "id": str(row["id"]),
@@ -195,7 +209,6 @@ class _Renderer:
 
 
 def render_posts(rows: list[dict], request) -> list[dict]:
-    """Feed rows (`fetch_posts`) as PostSerializer renders them, media read in one query."""
-    media = media_by_post([row["id"] for row in rows]) if rows else {}
+    """Feed rows (`fetch_posts`) as PostSerializer renders them."""
     renderer = _Renderer(request)
-    return [renderer.post(row, media.get(row["id"], [])) for row in rows]
+    return [renderer.post(row) for row in rows]

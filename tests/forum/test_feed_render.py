@@ -278,7 +278,7 @@ def test_filters_return_what_the_queryset_path_returns(world, prefix):
 
 
 @pytest.mark.parametrize("count", [5, 50])
-def test_a_feed_page_costs_three_queries_whatever_its_size(
+def test_a_feed_page_costs_two_queries_whatever_its_size(
     count, settings, tmp_path, django_assert_max_num_queries
 ):
     settings.MEDIA_ROOT = str(tmp_path)
@@ -303,8 +303,8 @@ def test_a_feed_page_costs_three_queries_whatever_its_size(
         for position in range(i % 4)
     )
     client = bearer(viewer)  # issuing the token writes a row: not part of the page
-    # The viewer and their role, the posts, the media of the page.
-    with django_assert_max_num_queries(3):
+    # The viewer and their role; the posts with their media.
+    with django_assert_max_num_queries(2):
         body = client.get("/api/v1/forum/posts/?page_size=50").json()
     assert len(body["posts"]) == count
     assert {len(item["media"]) for item in body["posts"]} == {0, 1, 2, 3}
