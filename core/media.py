@@ -230,3 +230,32 @@ class MediaErrorResponse413Serializer(serializers.Serializer):
 
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = _MediaErrorSerializer(many=True)
+
+
+class _UnsupportedTypeErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["unsupported_media_type"])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class MediaErrorResponse415Serializer(serializers.Serializer):
+    """415: the content is not a JPEG, PNG or WebP image, whatever its name says."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = _UnsupportedTypeErrorSerializer(many=True)
+
+
+def upload_error_responses() -> dict:
+    """The 413 and 415 an image upload endpoint answers, for `extend_schema(responses=...)`."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    return {
+        413: OpenApiResponse(
+            MediaErrorResponse413Serializer,
+            description="`file_too_large` or `image_too_large` (too many pixels).",
+        ),
+        415: OpenApiResponse(
+            MediaErrorResponse415Serializer,
+            description="`unsupported_media_type`: not a JPEG, PNG or WebP image by content.",
+        ),
+    }

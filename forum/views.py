@@ -11,6 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from core.media import upload_error_responses
 from core.permissions import IsModerator
 
 from . import cache as post_cache
@@ -224,7 +225,7 @@ class PostViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Add images to your post (all or nothing)",
         request=BatchUploadSerializer,
-        responses={201: MediaSerializer(many=True)},
+        responses={201: MediaSerializer(many=True), **upload_error_responses()},
         examples=MEDIA_BATCH_EXAMPLES,
     )
     @action(
@@ -355,7 +356,7 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         "id in `media`) when creating the post; uploads never attached are deleted."
     ),
     request=UploadSerializer,
-    responses={201: MediaSerializer},
+    responses={201: MediaSerializer, **upload_error_responses()},
     examples=UPLOAD_EXAMPLES,
 )
 @extend_validation_errors(["invalid_image"], methods=["post"])

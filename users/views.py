@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.media import MediaErrorResponse413Serializer
+from core.media import upload_error_responses
 from core.pagination import KeysetPagination
 from core.permissions import IsModerator, IsOwnerOrReadOnly
 from core.schema import multipart_example
@@ -111,13 +111,7 @@ class MeAvatarView(APIView):
             "content. It is stored cropped square, resized and without metadata (EXIF, GPS)."
         ),
         request=AvatarUploadSerializer,
-        responses={
-            200: MeSerializer,
-            413: OpenApiResponse(
-                MediaErrorResponse413Serializer,
-                description="`file_too_large` or `image_too_large` (too many pixels).",
-            ),
-        },
+        responses={200: MeSerializer, **upload_error_responses()},
         examples=[
             multipart_example(
                 "A photo", {"avatar": "jane.png"}, "One `avatar` part: a JPEG, PNG or WebP image."

@@ -160,6 +160,20 @@ def test_uploads_document_the_image_errors(schema):
     assert "too_many_files" in codes["POST /api/v1/forum/posts/{id}/media/batch/"]["files"]
 
 
+def test_uploads_document_too_large_and_unsupported_type(schema):
+    components = schema["components"]["schemas"]
+
+    def resolved(part):
+        return components[part["$ref"].rsplit("/", 1)[1]] if "$ref" in part else part
+
+    for where in UPLOADS:
+        responses = schema["paths"][where.split()[1]]["post"]["responses"]
+        for status, code in (("413", "file_too_large"), ("415", "unsupported_media_type")):
+            body = resolved(responses[status]["content"]["application/json"]["schema"])
+            error = resolved(body["properties"]["errors"]["items"])
+            assert code in resolved(error["properties"]["code"])["enum"], (where, status)
+
+
 def _strict(schema, components):
     """An OpenAPI 3.0 schema as JSON Schema where undeclared properties are errors."""
     if isinstance(schema, list):
