@@ -1,11 +1,6 @@
 """core.cache_backends.RedisCache: Django's Redis cache, one client per connection pool."""
 
-import json
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -13,25 +8,14 @@ from django.core.cache import cache, caches
 
 from core.cache_backends import RedisCache, RedisCacheClient
 from tests.concurrency import run_in_parallel
-
-BASE_DIR = Path(__file__).resolve().parents[2]
+from tests.fresh_interpreter import json_from_fresh_interpreter
 
 
 def cache_settings(**env: str) -> dict:
     """CACHES["default"] of config.settings loaded in a fresh interpreter with `env`."""
-    script = (
-        "import json; from config import settings; print(json.dumps(settings.CACHES['default']))"
+    return json_from_fresh_interpreter(
+        "from config import settings", "settings.CACHES['default']", **env
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_settings_choose_this_backend_when_redis_url_is_set():

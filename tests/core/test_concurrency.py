@@ -1,15 +1,10 @@
 """core.concurrency.ConcurrencyLimit and its setting, HTTP_CONCURRENCY."""
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from core.concurrency import ConcurrencyLimit
+from tests.fresh_interpreter import json_from_fresh_interpreter
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 POSTGRES = "postgres://user@db.invalid:5432/platform"
 
 
@@ -82,25 +77,21 @@ def test_each_event_loop_gets_its_own_turns():
     assert inner.most_inside == 1
 
 
-def server_setting(**env: str) -> dict:
+def server_setting(**env: str) -> list:
     """HTTP_CONCURRENCY and the HTTP app's limit, from config.asgi loaded with `env`."""
-    script = (
-        "import json; from config import asgi; from django.conf import settings; "
-        "http = asgi.application.application_mapping['http']; "
-        "print(json.dumps([settings.HTTP_CONCURRENCY, type(http).__name__, http.limit]))"
+    code = (
+        "from config import asgi\nfrom django.conf import settings\n"
+        "http = asgi.application.application_mapping['http']"
     )
-    variables = {"DJANGO_SETTINGS_MODULE": "config.settings", "DB_POOL_MAX_SIZE": "0", **env}
-    base = {k: v for k, v in os.environ.items() if k != "HTTP_CONCURRENCY"}
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        env={**base, **variables},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    variables = {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DB_POOL_MAX_SIZE": "0",
+        "HTTP_CONCURRENCY": None,
+        **env,
+    }
+    return json_from_fresh_interpreter(
+        code, "[settings.HTTP_CONCURRENCY, type(http).__name__, http.limit]", **variables
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_the_limit_defaults_to_the_pool_size_and_can_be_set():

@@ -1,6 +1,5 @@
 """config.settings builds psycopg's connection pool from DB_POOL_* (PostgreSQL only)."""
 
-import json
 import os
 import subprocess
 import sys
@@ -8,16 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.fresh_interpreter import json_from_fresh_interpreter
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 POSTGRES = "postgres://user@db.invalid:5432/platform"
 
 
 def database_settings(**env: str) -> dict:
     """DATABASES["default"] of config.settings loaded in a fresh interpreter with `env`."""
-    script = (
-        "import json; from config import settings; "
-        "print(json.dumps(settings.DATABASES['default'], default=str))"
-    )
     variables = {
         "DB_POOL_MAX_SIZE": "0",
         "DB_POOL_MIN_SIZE": "2",
@@ -26,16 +23,9 @@ def database_settings(**env: str) -> dict:
         "DB_SERVER_SIDE_BINDING": "false",
         **env,
     }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        env={**os.environ, **variables},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    return json_from_fresh_interpreter(
+        "from config import settings", "settings.DATABASES['default']", **variables
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_pool_from_env_forces_conn_max_age_to_zero():
