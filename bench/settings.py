@@ -9,8 +9,8 @@ config/settings.py), to measure what it buys over a new connection per request.
 import os
 
 if os.environ.get("BENCH_DB_POOL") == "1":
-    os.environ["DB_POOL_MAX_SIZE"] = "4"
-    os.environ["DB_POOL_MIN_SIZE"] = "2"
+    os.environ.setdefault("DB_POOL_MAX_SIZE", "4")
+    os.environ.setdefault("DB_POOL_MIN_SIZE", "2")
 
 from config.settings import *  # noqa: F403
 

@@ -6,24 +6,24 @@ app; production runs `daphne config.asgi:application`).
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # Django must be set up before anything imports models.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from core.concurrency import ConcurrencyLimit  # noqa: E402
+from core.http_handler import ThreadedASGIHandler  # noqa: E402
 from core.realtime.auth import JWTAuthMiddleware  # noqa: E402
 from core.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": ConcurrencyLimit(django_asgi_app, settings.HTTP_CONCURRENCY),
+        "http": ThreadedASGIHandler(settings.HTTP_CONCURRENCY),
         "websocket": AllowedHostsOriginValidator(
             JWTAuthMiddleware(URLRouter(websocket_urlpatterns))
         ),

@@ -6,6 +6,7 @@ switched on by its variable (DATABASE_URL, REDIS_URL, ...). `.env.example` lists
 every variable this file reads.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -76,8 +77,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # Last: runs the chain above in one thread hop under daphne (see its docstring).
-    "core.middleware.SyncChainMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,10 +105,11 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# psycopg's connection pool (PostgreSQL only). Under daphne every request thread
-# has its own connection object, so DB_CONN_MAX_AGE > 0 keeps one open connection
-# per thread; the pool shares a bounded set instead. Django refuses a pool with
-# persistent connections: closing a connection returns it to the pool.
+# psycopg's connection pool (PostgreSQL only). Connections are per thread, so
+# DB_CONN_MAX_AGE > 0 keeps one open per HTTP worker thread and per thread the
+# socket consumers' database calls run on; the pool shares a bounded set instead.
+# Django refuses a pool with persistent connections: closing a connection returns
+# it to the pool.
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
 if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -134,12 +134,17 @@ if env.bool("DB_SERVER_SIDE_BINDING", default=False) and DATABASES["default"]["E
         server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5)
     )
 
-# HTTP requests let into Django at once per server process (core.concurrency); the
-# rest wait on the event loop. 0: no limit. Defaults to the pool's size.
+# Worker threads serving HTTP requests per server process (core.http_handler); the
+# rest wait on the event loop. Defaults to the pool's size, else Python's default
+# thread pool size.
 HTTP_CONCURRENCY = env.int(
     "HTTP_CONCURRENCY",
-    default=DB_POOL_MAX_SIZE if "pool" in DATABASES["default"].get("OPTIONS", {}) else 0,
+    default=DB_POOL_MAX_SIZE
+    if "pool" in DATABASES["default"].get("OPTIONS", {})
+    else min(32, (os.cpu_count() or 1) + 4),
 )
+if HTTP_CONCURRENCY < 1:
+    raise ImproperlyConfigured("HTTP_CONCURRENCY must be at least 1.")
 
 # --- Redis: cache, channel layer, Celery, realtime event log and presence ----
 
