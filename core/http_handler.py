@@ -47,18 +47,23 @@ class ThreadedASGIHandler(ASGIHandler):
         loop = asyncio.get_running_loop()
         # A fresh copy of the context per request, as asyncio.to_thread does.
         context = contextvars.copy_context()
-        try:
-            response = await loop.run_in_executor(
-                self.executor, context.run, self._respond, scope, body_file, loop, send
-            )
-        finally:
-            body_file.close()
+        response = await loop.run_in_executor(
+            self.executor, context.run, self._respond, scope, body_file, loop, send
+        )
         if response is not None:
             await self.send_response(response, send)
 
     def _respond(self, scope, body_file, loop, send):
         """On a worker thread: the response, closed, for the loop to send; or None
-        once a streaming response has been sent from here."""
+        once a streaming response has been sent from here. The body file is closed
+        here too: a request the server gave up on (the client gone) may still be
+        reading it."""
+        try:
+            return self._response(scope, body_file, loop, send)
+        finally:
+            body_file.close()
+
+    def _response(self, scope, body_file, loop, send):
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
