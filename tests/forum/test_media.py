@@ -65,6 +65,26 @@ def test_upload_then_post_with_media_url(author, prefix, django_capture_on_commi
     assert listed["media_url"] == body["url"]
 
 
+def test_media_keep_the_order_the_author_gave(author, stranger):
+    """In the feed (one JSON array per post: JSONB_AGG on Postgres, JSON_GROUP_ARRAY
+    on SQLite) and in the detail, not the order of upload."""
+    api = client_for(author)
+    uploaded = [
+        api.post(
+            "/api/v1/forum/upload/", {"file": upload_file(image_bytes())}, format="multipart"
+        ).json()["id"]
+        for _ in range(3)
+    ]
+    wanted = [uploaded[2], uploaded[0], uploaded[1]]
+    created = api.post("/api/v1/forum/posts/", {"content": "album", "media": wanted}, format="json")
+    assert created.status_code == 201, created.json()
+    detail = client_for(stranger).get(f"/api/v1/forum/posts/{created.json()['id']}/").json()
+    listed = client_for(stranger).get("/api/v1/forum/posts/").json()["posts"][0]
+    assert [m["id"] for m in detail["media"]] == wanted
+    assert [m["id"] for m in listed["media"]] == wanted
+    assert listed["media_url"] == listed["media"][0]["url"]
+
+
 def test_media_url_must_be_your_own_upload(author, stranger):
     theirs = (
         client_for(stranger)
