@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: install run migrate seed test e2e lint fmt schema worker beat bench clean
+.PHONY: install run migrate seed test test-sqlite e2e lint fmt schema worker beat bench clean
 
 # (Re)install whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-dev.txt
@@ -35,6 +35,12 @@ run: seed
 # The whole suite. Real Postgres / Redis on 127.0.0.1 are used when they answer.
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole suite again on the embedded default, whatever answers or is set:
+# SQLite (the test database in memory), in-memory cache and channel layer. Only
+# tests marked requires_postgres / requires_redis are skipped. CI runs both.
+test-sqlite: install
+	DATABASE_URL=sqlite://:memory: REDIS_URL= REQUIRE_SERVICES= $(PY) -m pytest $(PYTEST_ARGS)
 
 e2e: install
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)

@@ -132,3 +132,29 @@ def test_docker_compose_validates_the_file():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def make_recipe(target: str) -> list[str]:
+    lines = (BASE_DIR / "Makefile").read_text().splitlines()
+    start = lines.index(next(line for line in lines if line.startswith(f"{target}:")))
+    recipe = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return recipe
+
+
+def test_ci_runs_the_suite_on_the_services_then_on_the_embedded_default():
+    ci = (BASE_DIR / ".ci" / "run").read_text()
+    assert re.findall(r"^make ([\w-]+)$", ci, flags=re.MULTILINE) == [
+        "test",
+        "test-sqlite",
+        "lint",
+    ]
+    # Whatever CI exported: SQLite, no Redis, and no demand for the services.
+    [command] = make_recipe("test-sqlite")
+    env = dict(re.findall(r"([A-Z_]+)=(\S*)", command.split("$(PY)")[0]))
+    assert env == {"DATABASE_URL": "sqlite://:memory:", "REDIS_URL": "", "REQUIRE_SERVICES": ""}
+    assert command.endswith("$(PY) -m pytest $(PYTEST_ARGS)")
+    assert make_recipe("test") == ["$(PY) -m pytest $(PYTEST_ARGS)"]
