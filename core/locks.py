@@ -16,7 +16,26 @@ def exists_for_share(queryset: QuerySet) -> bool:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return queryset.exists()
+    return _first_locked(queryset, "FOR SHARE") is not None
+
+
+def lock_for_key_share(queryset: QuerySet) -> None:
+    """Key-share-lock the rows `queryset` matches (of every joined table), in its
+    order, until the transaction ends.
+
+    The weakest row lock: share-lockers, `select_for_update(no_key=True)` and an
+    UPDATE that leaves the key alone (a counter) go through; only
+    `select_for_update()` and a DELETE wait for it, as it waits for them. Lock
+    in one order (`order_by("pk")`) wherever those lock the same rows, or two
+    transactions can deadlock. One query; without Postgres (no row locks), none.
+    """
+    if connections[queryset.db].vendor == "postgresql":
+        _first_locked(queryset, "FOR KEY SHARE")
+
+
+def _first_locked(queryset: QuerySet, clause: str) -> tuple | None:
+    """Run `queryset` (its primary keys) with the locking `clause`; its first row."""
     sql, params = queryset.values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} FOR SHARE", params)
-        return cursor.fetchone() is not None
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"{sql} {clause}", params)
+        return cursor.fetchone()

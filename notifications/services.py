@@ -29,7 +29,7 @@ from rest_framework.exceptions import NotFound
 
 from core.realtime import presence
 from core.transactions import after_commit
-from users.selectors import is_blocked_between
+from users.services import hold_pair_for_notification
 
 from . import events, selectors
 from .kinds import SPECS, Channels, render
@@ -177,11 +177,6 @@ def deliver(
     recipient, actor = people.get(recipient_id), people.get(actor_id) if actor_id else None
     if recipient is None or not recipient.is_active or (actor_id and actor is None):
         return None
-    # Checked here rather than in notify(): no query in the request, and the
-    # block as it stands when the news is delivered. Not deduped, so the same
-    # news after an unblock is told.
-    if actor_id and is_blocked_between(recipient_id, actor_id):
-        return None
     channels = selectors.preferences_for(user_id=recipient_id).channels(kind)
     if not channels.any:
         return None
@@ -191,6 +186,14 @@ def deliver(
         # check holds it until this commits, so a hide cannot slip in between.
         # Not deduped: nothing was told.
         if not target_is_shown(target_type=target_type, target_id=target_id):
+            return None
+        # Nor across a block, checked here rather than in notify(): no query in
+        # the request, and the block as it stands when the news is stored. The
+        # check holds both users until this commits, so a block cannot slip in
+        # between and miss the row when it withdraws. After the target: a hide
+        # or delete locks its content before it touches a profile. Not deduped,
+        # so the same news after an unblock is told.
+        if actor_id and not hold_pair_for_notification(recipient_id, actor_id):
             return None
         if dedupe_key and not _claim(recipient_id=recipient_id, key=dedupe_key):
             return None

@@ -5,13 +5,13 @@ per target type from its `AppConfig.ready()`; notifications import no domain::
 
     register_target_check("forum.post", forum.services.hold_post_for_notification)
 
-`check(target_id) -> bool` runs in the delivery's transaction, just before the
-row is stored or folded: True if the target is still there and shown, and then
-it holds the target (a share lock, `core.locks.exists_for_share`) until that
-transaction ends. So a hide or delete that withdraws the notifications about
-the target either waits for the delivery and withdraws its row too, or went
-first and the delivery sees it. One query. Types without a check (a user, an
-order) are told as they are.
+`check(target_id) -> bool` runs first in the delivery's transaction, before the
+block check (which holds both users) and before the row is stored or folded:
+True if the target is still there and shown, and then it holds the target (a
+share lock, `core.locks.exists_for_share`) until that transaction ends. So a
+hide or delete that withdraws the notifications about the target either waits
+for the delivery and withdraws its row too, or went first and the delivery sees
+it. One query. Types without a check (a user, an order) are told as they are.
 """
 
 from collections.abc import Callable

@@ -12,6 +12,7 @@ from rest_framework import exceptions
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from core.exceptions import Conflict, invalid
+from core.locks import lock_for_key_share
 from core.media import process_avatar
 from core.text import to_plain_text
 from core.transactions import after_commit
@@ -19,6 +20,7 @@ from core.transactions import after_commit
 from .cache import invalidate_profile
 from .managers import integrity_error_field
 from .models import Block, Follow, Profile, User
+from .selectors import is_blocked_between
 
 TAKEN_MESSAGES = {
     "email": "A user with this email address already exists.",
@@ -235,6 +237,19 @@ def _lock_profiles(*user_ids) -> None:
     )
 
 
+def hold_pair_for_notification(user_id, other_id) -> bool:
+    """Whether news between the two users may be told: neither blocked the other.
+
+    Call it in the transaction that stores the news. It holds both profiles (a
+    key-share lock, `core.locks.lock_for_key_share`) until that transaction ends,
+    then checks, so `block_user` of the two, which locks them for update first,
+    either waits for the news and withdraws it, or went first and is seen here.
+    Profile counter updates are not held up. Two queries.
+    """
+    lock_for_key_share(Profile.objects.filter(pk__in=[user_id, other_id]).order_by("pk"))
+    return not is_blocked_between(user_id, other_id)
+
+
 def block_user(*, blocker: User, blocked: User) -> bool:
     """Block `blocked`; True if a new block was made, False if it already existed.
 
@@ -248,7 +263,8 @@ def block_user(*, blocker: User, blocked: User) -> bool:
     if blocker.pk == blocked.pk:
         raise _refused("You cannot block yourself.", "cannot_block_self")
     with transaction.atomic():
-        # Serialises with follow() and with a block the other way round.
+        # Serialises with follow(), with a block the other way round and with
+        # news being delivered between the two (hold_pair_for_notification).
         _lock_profiles(blocker.pk, blocked.pk)
         if Block.objects.filter(blocker=blocked, blocked=blocker).exists():
             raise exceptions.NotFound()

@@ -14,7 +14,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from notifications import services as notifications_services
 from notifications.models import Notification
+from notifications.tasks import deliver_notification
 from tests.redis_calls import redis_calls  # noqa: F401  (fixture)
 from tests.sockets import open_socket  # noqa: F401  (fixture)
 
@@ -37,6 +39,24 @@ def users(db):
         return [make_user(**fields) for _ in range(count)]
 
     return make
+
+
+@pytest.fixture
+def held():
+    """Deliveries queued but not yet run, as a broker holds tasks for a busy worker:
+    `held.run()` runs them now, each in its own transaction as a worker would."""
+
+    class Held(list):
+        def run(self):
+            for job in self:
+                deliver_notification.delay(**job)
+            self.clear()
+
+    jobs = Held()
+    with pytest.MonkeyPatch.context() as patch:
+        # The broker is the network boundary between the request and the worker.
+        patch.setattr(notifications_services, "_queue_delivery", jobs.append)
+        yield jobs
 
 
 def client_for(user=None) -> APIClient:

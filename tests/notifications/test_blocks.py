@@ -1,5 +1,7 @@
 """Blocks silence notifications: nothing from a blocked user, nothing to them."""
 
+import threading
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -8,7 +10,9 @@ from rest_framework.exceptions import NotFound
 from core.exceptions import Conflict
 from forum import services as forum
 from notifications.models import Kind, Notification, NotificationDedupe
-from notifications.services import Target, notify
+from notifications.services import Target, deliver, notify
+from notifications.targets import register_target_check, unregister_target_check
+from tests.concurrency import held_up_by, in_thread, run_in_parallel
 from users import services as users_services
 
 from .conftest import client_for, make_user, notifications_of
@@ -189,3 +193,170 @@ def test_after_unblocking_news_flows_again():
     users_services.follow(follower=fan, followee=author)
 
     assert sorted(kinds_of(author)) == sorted([Kind.POST_LIKED, Kind.NEW_FOLLOWER])
+
+
+# --- a delivery and a block on two connections ---------------------------------------
+# The delivery's block check and the row it stores are one with a block's withdrawal:
+# whichever of the two commits second sees what the first did.
+
+
+def unread(user) -> int:
+    resp = client_for(user).get("/api/v1/notifications/unread-count/")
+    assert resp.status_code == 200
+    return resp.json()["unread_count"]
+
+
+def between(a, b) -> list:
+    """Rows either of the two was told about the other: as actor or folded in."""
+    return [
+        row
+        for row in Notification.objects.filter(recipient__in=[a, b])
+        for other in [b if row.recipient_id == a.pk else a]
+        if row.actor_id == other.pk or str(other.pk) in row.recent_actor_ids
+    ]
+
+
+def told(user) -> list[tuple]:
+    """(actor, count) of each of the user's rows."""
+    return [(n.actor_id, n.actor_count) for n in notifications_of(user)]
+
+
+def _like_queued(held, *, folded: bool):
+    """A fan's like of the author's post, queued, not delivered; with `folded`, a
+    friend's like of the same post was told first, so the fan's folds into it."""
+    author, fan, friend = make_user(), make_user(), make_user()
+    post = forum.create_post(author=author, content="hello")
+    if folded:
+        forum.set_post_like(user=friend, post_id=post.pk, liked=True)
+        held.run()
+    forum.set_post_like(user=fan, post_id=post.pk, liked=True)
+    [job] = held
+    left = [(friend.pk, 1)] if folded else []
+    return author, fan, job, left
+
+
+def _blocking(who_blocks, *, author, fan):
+    """The block of the pair: the recipient (the author) blocks, or the actor does."""
+    blocker, blocked = (author, fan) if who_blocks == "recipient" else (fan, author)
+    return lambda: users_services.block_user(blocker=blocker, blocked=blocked)
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.parametrize("folded", [False, True], ids=["alone", "folded"])
+@pytest.mark.parametrize("who_blocks", ["recipient", "actor"])
+def test_a_block_waits_for_a_delivery_in_flight_and_then_withdraws_it(held, who_blocks, folded):
+    author, fan, job, left = _like_queued(held, folded=folded)
+
+    # Checked and stored, not committed: the block must not withdraw before it can
+    # see the row, so it waits for the delivery's hold on the two users.
+    stored, outcome = held_up_by(
+        lambda: deliver(**job), _blocking(who_blocks, author=author, fan=fan)
+    )
+
+    assert stored is not None and outcome == {"value": True}
+    assert between(author, fan) == []
+    assert told(author) == left and unread(author) == len(left)
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.parametrize("folded", [False, True], ids=["alone", "folded"])
+@pytest.mark.parametrize("who_blocks", ["recipient", "actor"])
+def test_a_delivery_waits_for_a_block_in_flight_and_then_tells_nothing(held, who_blocks, folded):
+    author, fan, job, left = _like_queued(held, folded=folded)
+
+    # Blocked and withdrawn, not committed: a delivery now must not go by the state
+    # before it, so it waits for the block's lock on the two users.
+    blocked, outcome = held_up_by(
+        _blocking(who_blocks, author=author, fan=fan), lambda: deliver(**job)
+    )
+
+    assert blocked is True and outcome == {"value": None}
+    assert between(author, fan) == []
+    assert told(author) == left and unread(author) == len(left)
+    # Nothing was told, so nothing is deduped: told again after an unblock.
+    assert not NotificationDedupe.objects.filter(recipient=author, key__contains=str(fan.pk))
+
+
+@pytest.mark.requires_postgres
+def test_a_delivery_in_flight_holds_up_no_counter_of_the_two(held):
+    author, fan, job, _ = _like_queued(held, folded=False)
+    newcomer = make_user()
+
+    def bump_counters():
+        users_services.follow(follower=newcomer, followee=author)
+        forum.create_post(author=fan, content="another")
+
+    with transaction.atomic():
+        assert deliver(**job) is not None
+        worker, outcome = in_thread(bump_counters)
+        worker.join(timeout=10)
+        assert not worker.is_alive()  # done before the delivery commits
+    assert outcome == {"value": None}
+    author.profile.refresh_from_db()
+    fan.profile.refresh_from_db()
+    assert (author.profile.follower_count, fan.profile.post_count) == (1, 1)
+
+
+@pytest.fixture
+def paused_target():
+    """A target type whose delivery check stops the delivery, its transaction open,
+    until `release` is set; `reached` is set when it gets there."""
+    reached, release = threading.Event(), threading.Event()
+
+    def check(target_id) -> bool:
+        reached.set()
+        return release.wait(timeout=10)
+
+    register_target_check("tests.paused", check)
+    yield reached, release
+    release.set()
+    unregister_target_check("tests.paused")
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.parametrize("who_blocks", ["recipient", "actor"])
+def test_a_block_committed_while_a_delivery_runs_is_seen_by_it(held, paused_target, who_blocks):
+    reached, release = paused_target
+    author, fan = make_user(), make_user()
+    with transaction.atomic():
+        notify(
+            recipient_id=author.pk,
+            kind=Kind.CHAT_MESSAGE,
+            actor_id=fan.pk,
+            target=Target("tests.paused", fan.pk),
+            data={"excerpt": "hi"},
+        )
+    [job] = held
+
+    worker, outcome = in_thread(lambda: deliver(**job))
+    assert reached.wait(timeout=10)  # the delivery runs, in its transaction
+    assert _blocking(who_blocks, author=author, fan=fan)()  # and the block commits
+    release.set()
+    worker.join(timeout=10)
+
+    assert outcome == {"value": None}
+    assert Notification.objects.count() == 0 and unread(author) == 0
+
+
+@pytest.mark.requires_postgres
+def test_deliveries_both_ways_racing_a_block_leave_nothing_between_the_two(held):
+    author, fan, friend = make_user(), make_user(), make_user()
+    post = forum.create_post(author=author, content="hello")
+    fans_post = forum.create_post(author=fan, content="mine")
+    forum.set_post_like(user=friend, post_id=post.pk, liked=True)
+    forum.set_post_like(user=fan, post_id=post.pk, liked=True)
+    forum.create_comment(post=post, author=fan, content="nice")
+    forum.set_post_like(user=author, post_id=fans_post.pk, liked=True)
+    forum.create_comment(post=fans_post, author=author, content="thanks")
+    jobs = list(held)
+    assert len(jobs) == 5
+    held.clear()
+
+    run_in_parallel(
+        [_blocking("recipient", author=author, fan=fan)]
+        + [lambda job=job: deliver(**job) for job in jobs]
+    )
+
+    assert between(author, fan) == []
+    assert told(author) == [(friend.pk, 1)] and unread(author) == 1
+    assert told(fan) == [] and unread(fan) == 0

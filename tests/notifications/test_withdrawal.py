@@ -7,7 +7,6 @@ blocked user's part and the row is told again. Everything else stays, and news
 delivered after its content went is not told at all.
 """
 
-import threading
 import uuid
 
 import pytest
@@ -21,7 +20,7 @@ from forum.models import ForumComment
 from notifications import services as notifications_services
 from notifications.models import Kind, Notification, NotificationDedupe
 from notifications.services import Target, withdraw_between, withdraw_notifications
-from notifications.tasks import deliver_notification
+from tests.concurrency import held_up_by
 from tests.sockets import access_token
 from users import services as users_services
 from users.roles import grant_moderator
@@ -341,24 +340,6 @@ def test_a_block_falls_back_to_the_next_actor_who_still_exists():
 # --- news delivered after its content went -------------------------------------------
 
 
-@pytest.fixture
-def held():
-    """Deliveries queued but not yet run, as a broker holds tasks for a busy worker:
-    `held.run()` runs them now, each in its own transaction as a worker would."""
-
-    class Held(list):
-        def run(self):
-            for job in self:
-                deliver_notification.delay(**job)
-            self.clear()
-
-    jobs = Held()
-    with pytest.MonkeyPatch.context() as patch:
-        # The broker is the network boundary between the request and the worker.
-        patch.setattr(notifications_services, "_queue_delivery", jobs.append)
-        yield jobs
-
-
 def _hide_or_delete(how, *, post, comment, moderator):
     if how == "hide_post":
         moderation.hide_post(post=post, moderator=moderator)
@@ -446,23 +427,6 @@ def test_the_delivery_check_is_one_query_and_only_for_content(held):
 # --- the same race, for real: a delivery and a hide on two connections ----------------
 
 
-def _in_thread(func):
-    """Start `func` on its own connection; the thread and what it returned (or raised)."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = func()
-        except Exception as exc:  # surfaced by the test
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
-
-
 def _like_scene(held, target):
     author, fan, moderator = make_user(), make_user(), make_moderator()
     post = forum.create_post(author=author, content="hello")
@@ -480,13 +444,12 @@ def _like_scene(held, target):
 def test_a_delivery_waits_for_a_hide_in_flight_and_then_tells_nothing(held, target, how):
     author, post, comment, moderator, job = _like_scene(held, target)
 
-    with transaction.atomic():
-        # Hidden and withdrawn, not committed: a delivery now must not read the old row.
-        _hide_or_delete(how, post=post, comment=comment, moderator=moderator)
-        worker, outcome = _in_thread(lambda: notifications_services.deliver(**job))
-        worker.join(timeout=0.5)
-        assert worker.is_alive()  # held up by the hide's lock
-    worker.join(timeout=10)
+    # Hidden and withdrawn, not committed: a delivery now must not read the old row,
+    # so it waits for the hide's lock.
+    _, outcome = held_up_by(
+        lambda: _hide_or_delete(how, post=post, comment=comment, moderator=moderator),
+        lambda: notifications_services.deliver(**job),
+    )
 
     assert outcome == {"value": None}
     assert notifications_of(author) == []
@@ -499,17 +462,14 @@ def test_a_delivery_waits_for_a_hide_in_flight_and_then_tells_nothing(held, targ
 def test_a_hide_waits_for_a_delivery_in_flight_and_then_withdraws_it(held, target, how):
     author, post, comment, moderator, job = _like_scene(held, target)
 
-    with transaction.atomic():
-        # Stored, not committed: the hide must not withdraw before it can see the row.
-        assert notifications_services.deliver(**job) is not None
-        worker, outcome = _in_thread(
-            lambda: _hide_or_delete(how, post=post, comment=comment, moderator=moderator)
-        )
-        worker.join(timeout=0.5)
-        assert worker.is_alive()  # held up by the delivery's hold on the content
-    worker.join(timeout=10)
+    # Stored, not committed: the hide must not withdraw before it can see the row,
+    # so it waits for the delivery's hold on the content.
+    stored, outcome = held_up_by(
+        lambda: notifications_services.deliver(**job),
+        lambda: _hide_or_delete(how, post=post, comment=comment, moderator=moderator),
+    )
 
-    assert outcome == {"value": None}
+    assert stored is not None and outcome == {"value": None}
     assert notifications_of(author) == [] and unread(author) == 0
 
 
