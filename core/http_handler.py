@@ -14,14 +14,19 @@ As under WSGI, a thread serves one request at a time and keeps its database
 connection between requests: the pool's, or a persistent one with
 `DB_CONN_MAX_AGE` (bounded by the number of threads). Streaming responses are
 iterated on the worker thread too, each chunk handed to the loop to send.
+`async_to_sync` on a worker thread (the channel layer's publishes) runs on the
+server's loop, as it does from asgiref's own threads, so publishes reuse the
+layer's connections instead of a new loop and connection each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 from concurrent.futures import ThreadPoolExecutor
 
+from asgiref.sync import SyncToAsync
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
@@ -64,6 +69,9 @@ class ThreadedASGIHandler(ASGIHandler):
             body_file.close()
 
     def _response(self, scope, body_file, loop, send):
+        # What SyncToAsync sets on its threads for AsyncToSync to find the loop.
+        SyncToAsync.threadlocal.main_event_loop = loop
+        SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)

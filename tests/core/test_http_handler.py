@@ -8,6 +8,7 @@ import subprocess
 import threading
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core import signals
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
@@ -65,6 +66,13 @@ def stream(request):
     return StreamingHttpResponse(parts(), content_type="text/plain")
 
 
+def publishes(request):
+    async def on_which_loop():
+        return id(asyncio.get_running_loop())
+
+    return JsonResponse({"loop": async_to_sync(on_which_loop)()})
+
+
 def fails(request):
     raise RuntimeError("boom")
 
@@ -74,6 +82,7 @@ urlpatterns = [
     path("where/", where),
     path("echo/", echo),
     path("stream/", stream),
+    path("publishes/", publishes),
     path("fails/", fails),
 ]
 
@@ -221,6 +230,19 @@ def test_streaming_responses_are_iterated_on_the_worker_and_closed_after(handler
     assert finished == [worker]
     assert sent[-1] == {"type": "http.response.body"}  # the closing message
     assert [m["type"] for m in sent].count("http.response.start") == 1
+
+
+def test_async_to_sync_in_a_view_runs_on_the_servers_loop(handler):
+    async def scenario():
+        _, body, _ = await call(handler, scope_of("/publishes/"))
+        _, again, _ = await call(handler, scope_of("/publishes/"))
+        return id(asyncio.get_running_loop()), body, again
+
+    server_loop, body, again = asyncio.run(scenario())
+
+    # Not a new loop (and thread, and channel-layer connection) per call.
+    assert json.loads(body)["loop"] == server_loop
+    assert json.loads(again)["loop"] == server_loop
 
 
 def test_an_error_in_a_view_is_a_500_and_the_thread_serves_on(handler):
