@@ -262,7 +262,16 @@ def _set_like(*, like_model, target, target_field: str, user, liked: bool) -> tu
 
 def set_post_like(*, user, post_id, liked: bool) -> LikeState:
     """Like or unlike a post, idempotently; `like_count` stays equal to the rows."""
+    return _like_post(post=_get_visible_post(user=user, post_id=post_id), user=user, liked=liked)
+
+
+def toggle_post_like(*, user, post_id) -> LikeState:
     post = _get_visible_post(user=user, post_id=post_id)
+    currently = PostLike.objects.filter(post=post, user=user).exists()
+    return _like_post(post=post, user=user, liked=not currently)
+
+
+def _like_post(*, post: ForumPost, user, liked: bool) -> LikeState:
     with transaction.atomic():
         changed, like_count = _set_like(
             like_model=PostLike, target=post, target_field="post", user=user, liked=liked
@@ -281,15 +290,19 @@ def set_post_like(*, user, post_id, liked: bool) -> LikeState:
     return LikeState(is_liked=liked, like_count=like_count)
 
 
-def toggle_post_like(*, user, post_id) -> LikeState:
-    post = _get_visible_post(user=user, post_id=post_id)
-    currently = PostLike.objects.filter(post=post, user=user).exists()
-    return set_post_like(user=user, post_id=post.pk, liked=not currently)
-
-
 def set_comment_like(*, user, comment_id, liked: bool) -> LikeState:
     """Like or unlike a comment, idempotently; same guarantees as `set_post_like`."""
     comment = _get_likeable_comment(user=user, comment_id=comment_id)
+    return _like_comment(comment=comment, user=user, liked=liked)
+
+
+def toggle_comment_like(*, user, comment_id) -> LikeState:
+    comment = _get_likeable_comment(user=user, comment_id=comment_id)
+    currently = CommentLike.objects.filter(comment=comment, user=user).exists()
+    return _like_comment(comment=comment, user=user, liked=not currently)
+
+
+def _like_comment(*, comment: ForumComment, user, liked: bool) -> LikeState:
     with transaction.atomic():
         changed, like_count = _set_like(
             like_model=CommentLike, target=comment, target_field="comment", user=user, liked=liked
@@ -310,12 +323,6 @@ def set_comment_like(*, user, comment_id, liked: bool) -> LikeState:
                 data={"post_id": str(comment.post_id), "comment_id": str(comment.pk)},
             )
     return LikeState(is_liked=liked, like_count=like_count)
-
-
-def toggle_comment_like(*, user, comment_id) -> LikeState:
-    comment = _get_likeable_comment(user=user, comment_id=comment_id)
-    currently = CommentLike.objects.filter(comment=comment, user=user).exists()
-    return set_comment_like(user=user, comment_id=comment.pk, liked=not currently)
 
 
 @transaction.atomic

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from forum import services
 from forum.models import ForumComment, ForumPost, PostLike
@@ -119,3 +121,25 @@ def test_one_user_toggling_rapidly_keeps_the_count_true(author):
     rows = PostLike.objects.filter(post=post).count()
     assert rows in (0, 1)
     assert post.like_count == rows
+
+
+@pytest.mark.django_db
+def test_a_like_toggle_checks_the_post_once(post, stranger):
+    api = client_for(stranger)
+    url = f"/api/forum/posts/{post.pk}/like/"
+    with CaptureQueriesContext(connection) as queries:
+        liked = api.post(url)
+    with CaptureQueriesContext(connection) as unliked_queries:
+        unliked = api.post(url)
+
+    assert liked.json() == {"is_liked": True, "like_count": 1}
+    assert unliked.json() == {"is_liked": False, "like_count": 0}
+    for captured in (queries, unliked_queries):
+        # The visibility rule (privacy, blocks, hidden) runs once, not again for
+        # the toggle's write.
+        visibility = [
+            q["sql"]
+            for q in captured.captured_queries
+            if q["sql"].startswith("SELECT") and '"forum_forumpost"."privacy"' in q["sql"]
+        ]
+        assert len(visibility) == 1, visibility
