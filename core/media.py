@@ -256,6 +256,22 @@ def upload_error_responses() -> dict:
         ),
         415: OpenApiResponse(
             MediaErrorResponse415Serializer,
-            description="`unsupported_media_type`: not a JPEG, PNG or WebP image by content.",
+            description=(
+                "`unsupported_media_type`: a file is not a JPEG, PNG or WebP image by "
+                "content, or the body is not `multipart/form-data`."
+            ),
         ),
     }
+
+
+def image_upload_request(serializer, *file_fields: str):
+    """An image upload's request body, for `extend_schema(request=...)`: the
+    serializer as the view's parsers take it (multipart), each of `file_fields`
+    (one file or a list of files) declaring the image types accepted. The server
+    still goes by the bytes, not by the part's Content-Type."""
+    from drf_spectacular.utils import OpenApiRequest
+
+    content_type = ", ".join(content_type for content_type, _ in ALLOWED_FORMATS.values())
+    return OpenApiRequest(
+        serializer, encoding={field: {"contentType": content_type} for field in file_fields}
+    )

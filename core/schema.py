@@ -1,13 +1,64 @@
-"""OpenAPI generation hooks and extensions (drf-spectacular).
+"""OpenAPI generation: the schema class, hooks and extensions (drf-spectacular).
 
-This module is imported by drf-spectacular through PREPROCESSING_HOOKS before
-any view is inspected, which also registers the extension below.
+`AutoSchema` is REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]. drf-spectacular also
+imports this module through PREPROCESSING_HOOKS before any view is inspected,
+which registers the extension below.
 """
 
+from contextlib import contextmanager
+
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
-from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import OpenApiExample, OpenApiRequest
+from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
-from rest_framework import serializers
+from drf_standardized_errors.openapi_utils import get_example_from_exception
+from rest_framework import exceptions, serializers
+
+# A body type each kind of view refuses, for its 415 example: JSON views refuse
+# form bodies, the uploads (multipart) refuse JSON.
+REFUSED_MEDIA_TYPES = ["application/x-www-form-urlencoded", "application/json"]
+
+
+class AutoSchema(StandardizedErrorsAutoSchema):
+    """drf-standardized-errors' schema (the error responses), with two fixes:
+
+    - a request body may be an `OpenApiRequest` (a serializer with an `encoding`,
+      the uploads): the 400 validation errors are worked out from the serializer
+      inside it, while drf-spectacular documents the body, encoding included;
+    - the 415 example names a body type the view refuses (the library's names
+      `application/json`, which most views take).
+    """
+
+    def _get_error_response_examples(self):
+        examples = super()._get_error_response_examples()
+        taken = {parser.media_type for parser in self.view.get_parsers()}
+        refused = [media_type for media_type in REFUSED_MEDIA_TYPES if media_type not in taken]
+        if not refused:
+            return examples
+        example_415 = get_example_from_exception(exceptions.UnsupportedMediaType(refused[0]))
+        return [example_415 if "415" in example.status_codes else example for example in examples]
+
+    @contextmanager
+    def _plain_request_serializer(self):
+        wrapped = self.get_request_serializer
+
+        def plain():
+            serializer = wrapped()
+            return serializer.request if isinstance(serializer, OpenApiRequest) else serializer
+
+        self.get_request_serializer = plain
+        try:
+            yield
+        finally:
+            del self.get_request_serializer
+
+    def _should_add_validation_error_response(self) -> bool:
+        with self._plain_request_serializer():
+            return super()._should_add_validation_error_response()
+
+    def _determine_fields_with_error_codes(self):
+        with self._plain_request_serializer():
+            return super()._determine_fields_with_error_codes()
 
 
 def only_canonical_paths(endpoints, **kwargs):

@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from core.media import upload_error_responses
+from core.media import image_upload_request, upload_error_responses
 from core.permissions import IsModerator
 
 from . import cache as post_cache
@@ -224,7 +224,7 @@ class PostViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Add images to your post (all or nothing)",
-        request=BatchUploadSerializer,
+        request=image_upload_request(BatchUploadSerializer, "files"),
         responses={201: MediaSerializer(many=True), **upload_error_responses()},
         examples=MEDIA_BATCH_EXAMPLES,
     )
@@ -355,7 +355,7 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         "plus the media id, size and thumbnail URLs. Pass `url` as `media_url` (or the "
         "id in `media`) when creating the post; uploads never attached are deleted."
     ),
-    request=UploadSerializer,
+    request=image_upload_request(UploadSerializer, "file"),
     responses={201: MediaSerializer, **upload_error_responses()},
     examples=UPLOAD_EXAMPLES,
 )

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.media import upload_error_responses
+from core.media import image_upload_request, upload_error_responses
 from core.pagination import KeysetPagination
 from core.permissions import IsModerator, IsOwnerOrReadOnly
 from core.schema import multipart_example
@@ -110,7 +110,7 @@ class MeAvatarView(APIView):
             "Multipart field `avatar`: a JPEG, PNG or WebP image, recognised by its "
             "content. It is stored cropped square, resized and without metadata (EXIF, GPS)."
         ),
-        request=AvatarUploadSerializer,
+        request=image_upload_request(AvatarUploadSerializer, "avatar"),
         responses={200: MeSerializer, **upload_error_responses()},
         examples=[
             multipart_example(

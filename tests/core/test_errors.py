@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.test.client import MULTIPART_CONTENT
 
 pytestmark = pytest.mark.urls("tests.core.urls")
 
@@ -57,16 +58,16 @@ def test_throttled_request_is_429_with_retry_after(client):
 
 
 @pytest.mark.parametrize(
-    ("content", "content_type"),
+    ("path", "content", "content_type"),
     [
-        (json.dumps({"text": "x" * 5000}), "application/json"),
-        ("text=" + "x" * 5000, "application/x-www-form-urlencoded"),
+        ("/api/v1/probe/echo/", json.dumps({"text": "x" * 5000}), "application/json"),
+        ("/api/v1/probe/form-echo/", "text=" + "x" * 5000, "application/x-www-form-urlencoded"),
     ],
 )
-def test_oversized_body_is_413_not_500(client, settings, content, content_type):
+def test_oversized_body_is_413_not_500(client, settings, path, content, content_type):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
-    response = client.post("/api/v1/probe/echo/", content, content_type=content_type)
+    response = client.post(path, content, content_type=content_type)
 
     assert response.status_code == 413
     error(response.json(), type_="client_error", code="request_too_large")
@@ -75,7 +76,7 @@ def test_oversized_body_is_413_not_500(client, settings, content, content_type):
 def test_oversized_multipart_field_is_413(client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
-    response = client.post("/api/v1/probe/echo/", {"text": "x" * 5000})
+    response = client.post("/api/v1/probe/form-echo/", {"text": "x" * 5000})
 
     assert response.status_code == 413
     error(response.json(), type_="client_error", code="request_too_large")
@@ -106,3 +107,28 @@ def test_unsupported_media_type_is_415_in_the_error_shape(client):
 
     assert response.status_code == 415
     error(response.json(), type_="client_error", code="unsupported_media_type")
+
+
+# (body, content type); the test client encodes a dict as multipart itself.
+FORM_BODIES = [
+    pytest.param("text=short", "application/x-www-form-urlencoded", id="urlencoded"),
+    pytest.param({"text": "short"}, MULTIPART_CONTENT, id="multipart"),
+]
+
+
+@pytest.mark.parametrize(("content", "content_type"), FORM_BODIES)
+def test_a_form_body_is_415_where_a_view_takes_json_only(client, content, content_type):
+    """The default parsers: JSON only; a form body is refused in the error shape."""
+    response = client.post("/api/v1/probe/echo/", content, content_type=content_type)
+
+    assert response.status_code == 415
+    error(response.json(), type_="client_error", code="unsupported_media_type")
+    assert content_type.split(";")[0] in response.json()["errors"][0]["detail"]
+
+
+@pytest.mark.parametrize(("content", "content_type"), FORM_BODIES)
+def test_a_view_that_declares_form_parsers_still_takes_form_bodies(client, content, content_type):
+    response = client.post("/api/v1/probe/form-echo/", content, content_type=content_type)
+
+    assert response.status_code == 200
+    assert response.json() == {"keys": ["text"]}

@@ -11,6 +11,7 @@ from django.core.management import call_command
 EXTERNAL_URL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 # Every operation that takes multipart and not JSON: its file field, one file or many.
 UPLOADS = {
@@ -75,36 +76,81 @@ def test_docs_pages_load_no_asset_from_another_host(client, path):
     assert "validator.swagger.io" not in html
 
 
-def _documented_bodies(schema):
-    """(where, media object) of every request body and non-204 2xx JSON answer.
-
-    A request body is its JSON form, or its multipart form where the operation takes
-    no JSON (the uploads). Where both are offered, the form fields are the JSON
-    body's and the JSON examples serve both.
-    """
+def _operations(schema):
+    """(where, operation) of every operation: where is "METHOD path"."""
     for path, item in schema["paths"].items():
         for method, operation in item.items():
-            if method not in HTTP_METHODS:
-                continue
-            where = f"{method.upper()} {path}"
-            request = (operation.get("requestBody") or {}).get("content", {})
-            if JSON in request:
-                yield f"{where} request", request[JSON]
-            elif MULTIPART in request:
-                yield f"{where} multipart request", request[MULTIPART]
-            for status, response in operation["responses"].items():
-                content = (response.get("content") or {}).get(JSON)
-                if status.startswith("2") and status != "204" and content is not None:
-                    yield f"{where} {status}", content
+            if method in HTTP_METHODS:
+                yield f"{method.upper()} {path}", operation
+
+
+def _documented_bodies(schema):
+    """(where, media object) of every request body (JSON, or multipart for the
+    uploads) and non-204 2xx JSON answer."""
+    for where, operation in _operations(schema):
+        request = (operation.get("requestBody") or {}).get("content", {})
+        if JSON in request:
+            yield f"{where} request", request[JSON]
+        if MULTIPART in request:
+            yield f"{where} multipart request", request[MULTIPART]
+        for status, response in operation["responses"].items():
+            content = (response.get("content") or {}).get(JSON)
+            if status.startswith("2") and status != "204" and content is not None:
+                yield f"{where} {status}", content
 
 
 def _uploads(schema):
     """(where, media object) of every operation that takes multipart and not JSON."""
-    for path, item in schema["paths"].items():
-        for method, operation in item.items():
-            request = (operation.get("requestBody") or {}).get("content", {})
-            if method in HTTP_METHODS and MULTIPART in request and JSON not in request:
-                yield f"{method.upper()} {path}", request[MULTIPART]
+    for where, operation in _operations(schema):
+        request = (operation.get("requestBody") or {}).get("content", {})
+        if MULTIPART in request and JSON not in request:
+            yield where, request[MULTIPART]
+
+
+def test_bodies_are_json_except_the_uploads_multipart(schema):
+    """JSON endpoints document JSON only (the clients send nothing else; the
+    server refuses form bodies with a 415), the uploads multipart only."""
+    taken = {
+        where: sorted(operation["requestBody"]["content"])
+        for where, operation in _operations(schema)
+        if "requestBody" in operation
+    }
+    expected = {where: [MULTIPART] if where in UPLOADS else [JSON] for where in taken}
+
+    assert len(taken) > 20
+    assert set(UPLOADS) <= set(taken)
+    assert taken == expected
+
+
+def test_bodies_document_the_415_for_a_type_they_refuse(schema):
+    """Every operation with a body documents the 415, its example naming a media
+    type the operation does not take (a form body for JSON, JSON for uploads)."""
+    problems = []
+    for where, operation in _operations(schema):
+        if "requestBody" not in operation:
+            continue
+        taken = set(operation["requestBody"]["content"])
+        examples = operation["responses"]["415"]["content"][JSON]["examples"]
+        [detail] = [e["detail"] for ex in examples.values() for e in ex["value"]["errors"]]
+        [named] = re.findall(r'"([^"]+)"', detail)
+        if named in taken:
+            problems.append((where, named))
+
+    assert problems == []
+
+
+def test_upload_file_parts_declare_the_accepted_image_types(schema):
+    """Each file part's encoding lists the image types the uploads take (the
+    server still checks the bytes); the multipart examples stay."""
+    found = {}
+    for where, content in _uploads(schema):
+        found[where] = {
+            field: {media_type.strip() for media_type in encoding["contentType"].split(",")}
+            for field, encoding in content.get("encoding", {}).items()
+        }
+        assert content["examples"], where
+
+    assert found == {where: {field: IMAGE_TYPES} for where, (field, _) in UPLOADS.items()}
 
 
 def test_every_body_has_an_example(schema):

@@ -4,6 +4,7 @@ import logging
 
 from django.http import HttpResponse
 from django.urls import path
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -31,6 +32,12 @@ class EchoView(APIView):
 
     def post(self, request):
         return Response({"keys": sorted(request.data.keys())})
+
+
+class FormEchoView(EchoView):
+    """Takes form bodies, as an upload view does (the project default is JSON only)."""
+
+    parser_classes = [MultiPartParser, FormParser]
 
 
 class OnePerMinute(AnonRateThrottle):
@@ -66,6 +73,7 @@ def plain_body(request):
 urlpatterns = [
     path("api/v1/probe/log/", LogView.as_view()),
     path("api/v1/probe/echo/", EchoView.as_view()),
+    path("api/v1/probe/form-echo/", FormEchoView.as_view()),
     path("api/v1/probe/throttled/", ThrottledView.as_view()),
     path("api/v1/probe/drf-crash/", DrfCrashView.as_view()),
     path("api/v1/probe/crash/", django_crash),

@@ -117,6 +117,24 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(author, data, name, statu
     assert not Media.objects.exists()
 
 
+def test_uploads_take_multipart_only(author):
+    """A file name in a JSON or urlencoded body is refused as a 415, not read as a file."""
+    post = services.create_post(author=author, content="album")
+    api = client_for(author)
+    for url, field in [
+        ("/api/forum/upload/", "file"),
+        (f"/api/v1/forum/posts/{post.pk}/media/batch/", "files"),
+    ]:
+        as_json = api.post(url, {field: "photo.jpg"}, format="json")
+        urlencoded = api.post(
+            url, f"{field}=photo.jpg", content_type="application/x-www-form-urlencoded"
+        )
+        for resp in (as_json, urlencoded):
+            assert resp.status_code == 415, (url, resp.json())
+            assert [e["code"] for e in resp.json()["errors"]] == ["unsupported_media_type"]
+    assert not Media.objects.exists()
+
+
 def test_too_large_upload_is_413(author, settings):
     settings.MEDIA = {**settings.MEDIA, "MAX_UPLOAD_BYTES": 100}
     resp = client_for(author).post(

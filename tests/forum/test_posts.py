@@ -85,6 +85,29 @@ def test_bad_post_input(author, payload, attr, code):
     assert not ForumPost.objects.exists()
 
 
+@pytest.mark.parametrize("prefix", ["/api/forum", "/api/v1/forum"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            {"data": "content=Hello", "content_type": "application/x-www-form-urlencoded"},
+            id="urlencoded",
+        ),
+        pytest.param({"data": {"content": "Hello"}, "format": "multipart"}, id="multipart"),
+    ],
+)
+def test_create_takes_json_only(author, prefix, body):
+    """The contract's JSON body only: a form body is a 415 in the error shape."""
+    resp = client_for(author).post(f"{prefix}/posts/", **body)
+
+    assert resp.status_code == 415
+    assert resp.json()["type"] == "client_error"
+    assert [(e["code"], e["attr"]) for e in resp.json()["errors"]] == [
+        ("unsupported_media_type", None)
+    ]
+    assert not ForumPost.objects.exists()
+
+
 def test_profanity_mask_and_reject(author, settings):
     settings.FORUM = {**settings.FORUM, "PROFANITY_WORDS": ["darn"], "PROFANITY_MODE": "mask"}
     resp = client_for(author).post("/api/forum/posts/", {"content": "Darn it"}, format="json")

@@ -1,6 +1,6 @@
 import re
 import threading
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -140,6 +140,42 @@ def test_login_wrong_password_and_missing_fields(anon, user):
     assert_error(
         anon.post(f"{API}/auth/login/", {}, format="json"), 400, "required", attr="password"
     )
+
+
+def form_body(encoding: str, fields: dict) -> dict:
+    """APIClient.post keyword arguments sending `fields` form-encoded."""
+    if encoding == "multipart":
+        return {"data": fields, "format": "multipart"}
+    return {"data": urlencode(fields), "content_type": "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_login_takes_json_only(anon, encoding):
+    """Right credentials in a form body: a 415 in the error shape, no tokens."""
+    user = UserFactory(password=PASSWORD)
+    fields = {"email": user.email, "password": PASSWORD}
+
+    response = anon.post(f"{API}/auth/login/", **form_body(encoding, fields))
+
+    body = assert_error(response, 415, "unsupported_media_type")
+    assert body["type"] == "client_error"
+    user.refresh_from_db()
+    assert user.last_login is None
+    assert login(anon, user.email).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_token_refresh_takes_json_only(anon, encoding):
+    """A refresh token sent form-encoded is refused and not spent."""
+    user = UserFactory(password=PASSWORD)
+    token = login(anon, user.email).json()["refresh"]
+
+    response = anon.post(f"{API}/auth/token/refresh/", **form_body(encoding, {"refresh": token}))
+
+    assert_error(response, 415, "unsupported_media_type")
+    assert refresh(anon, token).status_code == 200
 
 
 @pytest.mark.django_db
