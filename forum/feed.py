@@ -26,7 +26,7 @@ from django.utils import timezone
 from core.media import storage_url_builder
 from core.pagination import keyset_filter, reversed_ordering
 from core.prepared import PreparedQuery
-from users.models import Profile, User
+from users.models import Profile
 from users.roles import is_moderator
 
 from . import selectors
@@ -77,17 +77,9 @@ def _media_of_post():
     return _MediaArray(media.values("position", "created_at", item=item))
 
 
-def _stand_in_viewer(user_id, *, moderator: bool) -> User:
-    """A user with a placeholder id, for building the feed of a shape of viewer."""
-    viewer = User(pk=user_id, is_staff=moderator)
-    viewer._is_moderator = moderator
-    viewer._state.adding = False
-    return viewer
-
-
 def _build_posts(shape: Hashable, p: dict[str, Any]):
     signed_in, moderator, by_author, by_tag, following, direction, limit = shape
-    viewer = _stand_in_viewer(p["viewer"], moderator=moderator) if signed_in else None
+    viewer = selectors.stand_in_viewer(p["viewer"], moderator=moderator) if signed_in else None
     posts = selectors.feed_posts(
         viewer=viewer,
         author_id=p["author"] if by_author else None,

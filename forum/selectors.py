@@ -5,6 +5,10 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Value
 
+from core.prepared import PreparedQuery
+from users.models import User
+from users.roles import is_moderator
+
 from .models import (
     CommentLike,
     ForumComment,
@@ -20,6 +24,46 @@ from .models import (
 
 def visible_posts(*, viewer) -> QuerySet[ForumPost]:
     return ForumPost.objects.visible_to(viewer)
+
+
+def stand_in_viewer(user_id, *, moderator: bool) -> User:
+    """A user with a placeholder id, for building a query for a shape of viewer
+    (`core.prepared`): the visibility rule reads only the id and the role."""
+    viewer = User(pk=user_id, is_staff=moderator)
+    viewer._is_moderator = moderator
+    viewer._state.adding = False
+    return viewer
+
+
+VISIBLE_POST_FIELDS = ("id", "user_id", "privacy", "hidden_at")
+
+
+def _build_visible_post(shape, p):
+    signed_in, moderator = shape
+    viewer = stand_in_viewer(p["viewer"], moderator=moderator) if signed_in else None
+    return visible_posts(viewer=viewer).filter(pk=p["post"]).values(*VISIBLE_POST_FIELDS)
+
+
+_visible_post = PreparedQuery(_build_visible_post, params={"viewer": "uuid", "post": "uuid"})
+
+
+def visible_post(*, viewer, post_id) -> ForumPost | None:
+    """The post if `viewer` may see it, with only `VISIBLE_POST_FIELDS` loaded; None
+    if not (or no such post). `visible_posts`, compiled once per kind of viewer:
+    writes that start from a visible post (likes) skip building the rule's query."""
+    try:
+        post_id = post_id if isinstance(post_id, uuid.UUID) else uuid.UUID(str(post_id))
+    except ValueError:
+        return None
+    signed_in = viewer is not None and viewer.is_authenticated
+    shape = (signed_in, signed_in and is_moderator(viewer))
+    values = {"post": post_id, **({"viewer": viewer.pk} if signed_in else {})}
+    rows = _visible_post.run(shape, **values)
+    if not rows:
+        return None
+    return ForumPost.from_db(
+        "default", VISIBLE_POST_FIELDS, [rows[0][f] for f in VISIBLE_POST_FIELDS]
+    )
 
 
 def post_feed(*, viewer, author_id=None, tag: str | None = None, following: bool = False):

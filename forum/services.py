@@ -21,7 +21,7 @@ from . import cache as post_cache
 from . import events
 from .media import claim_media
 from .models import CommentLike, ForumComment, ForumPost, PostLike, Privacy, Tag, tag_name
-from .selectors import visible_comments, visible_posts
+from .selectors import visible_comments, visible_post, visible_posts
 
 
 def _clean_content(value: str, *, field: str, max_length: int) -> str:
@@ -212,12 +212,10 @@ class LikeState:
 
 
 def _get_visible_post(*, user, post_id) -> ForumPost:
-    try:
-        return (
-            visible_posts(viewer=user).only("id", "user_id", "privacy", "hidden_at").get(pk=post_id)
-        )
-    except (ForumPost.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise NotFound("No such post.") from exc
+    post = visible_post(viewer=user, post_id=post_id)
+    if post is None:
+        raise NotFound("No such post.")
+    return post
 
 
 def _get_likeable_comment(*, user, comment_id) -> ForumComment:
