@@ -158,6 +158,14 @@ class PostViewSet(viewsets.ModelViewSet):
         except ValidationError as exc:
             raise NotFound() from exc
 
+    def _visible_post_row(self):
+        """The post's id, author, privacy and hidden state, if the viewer may see
+        it: the visibility rule compiled once (`selectors.visible_post`)."""
+        post = selectors.visible_post(viewer=self.request.user, post_id=self.kwargs["pk"])
+        if post is None:
+            raise NotFound()
+        return post
+
     def _respond_with(self, post, status_code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=post.pk)
         return Response(self.get_serializer(fresh).data, status=status_code)
@@ -262,7 +270,7 @@ class PostViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=CommentPagination)
     def comments(self, request, pk=None):
-        post = self._visible_post()
+        post = self._visible_post_row()
         if request.method == "POST":
             data = CommentWriteSerializer(data=request.data)
             data.is_valid(raise_exception=True)
