@@ -30,7 +30,8 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    # The latest actor; earlier ones of a folded row are in `recent_actor_ids`.
+    # The latest actor. A row likes fold into lists every actor it counts in
+    # NotificationActor; `recent_actor_ids` keeps the latest few, for showing.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -78,6 +79,36 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class NotificationActor(models.Model):
+    """One actor a folding row (likes) counts: every one of them, not only the few
+    `recent_actor_ids` shows, so a block takes out exactly the blocked user's part.
+
+    Written with the row, in the transaction of its delivery. Goes with the row and
+    with the user. Rows that do not fold have one actor, `Notification.actor`, and
+    none here.
+    """
+
+    # Indexed by the constraint and the index below, not each on its own.
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # When they last folded in: the latest ones are shown when one leaves.
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "actor"], name="notif_actor_unique")
+        ]
+        # The rows a user is counted in (a block).
+        indexes = [models.Index(fields=["actor", "notification"], name="notif_actor_actor_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} in {self.notification_id}"
 
 
 class NotificationDedupe(models.Model):

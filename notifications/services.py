@@ -21,9 +21,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db import IntegrityError, router, transaction
+from django.db.models import Exists, F, OuterRef, Q, Window
+from django.db.models.deletion import Collector
+from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
@@ -40,6 +41,7 @@ from .models import (
     Device,
     Kind,
     Notification,
+    NotificationActor,
     NotificationDedupe,
     NotificationPreferences,
 )
@@ -243,7 +245,7 @@ def dedupe_retention() -> timedelta:
     """How long an event told stays deduped; its dedupe row is kept that long.
 
     Never shorter than the collapse window: a folded row re-liked by an actor
-    whose dedupe row was gone would count that actor twice.
+    whose dedupe row was gone would tell of them again (counting them once).
     """
     retention = timedelta(hours=conf("DEDUPE_RETENTION_HOURS"))
     if retention < timedelta(seconds=conf("COLLAPSE_WINDOW_SECONDS")):
@@ -293,13 +295,18 @@ def _store(
                 return None
             raise
     window = timedelta(seconds=conf("COLLAPSE_WINDOW_SECONDS"))
+    open_rows = Notification.objects.select_for_update().filter(
+        recipient=recipient, group_key=group, read_at__isnull=True
+    )
+    if actor is not None:
+        # Read with the row, no query of its own. Exact for this actor: the same
+        # actor's deliveries are one at a time (their dedupe claim), and others'
+        # folds only add other actors.
+        counted = NotificationActor.objects.filter(notification=OuterRef("pk"), actor=actor)
+        open_rows = open_rows.annotate(counts_actor=Exists(counted))
     for _attempt in range(3):
         now = timezone.now()
-        open_row = (
-            Notification.objects.select_for_update()
-            .filter(recipient=recipient, group_key=group, read_at__isnull=True)
-            .first()
-        )
+        open_row = open_rows.first()
         if open_row is not None and open_row.created_at >= now - window:
             return _fold(open_row, actor=actor, data=data, now=now)
         if open_row is not None:
@@ -308,22 +315,36 @@ def _store(
             open_row.save(update_fields=["group_key"])
         try:
             with transaction.atomic():
-                return Notification.objects.create(
+                row = Notification.objects.create(
                     id=notification_id, group_key=group, created_at=now, **fields
                 )
         except IntegrityError:
             # A parallel delivery opened the row first: fold into it.
             continue
+        if actor is not None:
+            NotificationActor.objects.create(notification=row, actor=actor, created_at=now)
+        return row
     raise RuntimeError(f"Could not store notification group {group}")
 
 
 def _fold(row: Notification, *, actor, data: dict, now) -> Notification:
+    """Fold one more act into the open row (locked): `actor_count` counts each actor
+    once, however often they act (an actor the row counts is only moved to the front)."""
     keep = conf("RECENT_ACTORS")
     actor_key = str(actor.pk) if actor else None
     recent = [pk for pk in row.recent_actor_ids if pk != actor_key]
     row.recent_actor_ids = ([actor_key] if actor_key else []) + recent[: keep - 1]
+    # Stamped now, not at `now` (before the lock): the latest to fold in is the
+    # latest here too, as in `recent_actor_ids`.
+    stamp = timezone.now()
+    if actor is None:
+        row.actor_count += 1
+    elif row.counts_actor:
+        NotificationActor.objects.filter(notification=row, actor=actor).update(created_at=stamp)
+    else:
+        NotificationActor.objects.create(notification=row, actor=actor, created_at=stamp)
+        row.actor_count += 1
     row.actor = actor
-    row.actor_count += 1
     row.data = {**row.data, **data}
     row.created_at = now
     row.save(update_fields=["actor", "actor_count", "recent_actor_ids", "data", "created_at"])
@@ -424,58 +445,67 @@ def withdraw_between(*, user_id, other_id) -> int:
     many rows went or changed.
 
     A row whose only actor is the other user goes. From a row several actors
-    folded into (likes), only the other user goes: out of `recent_actor_ids`, one
-    less in `actor_count`, and if they were the latest actor the next remaining
-    recent one takes their place. The recipient's sockets get `notification.deleted`
-    for a row gone and `notification.new` (the row again, same id) for a row
-    changed, each with the unread count after the withdrawal, once the caller
-    commits. An actor beyond the `RECENT_ACTORS` a row remembers is not known by
-    it: they stay counted. Not re-created on unblock.
+    folded into (likes), only the other user goes, wherever they are among its
+    actors (NotificationActor lists them all): one less in `actor_count`, and the
+    row shows its latest remaining actors (`actor`, `recent_actor_ids`). The
+    recipient's sockets get `notification.deleted` for a row gone and
+    `notification.new` (the row again, same id) for a row changed, each with the
+    unread count after the withdrawal, once the caller commits. Not re-created on
+    unblock.
+
+    A row folded before NotificationActor existed knows only the actors it
+    remembered then (migration 0004): older ones stay counted. So does an actor
+    whose account was deleted since (their NotificationActor went with them), as
+    their like stays counted on the post.
     """
     other = {str(user_id): str(other_id), str(other_id): str(user_id)}
     condition = Q()
     for recipient, actor in other.items():
-        # `icontains` on the JSON text works on every backend; membership is
-        # checked exactly below.
-        condition |= Q(recipient_id=recipient) & (
-            Q(actor_id=actor) | Q(recent_actor_ids__icontains=actor)
-        )
+        folded_in = NotificationActor.objects.filter(actor_id=actor).values("notification_id")
+        condition |= Q(recipient_id=recipient) & (Q(actor_id=actor) | Q(pk__in=folded_in))
     with transaction.atomic(savepoint=False):
-        gone, changed, took_over = [], [], []
+        gone, changed = [], []
         for row in _locked(condition):
-            leaving = other[str(row.recipient_id)]
-            was_latest = str(row.actor_id) == leaving
-            remaining = [pk for pk in row.recent_actor_ids if pk != leaving]
-            if not was_latest and len(remaining) == len(row.recent_actor_ids):
-                continue
-            if row.actor_count <= 1:
-                gone.append(row)
-                continue
-            row.actor_count -= 1
-            row.recent_actor_ids = remaining
-            changed.append(row)
-            if was_latest:
-                took_over.append(row)
+            # Found, so counted once: as the only actor or in NotificationActor.
+            (changed if row.actor_count > 1 else gone).append(row)
         if changed:
-            _load_actors(changed, took_over=took_over)
+            # Nobody is told about their own doings, so of the two users only the
+            # other one can be among a row's actors.
+            NotificationActor.objects.filter(
+                notification__in=changed, actor_id__in=list(other)
+            ).delete()
+            for row in changed:
+                row.actor_count -= 1
+            _show_latest_actors(changed)
             Notification.objects.bulk_update(changed, ["actor", "actor_count", "recent_actor_ids"])
         _remove(gone, changed=changed)
     return len(gone) + len(changed)
 
 
-def _load_actors(rows: list[Notification], *, took_over: list[Notification]) -> None:
-    """Join each row's latest actor with profile (for the event), in one query. In
-    `took_over` the latest actor left: the next remembered one that still exists
-    takes their place ("Someone" when none does)."""
-    new_latest = {row.pk for row in took_over}
-    wanted = {str(row.actor_id) for row in rows if row.pk not in new_latest and row.actor_id}
-    wanted.update(pk for row in rows if row.pk in new_latest for pk in row.recent_actor_ids)
-    people = {str(u.pk): u for u in User.objects.select_related("profile").filter(pk__in=wanted)}
+def _show_latest_actors(rows: list[Notification]) -> None:
+    """Set each row's `actor` and `recent_actor_ids` to its latest actors in
+    NotificationActor ("Someone" when none is left), profiles joined for the
+    event, in one query."""
+    latest = (
+        NotificationActor.objects.filter(notification__in=rows)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("notification_id"),
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank__lte=conf("RECENT_ACTORS"))
+        .select_related("actor__profile")
+        .order_by("notification_id", "rank")
+    )
+    actors: dict = {}
+    for link in latest:
+        actors.setdefault(link.notification_id, []).append(link.actor)
     for row in rows:
-        if row.pk in new_latest:
-            row.actor = next((people[pk] for pk in row.recent_actor_ids if pk in people), None)
-        else:
-            row.actor = people.get(str(row.actor_id))
+        shown = actors.get(row.pk, [])
+        row.actor = shown[0] if shown else None
+        row.recent_actor_ids = [str(user.pk) for user in shown]
 
 
 def _locked(condition: Q, *fields: str) -> list[Notification]:
@@ -501,17 +531,26 @@ def _remove(gone: list[Notification], *, changed: list[Notification] = ()) -> No
     grouped unread count: `notification.deleted`, `notification.new` (the row again)."""
     if not gone and not changed:
         return
+    told = [(row.recipient_id, row.pk) for row in gone]
     if gone:
-        Notification.objects.filter(pk__in=[row.pk for row in gone]).delete()
-    unread = selectors.unread_counts(user_ids={row.recipient_id for row in [*gone, *changed]})
-    for row in gone:
+        _delete(gone)
+    unread = selectors.unread_counts(
+        user_ids={recipient for recipient, _ in told} | {row.recipient_id for row in changed}
+    )
+    for recipient, pk in told:
         events.notification_deleted(
-            user_id=row.recipient_id,
-            notification_id=row.pk,
-            unread_count=unread.get(str(row.recipient_id), 0),
+            user_id=recipient, notification_id=pk, unread_count=unread.get(str(recipient), 0)
         )
     for row in changed:
         events.notification_new(row, unread_count=unread.get(str(row.recipient_id), 0))
+
+
+def _delete(rows: list[Notification]) -> None:
+    """Delete rows already loaded, and their NotificationActor rows: two queries (a
+    queryset's delete() would read the rows again first). Their pks are None after."""
+    collector = Collector(using=router.db_for_write(Notification))
+    collector.collect(rows)
+    collector.delete()
 
 
 # --- preferences -----------------------------------------------------------------

@@ -7,15 +7,18 @@ in production, so the real on_commit path runs (tasks are eager in the suite).
 import itertools
 import json
 import threading
+import uuid
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from notifications import services as notifications_services
-from notifications.models import Notification
+from notifications.models import Kind, Notification, NotificationActor
 from notifications.tasks import deliver_notification
 from tests.redis_calls import redis_calls  # noqa: F401  (fixture)
 from tests.sockets import open_socket  # noqa: F401  (fixture)
@@ -68,6 +71,28 @@ def client_for(user=None) -> APIClient:
 
 def notifications_of(user, **filters):
     return list(Notification.objects.filter(recipient=user, **filters).order_by("created_at"))
+
+
+def folded_row(recipient, *actors, kind=Kind.POST_LIKED, **fields) -> Notification:
+    """A row likes folded into, as a delivery leaves it: `actors` latest first, each
+    in NotificationActor, the latest shown."""
+    now = timezone.now()
+    row = Notification.objects.create(
+        recipient=recipient,
+        actor=actors[0],
+        kind=kind,
+        target_type="forum.post",
+        target_id=str(uuid.uuid4()),
+        actor_count=len(actors),
+        recent_actor_ids=[str(user.pk) for user in actors[:3]],
+        created_at=now,
+        **fields,
+    )
+    NotificationActor.objects.bulk_create(
+        NotificationActor(notification=row, actor=user, created_at=now - timedelta(seconds=i))
+        for i, user in enumerate(actors)
+    )
+    return row
 
 
 def notifications_settings(settings, **overrides):

@@ -7,8 +7,6 @@ blocked user's part and the row is told again. Everything else stays, and news
 delivered after its content went is not told at all.
 """
 
-import uuid
-
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connection, transaction
@@ -18,18 +16,19 @@ from forum import moderation
 from forum import services as forum
 from forum.models import ForumComment
 from notifications import services as notifications_services
-from notifications.models import Kind, Notification, NotificationDedupe
+from notifications.models import Kind, Notification, NotificationActor, NotificationDedupe
 from notifications.services import Target, withdraw_between, withdraw_notifications
 from tests.concurrency import held_up_by
 from tests.sockets import access_token
 from users import services as users_services
 from users.roles import grant_moderator
 
-from .conftest import client_for, make_user, notifications_of
+from .conftest import client_for, folded_row, make_user, notifications_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOTIFICATION_TABLE = '"notifications_notification"'
+ACTOR_TABLE = '"notifications_notificationactor"'
 
 
 def make_moderator():
@@ -308,35 +307,6 @@ def test_a_block_takes_only_the_blocked_users_part_of_folded_likes():
     assert Notification.objects.get(pk=rows["earlier"].pk).read_at is not None
 
 
-def test_a_block_falls_back_to_the_next_actor_who_still_exists():
-    author, blocked, friend = make_user(), make_user(), make_user()
-    gone, forgotten = str(uuid.uuid4()), str(uuid.uuid4())  # a deleted user's id stays
-    keep = Notification.objects.create(
-        recipient=author,
-        actor=blocked,
-        kind=Kind.POST_LIKED,
-        actor_count=5,
-        recent_actor_ids=[str(blocked.pk), gone, str(friend.pk)],
-    )
-    nobody_left = Notification.objects.create(
-        recipient=author,
-        actor=blocked,
-        kind=Kind.COMMENT_LIKED,
-        actor_count=4,  # the others are beyond what the row remembers
-        recent_actor_ids=[str(blocked.pk), forgotten],
-    )
-
-    assert withdraw_between(user_id=author.pk, other_id=blocked.pk) == 2
-
-    assert _actors(keep) == (str(friend.pk), 4, [gone, str(friend.pk)])
-    assert _actors(nobody_left) == (None, 3, [forgotten])
-    titles = {
-        n["id"]: n["title"]
-        for n in client_for(author).get("/api/v1/notifications/").json()["notifications"]
-    }
-    assert titles[str(nobody_left.pk)] == "Someone and 2 others liked your comment"
-
-
 # --- news delivered after its content went -------------------------------------------
 
 
@@ -480,6 +450,15 @@ def _notification_queries(captured) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if NOTIFICATION_TABLE in q["sql"]]
 
 
+def _actor_queries(captured) -> list[str]:
+    """Queries of the actors' table alone (the lock reads it too, in a subquery)."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if ACTOR_TABLE in q["sql"] and NOTIFICATION_TABLE not in q["sql"]
+    ]
+
+
 def _post_with_news(recipients: int):
     """A post with a comment, and `recipients` users told about each (rows only)."""
     author = make_user()
@@ -528,49 +507,37 @@ def test_a_block_withdraws_in_three_queries():
     assert len(_notification_queries(captured)) == 1
 
 
-def _folded_news(a, b, friend, *, copies: int) -> None:
+def _folded_news(a, b, friend, pal, *, copies: int) -> None:
     """Rows between a and b as folded likes leave them, `copies` of each shape."""
-
-    def row(recipient, actor, *recent, count=None):
-        return Notification(
-            recipient=recipient,
-            actor=actor,
-            kind=Kind.POST_LIKED,
-            target_type="forum.post",
-            target_id=str(uuid.uuid4()),
-            actor_count=count or len(recent),
-            recent_actor_ids=[str(u.pk) for u in recent],
-        )
-
-    Notification.objects.bulk_create(
-        [
-            shape
-            for _ in range(copies)
-            for shape in (
-                row(a, b, b, friend),  # b latest: friend takes over
-                row(a, friend, friend, b),  # b earlier
-                row(a, b, b),  # b alone: goes
-                row(b, a, a, friend, count=3),  # the other way
-            )
-        ]
-    )
+    for _ in range(copies):
+        folded_row(a, b, friend)  # b latest: friend takes over
+        folded_row(a, friend, b)  # b earlier
+        folded_row(a, friend, pal, b)  # b no longer shown
+        folded_row(a, b)  # b alone: goes
+        folded_row(b, a, friend, pal)  # the other way
 
 
 def test_a_block_takes_its_part_of_folded_rows_in_the_same_queries_for_one_row_or_many():
     counts = []
     for copies in (1, 8):
-        a, b, friend = make_user(), make_user(), make_user()
-        _folded_news(a, b, friend, copies=copies)
+        a, b, friend, pal = make_user(), make_user(), make_user(), make_user()
+        _folded_news(a, b, friend, pal, copies=copies)
 
         with CaptureQueriesContext(connection) as captured:
             users_services.block_user(blocker=a, blocked=b)
 
         # Lock and read, one DELETE, one UPDATE of every changed row, one grouped
-        # unread count; plus one query for the actors the changed rows now show.
+        # unread count; plus, on their actors' table, one DELETE of the blocked
+        # user's part, one read of the actors the changed rows now show (profiles
+        # joined) and one DELETE of the actors of the rows gone.
         assert len(_notification_queries(captured)) == 4, _notification_queries(captured)
-        assert Notification.objects.filter(recipient=a).count() == 2 * copies
+        assert len(_actor_queries(captured)) == 3, _actor_queries(captured)
+        assert Notification.objects.filter(recipient=a).count() == 3 * copies
         assert not Notification.objects.filter(recipient=a, actor=b).exists()
-        assert set(Notification.objects.values_list("actor_count", flat=True)) == {1, 2}
+        assert not NotificationActor.objects.filter(notification__recipient=a, actor=b).exists()
+        left = Notification.objects.filter(recipient__in=[a, b])
+        counted = sorted(left.values_list("actor_count", flat=True))
+        assert counted == [1] * 2 * copies + [2] * 2 * copies
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
 
