@@ -227,8 +227,19 @@ SOCIALACCOUNT_PROVIDERS = {
         ),
         "SCOPE": ["profile", "email"],
         "AUTH_PARAMS": {"access_type": "online"},
+        # Google's endpoints (allauth's keys, read per request by users.social):
+        # another host only for a fake Google in tests or local setups.
+        "ACCESS_TOKEN_URL": env("GOOGLE_TOKEN_URL", default="https://oauth2.googleapis.com/token"),
+        "IDENTITY_URL": env(
+            "GOOGLE_USERINFO_URL", default="https://www.googleapis.com/oauth2/v2/userinfo"
+        ),
+        "CERTS_URL": env("GOOGLE_CERTS_URL", default="https://www.googleapis.com/oauth2/v1/certs"),
     }
 }
+# Seconds each request to a social provider (Google) may take to connect or answer.
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.float("SOCIALACCOUNT_REQUESTS_TIMEOUT", default=5.0)
+# Longest Retry-After a 503 social_provider_unavailable passes on from the provider.
+SOCIAL_RETRY_AFTER_MAX_SECONDS = env.int("SOCIAL_RETRY_AFTER_MAX_SECONDS", default=60)
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000")
 
 REST_AUTH = {

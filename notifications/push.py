@@ -16,11 +16,8 @@ file (``FCM_SERVICE_ACCOUNT_FILE``, the JWT-bearer grant, cached until expiry).
 
 import json
 import logging
-import math
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import requests
@@ -28,6 +25,8 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.module_loading import import_string
+
+from core.retry_after import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -81,26 +80,6 @@ def retry_countdown(exc: TransientPushError, *, retries: int) -> float:
         maximum=RETRY_BACKOFF_MAX_SECONDS,
         full_jitter=True,
     )
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date.
-
-    None when absent or unreadable; a date in the past means no wait.
-    """
-    value = (value or "").strip()
-    if not value:
-        return None
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000": the RFC's way of saying UTC
-        when = when.replace(tzinfo=UTC)
-    # HTTP-dates have whole seconds: round up so the wait is never cut short.
-    return float(max(0, math.ceil((when - (now or datetime.now(UTC))).total_seconds())))
 
 
 class PushBackend:

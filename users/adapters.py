@@ -1,21 +1,28 @@
 """allauth adapters: allauth serves a token API here, not its own pages.
 
-- No session is opened (`login` does nothing): clients get JWTs from the views.
+- No session is opened (`login` does nothing, `post_login` redirects nowhere):
+  clients get JWTs from the views.
 - Users saved by allauth (social signup) get a profile and a handle like
   everyone else (users.services.ensure_profile, users.handles).
 - Emails link to the frontend (settings.FRONTEND_URL), not to allauth pages.
+- Calls to a social provider time out and fail as a clean 503 (users.social).
 """
 
 from urllib.parse import urlencode
 
+from allauth.account import signals
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.utils import filter_users_by_email, user_email
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from .auth import refuse_unless_can_authenticate
 from .handles import generate_username
+from .social import ProviderSession
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -42,6 +49,19 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request, user) -> None:
         """Token API: the views hand out JWTs; no session is opened."""
 
+    def post_login(self, request, user, *, signal_kwargs=None, **kwargs):
+        """Token API: the view answers with tokens, so no redirect (allauth's would
+        insist on a session user) and no flash message; allauth's signal still fires."""
+        response = HttpResponse(status=204)
+        signals.user_logged_in.send(
+            sender=type(user),
+            request=request,
+            response=response,
+            user=user,
+            **(signal_kwargs or {}),
+        )
+        return response
+
     def respond_user_inactive(self, request, user):
         refuse_unless_can_authenticate(user)
         return HttpResponse(status=403)
@@ -56,6 +76,27 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_requests_session(self):
+        return ProviderSession()
+
+    def is_auto_signup_allowed(self, request, sociallogin) -> bool:
+        """A new social user signs up at once or not at all: allauth's fallback, its
+        signup form, does not exist in a token API. An address another account has
+        is not linked to it (that account may not own it); its owner logs in there."""
+        email = user_email(sociallogin.user)
+        if not email:
+            raise serializers.ValidationError(
+                ErrorDetail("Google did not share an email address.", code="email_required")
+            )
+        if filter_users_by_email(email):
+            raise serializers.ValidationError(
+                ErrorDetail(
+                    "An account with this email address already exists; log in to it instead.",
+                    code="email_taken",
+                )
+            )
+        return True
+
     def populate_user(self, request, sociallogin, data):
         user = super().populate_user(request, sociallogin, data)
         user.email = type(user).objects.normalize_email(user.email)

@@ -22,10 +22,11 @@ AuthErrorResponse401Serializer = error_response(
 SocialLoginDisabledResponseSerializer = error_response(
     "SocialLoginDisabled", ["social_login_disabled"], "404: social login is switched off."
 )
-SocialLoginNotConfiguredResponseSerializer = error_response(
-    "SocialLoginNotConfigured",
-    ["social_login_not_configured"],
-    "503: social login is on but the provider has no credentials.",
+SocialLoginUnavailableResponseSerializer = error_response(
+    "SocialLoginUnavailable",
+    ["social_login_not_configured", "social_provider_unavailable"],
+    "503: social login is on but the provider has no credentials, or the provider "
+    "timed out, could not be reached or asked to wait (then `Retry-After` says how long).",
     error_type=ServerErrorEnum,
 )
 

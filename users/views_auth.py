@@ -11,8 +11,6 @@ from __future__ import annotations
 from allauth.account import app_settings as allauth_settings
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialApp
-from allauth.socialaccount.providers.google.views import GoogleOAuth2Adapter
-from allauth.socialaccount.providers.oauth2.client import OAuth2Client
 from dj_rest_auth.registration.serializers import (
     ResendEmailVerificationSerializer,
     VerifyEmailSerializer,
@@ -66,7 +64,7 @@ from .openapi import (
     TOKENS_EXAMPLE,
     AuthErrorResponse401Serializer,
     SocialLoginDisabledResponseSerializer,
-    SocialLoginNotConfiguredResponseSerializer,
+    SocialLoginUnavailableResponseSerializer,
     detail_example,
 )
 from .serializers import (
@@ -83,6 +81,7 @@ from .serializers import (
     TokenPairSerializer,
     TokenVerifyRequestSerializer,
 )
+from .social import GoogleOAuth2Adapter, GoogleOAuth2Client, SocialProviderUnavailable
 
 TAGS = ["auth"]
 # What Django's password validators answer for a weak new password.
@@ -487,10 +486,16 @@ class SocialLoginNotConfigured(exceptions.APIException):
     description=(
         "Send the `access_token` (and `id_token`) obtained by the app from Google, or an "
         "authorization `code` (redirect URI: GOOGLE_CALLBACK_URL). Answers like login; "
-        "the account is created on first use. Behind ENABLE_SOCIAL_LOGIN: when off "
-        "the endpoint answers 404 `social_login_disabled`; when on without Google "
-        "credentials (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET), 503 "
-        "`social_login_not_configured`."
+        "the account is created on first use. A token, id_token or code Google does "
+        "not accept answers 400 `invalid_credentials`; a Google address another account "
+        "already has, 400 `email_taken` (that account is not linked: log in to it); a "
+        "Google account sharing no email, 400 `email_required`. When Google times out, "
+        "cannot be reached, or answers 429 or 5xx, the endpoint answers 503 "
+        "`social_provider_unavailable`, with a `Retry-After` header (seconds) when "
+        "Google sent one (at most SOCIAL_RETRY_AFTER_MAX_SECONDS). Behind "
+        "ENABLE_SOCIAL_LOGIN: when off the endpoint answers 404 `social_login_disabled`; "
+        "when on without Google credentials (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET), "
+        "503 `social_login_not_configured`."
     ),
     request=GoogleLoginSerializerDoc,
     responses={
@@ -498,7 +503,11 @@ class SocialLoginNotConfigured(exceptions.APIException):
         401: UNAUTHORIZED,
         404: OpenApiResponse(SocialLoginDisabledResponseSerializer, description="Switched off."),
         503: OpenApiResponse(
-            SocialLoginNotConfiguredResponseSerializer, description="No Google credentials."
+            SocialLoginUnavailableResponseSerializer,
+            description=(
+                "No Google credentials, or Google unavailable (`Retry-After: <seconds>` "
+                "when Google asked to wait)."
+            ),
         ),
     },
     examples=[
@@ -508,11 +517,30 @@ class SocialLoginNotConfigured(exceptions.APIException):
             request_only=True,
         ),
         TOKENS_EXAMPLE,
+        OpenApiExample(
+            "Google unavailable",
+            value={
+                "type": "server_error",
+                "errors": [
+                    {
+                        "code": "social_provider_unavailable",
+                        "detail": SocialProviderUnavailable.default_detail,
+                        "attr": None,
+                    }
+                ],
+            },
+            response_only=True,
+            status_codes=[503],
+        ),
     ],
+)
+@extend_validation_errors(
+    ["invalid", "invalid_credentials", "email_taken", "email_required"],
+    field_name="non_field_errors",
 )
 class GoogleLoginView(TokenLoginMixin, SocialLoginView):
     adapter_class = GoogleOAuth2Adapter
-    client_class = OAuth2Client
+    client_class = GoogleOAuth2Client
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_scope = "login"
@@ -520,6 +548,16 @@ class GoogleLoginView(TokenLoginMixin, SocialLoginView):
     @property
     def callback_url(self) -> str | None:
         return settings.GOOGLE_CALLBACK_URL or None
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        finally:
+            # allauth records the login in the session; this token API keeps none
+            # (no session row, no cookie).
+            session = getattr(request._request, "session", None)
+            if session is not None:
+                session.modified = False
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

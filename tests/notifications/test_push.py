@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core.realtime import presence
 from notifications.models import Device, Kind, Notification
-from notifications.push import parse_retry_after
 from notifications.services import notify, update_preferences
 from notifications.tasks import send_push
 
@@ -243,28 +242,6 @@ def test_a_retry_after_beyond_the_cap_waits_the_cap(fake_fcm, retry_waits, setti
 
     assert retry_waits == [30]
     assert fake_fcm.tokens_sent() == ["busy"] * 2
-
-
-NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    "value, seconds",
-    [
-        ("120", 120),
-        (" 0 ", 0),
-        ("Sat, 01 Mar 2025 12:01:30 GMT", 90),
-        ("Saturday, 01-Mar-25 12:01:30 GMT", 90),  # the obsolete RFC 850 form
-        ("Sat, 01 Mar 2025 11:00:00 GMT", 0),  # already past: no wait
-        (None, None),
-        ("", None),
-        ("-5", None),
-        ("1.5", None),
-        ("soon", None),
-    ],
-)
-def test_retry_after_header_values(value, seconds):
-    assert parse_retry_after(value, now=NOW) == seconds
 
 
 def test_other_refusals_are_not_retried_and_keep_the_device(fake_fcm):
