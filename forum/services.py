@@ -97,7 +97,7 @@ def create_post(
         actor_id=author.pk,
         target=Target("forum.post", post.pk),
         data={"post_id": str(post.pk)},
-        can_see=lambda user: visible_posts(viewer=user).filter(pk=post.pk).exists(),
+        can_see=_can_see(post),
     )
     return post
 
@@ -137,7 +137,7 @@ def update_post(
             actor_id=editor.pk,
             target=Target("forum.post", post.pk),
             data={"post_id": str(post.pk)},
-            can_see=lambda user: visible_posts(viewer=user).filter(pk=post.pk).exists(),
+            can_see=_can_see(post),
         )
     return post
 
@@ -209,6 +209,11 @@ def delete_post(*, post: ForumPost, actor, as_moderator: bool = False) -> None:
 class LikeState:
     is_liked: bool
     like_count: int
+
+
+def _can_see(post: ForumPost):
+    """Whether a user may see `post`, for the mentions told about it."""
+    return lambda user: visible_post(viewer=user, post_id=post.pk) is not None
 
 
 def _get_visible_post(*, user, post_id) -> ForumPost:
@@ -377,7 +382,7 @@ def create_comment(*, post: ForumPost, author, content: str, parent_id=None) -> 
             target=target,
             data=data,
             exclude=told,
-            can_see=lambda user: visible_posts(viewer=user).filter(pk=post.pk).exists(),
+            can_see=_can_see(post),
         )
     return comment
 

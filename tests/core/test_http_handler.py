@@ -26,6 +26,9 @@ class Held:
     """State of the /held/ view: requests inside it at once, released together."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self.lock = threading.Lock()
         self.inside = 0
         self.most_inside = 0
@@ -162,7 +165,7 @@ def test_a_request_runs_whole_on_one_worker_thread(handler):
 
 
 def test_at_most_workers_requests_run_at_once_and_all_are_served(handler):
-    HELD.__init__()
+    HELD.reset()
 
     async def scenario():
         calls = [asyncio.create_task(call(handler, scope_of("/held/"))) for _ in range(10)]
@@ -202,7 +205,7 @@ def test_the_body_is_read_from_every_part(handler):
 
 
 def test_a_client_gone_before_its_body_arrived_runs_nothing(handler):
-    HELD.__init__()
+    HELD.reset()
 
     status, _, sent = asyncio.run(call(handler, scope_of("/held/"), disconnect=True))
 
@@ -276,7 +279,7 @@ def server_setting(**env: str) -> list:
     }
     return json_from_fresh_interpreter(
         code,
-        "[settings.HTTP_CONCURRENCY, type(http).__name__, http.executor._max_workers]",
+        "[settings.HTTP_CONCURRENCY, type(http).__name__, http.workers]",
         **variables,
     )
 
