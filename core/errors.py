@@ -14,6 +14,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_standardized_errors.handler import ExceptionHandler as StandardizedExceptionHandler
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
+
+from core.exceptions import DomainError
 
 API_PATH_PREFIX = "/api/"
 
@@ -30,14 +33,34 @@ class BadRequest(exceptions.APIException):
     default_code = "bad_request"
 
 
+class _DomainAPIException(exceptions.APIException):
+    """A `DomainError` as DRF renders it: its status, code, message (and field)."""
+
+    def __init__(self, error: DomainError) -> None:
+        self.status_code = error.status
+        super().__init__(detail=error.message, code=error.code)
+
+
+def as_api_exception(error: DomainError) -> exceptions.APIException:
+    """The DRF exception that renders `error` in the one shape: a 400 is a
+    `validation_error` naming its field (or none), any other status a `client_error`."""
+    if error.status == status.HTTP_400_BAD_REQUEST:
+        detail = [ErrorDetail(error.message, code=error.code)]
+        return exceptions.ValidationError({error.field: detail} if error.field else detail)
+    return _DomainAPIException(error)
+
+
 class ExceptionHandler(StandardizedExceptionHandler):
-    """drf-standardized-errors' handler, knowing Django's request-size errors.
+    """drf-standardized-errors' handler, knowing the services' `DomainError` and
+    Django's request-size errors.
 
     Django raises RequestDataTooBig (a SuspiciousOperation) while DRF parses a
     body; left alone it would become a 500.
     """
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DomainError):
+            return as_api_exception(exc)
         if isinstance(exc, RequestDataTooBig):
             return RequestTooLarge()
         if isinstance(exc, SuspiciousOperation):

@@ -63,7 +63,7 @@ def _file_report(*, reporter, author_id, reason: str, details: str, **target) ->
             )
     except IntegrityError as exc:
         # The unique constraints are the only ones a valid target can break.
-        raise Conflict("You have already reported this.", code="already_reported") from exc
+        raise Conflict("already_reported", "You have already reported this.") from exc
 
 
 def report_post(*, reporter, post_id, reason: str, details: str = "") -> Report:
@@ -121,7 +121,7 @@ def resolve_report(
         except (Report.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
             raise NotFound("No such report.") from exc
         if report.status != ReportStatus.OPEN:
-            raise Conflict("This report has been handled already.", code="already_handled")
+            raise Conflict("already_handled", "This report has been handled already.")
 
         if report.post_id is not None:
             target = ForumPost.objects.get(pk=report.post_id)

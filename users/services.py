@@ -224,7 +224,7 @@ def _refuse_if_blocked(*, follower: User, followee: User) -> None:
         # As if the followee did not exist: a block is never revealed.
         raise exceptions.NotFound()
     if blockers:
-        raise Conflict("Unblock this user to follow them.", code="user_blocked")
+        raise Conflict("user_blocked", "Unblock this user to follow them.")
 
 
 def _lock_profiles(*user_ids) -> None:

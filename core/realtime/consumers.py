@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 
+from core.exceptions import DomainError
+
 from . import codes, eventlog, presence, registry
 from .auth import BEARER_SUBPROTOCOL, SCOPE_KEY, SocketAuthError, authenticate_token
 from .groups import parse_stream, stream_group, user_group
@@ -274,7 +276,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if not isinstance(result, Mapping):
                 raise TypeError(f"Handler for {message_type!r} returned {type(result).__name__}.")
             reply = _encode({"type": "ack", "ref": ref, "data": result})
-        except RealtimeError as exc:
+        except (RealtimeError, DomainError) as exc:
             await self._send_error(ref, exc.code, exc.message)
             return
         except ValidationError as exc:

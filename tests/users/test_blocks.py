@@ -92,7 +92,7 @@ def test_follows_between_blocked_users_are_refused_without_moving_counters(user,
     # The blocker: unblock first.
     with pytest.raises(Conflict) as refused:
         services.follow(follower=user, followee=other)
-    assert refused.value.get_codes() == "user_blocked"
+    assert refused.value.code == "user_blocked"
     assert not Follow.objects.exists()
     assert counts(user) == (0, 0) and counts(other) == (0, 0)
 
