@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 
+from core import json_depth
 from core.exceptions import DomainError
 
 from . import codes, eventlog, presence, registry
@@ -230,7 +231,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._send_error(None, codes.MALFORMED_FRAME, "Binary frames are not supported.")
             return
         try:
-            frame = json.loads(text_data)
+            frame = json_depth.loads(text_data, max_depth=int(settings.API_JSON_MAX_DEPTH))
         except ValueError:
             await self._send_error(None, codes.MALFORMED_FRAME, "Frame is not valid JSON.")
             return
