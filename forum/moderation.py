@@ -23,7 +23,11 @@ from users.services import check_can_suspend, suspend_user
 from . import cache as post_cache
 from .models import ForumComment, ForumPost, Report, ReportReason, ReportStatus
 from .selectors import visible_comments, visible_posts
-from .services import withdraw_comment_notifications, withdraw_post_notifications
+from .services import (
+    recount_public_posts,
+    withdraw_comment_notifications,
+    withdraw_post_notifications,
+)
 
 DETAILS_MAX_LENGTH = 1000
 
@@ -177,6 +181,7 @@ def hide_post(*, post: ForumPost, moderator) -> ForumPost:
         post.hidden_by = moderator
         post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
         withdraw_post_notifications(post_id=post.pk)
+        recount_public_posts(author_id=post.user_id)
         post_cache.invalidate_post(post.pk)
         if post.tag_names:
             post_cache.invalidate_tags()
@@ -191,6 +196,7 @@ def restore_post(*, post: ForumPost, moderator) -> ForumPost:
         post.hidden_at = None
         post.hidden_by = None
         post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+        recount_public_posts(author_id=post.user_id)
         post_cache.invalidate_post(post.pk)
         if post.tag_names:
             post_cache.invalidate_tags()

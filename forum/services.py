@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Subquery
+from django.db.models.functions import Coalesce
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from core.exceptions import invalid
@@ -68,6 +69,25 @@ def _set_tags(post: ForumPost, names: list[str]) -> None:
     post_cache.invalidate_tags()
 
 
+def recount_public_posts(*, author_id) -> None:
+    """Set the author's `post_count` to their public, not hidden posts: what any
+    viewer of the profile may see, so the shared profile cache can hold it.
+
+    The profile row is locked first, as an UPDATE of a counter locks it (no key:
+    a delivery key-share-locking the profile is not held up): a recount waits
+    for another in flight for the same author, then counts with a fresh
+    snapshot, the post that one made included. Called by every write that
+    changes whether a post counts."""
+    locked = Profile.objects.select_for_update(no_key=True).filter(user_id=author_id)
+    list(locked.values_list("pk"))
+    public = ForumPost.objects.filter(
+        user_id=author_id, privacy=Privacy.PUBLIC, hidden_at__isnull=True
+    )
+    counted = public.order_by().values("user_id").annotate(n=Count("pk")).values("n")
+    Profile.objects.filter(user_id=author_id).update(post_count=Coalesce(Subquery(counted), 0))
+    invalidate_profile(author_id)
+
+
 @transaction.atomic
 def create_post(
     *,
@@ -88,8 +108,8 @@ def create_post(
     claim_media(owner=author, post=post, media_url=media_url, media_ids=media or [])
     if tags:
         _set_tags(post, tags)
-    Profile.objects.filter(user=author).update(post_count=F("post_count") + 1)
-    invalidate_profile(author.pk)
+    if privacy == Privacy.PUBLIC:
+        recount_public_posts(author_id=author.pk)
     if privacy == Privacy.PUBLIC:
         events.post_new(post)
     notify_mentions(
@@ -120,6 +140,7 @@ def update_post(
             content, field="content", max_length=settings.FORUM["POST_MAX_LENGTH"]
         )
         changed.append("content")
+    privacy_changed = "privacy" in fields and privacy != post.privacy
     if "privacy" in fields:
         post.privacy = privacy
         changed.append("privacy")
@@ -131,6 +152,8 @@ def update_post(
     changed.append("is_edited")
     post.save(update_fields=changed)
     post_cache.invalidate_post(post.pk)
+    if privacy_changed:
+        recount_public_posts(author_id=post.user_id)
     if "content" in fields and post.hidden_at is None:
         notify_mentions(
             text=post.content,
@@ -195,14 +218,11 @@ def delete_post(*, post: ForumPost, actor, as_moderator: bool = False) -> None:
     list(ForumPost.objects.select_for_update().filter(pk=post.pk).values_list("pk", flat=True))
     # Before the delete: its comments (and their ids) go with the post.
     withdraw_post_notifications(post_id=post.pk)
-    Profile.objects.filter(user_id=post.user_id, post_count__gt=0).update(
-        post_count=F("post_count") - 1
-    )
-    invalidate_profile(post.user_id)
     post_cache.invalidate_post(post.pk)
     if post.tag_names:
         post_cache.invalidate_tags()
     post.delete()
+    recount_public_posts(author_id=post.user_id)
 
 
 @dataclass(frozen=True)
