@@ -1,6 +1,6 @@
 """Posts and comments as the API shows them: each declared once (`core.read_model`).
 
-The feed, the post detail, the create/edit/moderation responses, the shared
+The feed, the post detail, search, the create/edit/moderation responses, the shared
 post cache and the realtime events all render these two definitions, from
 `.values(*POST.columns)` rows (`with_post_columns` adds the annotations they
 read). `PostSerializer` and `CommentSerializer` stay for the OpenAPI schema; a

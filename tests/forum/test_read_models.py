@@ -191,3 +191,13 @@ def test_a_comments_page_costs_the_same_queries_whatever_its_size(
     # the post's visibility; the comments with their authors and the viewer's likes
     with django_assert_max_num_queries(3):
         assert api.get(f"/api/forum/posts/{post.pk}/comments/?page_size=50").status_code == 200
+
+
+@pytest.mark.parametrize("viewer", ["bob", "mod"])
+def test_search_results_are_what_post_serializer_renders(world, viewer):  # noqa: F811
+    users, _ = world
+    user = users[viewer]
+    body = bearer(user).get("/api/v1/forum/search/?q=images&type=posts").json()
+    assert body["posts"], "the parity must be over posts"
+    for item in body["posts"]:
+        assert item == orm_post(fresh(user), item["id"])
