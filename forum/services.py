@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Subquery
 from django.db.models.functions import Coalesce
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 
 from core.exceptions import invalid
 from core.locks import exists_for_share
@@ -22,7 +22,12 @@ from . import cache as post_cache
 from . import events
 from .media import claim_media
 from .models import CommentLike, ForumComment, ForumPost, PostLike, Privacy, Tag, tag_name
-from .selectors import visible_comments, visible_post, visible_posts
+from .selectors import (
+    fetch_visible_comment,
+    fetch_visible_post,
+    visible_post,
+    visible_posts,
+)
 
 
 def _clean_content(value: str, *, field: str, max_length: int) -> str:
@@ -236,26 +241,6 @@ def _can_see(post: ForumPost):
     return lambda user: visible_post(viewer=user, post_id=post.pk) is not None
 
 
-def _get_visible_post(*, user, post_id) -> ForumPost:
-    post = visible_post(viewer=user, post_id=post_id)
-    if post is None:
-        raise NotFound("No such post.")
-    return post
-
-
-def _get_likeable_comment(*, user, comment_id) -> ForumComment:
-    """A comment the user may see; a deleted placeholder has nothing left to like."""
-    try:
-        return (
-            visible_comments(viewer=user)
-            .filter(is_deleted=False)
-            .only("id", "post_id", "user_id")
-            .get(pk=comment_id)
-        )
-    except (ForumComment.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise NotFound("No such comment.") from exc
-
-
 def _set_like(*, like_model, target, target_field: str, user, liked: bool) -> tuple[bool, int]:
     """Insert or delete the like row; (whether it changed, the resulting count).
 
@@ -285,11 +270,11 @@ def _set_like(*, like_model, target, target_field: str, user, liked: bool) -> tu
 
 def set_post_like(*, user, post_id, liked: bool) -> LikeState:
     """Like or unlike a post, idempotently; `like_count` stays equal to the rows."""
-    return _like_post(post=_get_visible_post(user=user, post_id=post_id), user=user, liked=liked)
+    return _like_post(post=fetch_visible_post(viewer=user, post_id=post_id), user=user, liked=liked)
 
 
 def toggle_post_like(*, user, post_id) -> LikeState:
-    post = _get_visible_post(user=user, post_id=post_id)
+    post = fetch_visible_post(viewer=user, post_id=post_id)
     currently = PostLike.objects.filter(post=post, user=user).exists()
     return _like_post(post=post, user=user, liked=not currently)
 
@@ -315,12 +300,12 @@ def _like_post(*, post: ForumPost, user, liked: bool) -> LikeState:
 
 def set_comment_like(*, user, comment_id, liked: bool) -> LikeState:
     """Like or unlike a comment, idempotently; same guarantees as `set_post_like`."""
-    comment = _get_likeable_comment(user=user, comment_id=comment_id)
+    comment = fetch_visible_comment(viewer=user, comment_id=comment_id, live=True)
     return _like_comment(comment=comment, user=user, liked=liked)
 
 
 def toggle_comment_like(*, user, comment_id) -> LikeState:
-    comment = _get_likeable_comment(user=user, comment_id=comment_id)
+    comment = fetch_visible_comment(viewer=user, comment_id=comment_id, live=True)
     currently = CommentLike.objects.filter(comment=comment, user=user).exists()
     return _like_comment(comment=comment, user=user, liked=not currently)
 
