@@ -26,7 +26,7 @@ from django.utils import timezone
 from core.media import storage_url_builder
 from core.pagination import keyset_filter, reversed_ordering
 from core.prepared import PreparedQuery
-from users.models import Profile
+from users.avatars import avatar_url_builder
 from users.roles import is_moderator
 
 from . import selectors
@@ -159,7 +159,7 @@ class _Renderer:
 
     def __init__(self, request) -> None:
         self.media_url = storage_url_builder(Media._meta.get_field("file").storage, request)
-        self.avatar_url = storage_url_builder(Profile._meta.get_field("avatar").storage, request)
+        self.avatar_url = avatar_url_builder(request)
         self.zone = timezone.get_current_timezone()
 
     def media(self, row: dict) -> dict:
@@ -184,7 +184,7 @@ class _Renderer:
             "user": {
                 "id": str(row["user_id"]),
                 "username": row["user__username"],
-                "avatar_url": self.avatar_url(avatar) if avatar else None,
+                "avatar_url": self.avatar_url(avatar),
             },
             "content": row["content"],
             "media_url": rendered_media[0]["url"] if rendered_media else None,
