@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from core.pagination import NO_PAGE_LINKS
 from users.serializers import PublicUserSerializer
 
 from . import search
@@ -37,5 +38,6 @@ class SearchView(GenericAPIView):
             {
                 "posts": PostSerializer(posts, many=True, context=context).data,
                 "users": PublicUserSerializer(users, many=True, context=context).data,
+                **NO_PAGE_LINKS,
             }
         )
