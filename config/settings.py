@@ -449,7 +449,9 @@ if NOTIFICATIONS["DEDUPE_RETENTION_HOURS"] * 3600 < NOTIFICATIONS["COLLAPSE_WIND
 
 # --- Celery -----------------------------------------------------------------
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# Without Redis, tasks run eagerly; Celery still opens a producer on the in-process
+# memory transport, which warns about a missing hostname unless the URL names one.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
