@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "chat",
     "commerce",
     "notifications",
+    # `manage.py seed_demo`: each domain's demo data (<app>/demo.py), in one command.
+    "demo",
 ]
 
 MIDDLEWARE = [
