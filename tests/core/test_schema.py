@@ -330,3 +330,15 @@ def test_every_list_carries_the_page_links(schema):
 
     assert "GET /api/v1/forum/tags/" in lists and "GET /api/v1/forum/search/" in lists
     assert missing == []
+
+
+def test_avatar_url_is_a_url_never_null(schema):
+    components = schema["components"]["schemas"]
+    shapes = ["UserSummary", "PublicUser", "Me"]
+
+    fields = [components[name]["properties"]["avatar_url"] for name in shapes]
+
+    assert [(f["type"], f["format"], f.get("nullable", False)) for f in fields] == [
+        ("string", "uri", False)
+    ] * len(shapes)
+    assert all("avatar_url" in components[name]["required"] for name in shapes)
