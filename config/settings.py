@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "chat",
     "commerce",
     "notifications",
+    # `manage.py seed_demo`: each domain's demo data (<app>/demo.py), in one command.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Under /api/: slash-less paths served as their route, unknown URLs a JSON 404.
+    "core.middleware.ApiPathMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -241,6 +245,10 @@ SOCIALACCOUNT_REQUESTS_TIMEOUT = env.float("SOCIALACCOUNT_REQUESTS_TIMEOUT", def
 # Longest Retry-After a 503 social_provider_unavailable passes on from the provider.
 SOCIAL_RETRY_AFTER_MAX_SECONDS = env.int("SOCIAL_RETRY_AFTER_MAX_SECONDS", default=60)
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000")
+# This API's own origin as clients reach it (https://api.example.com): local media
+# and static URLs in what has no request to take a host from (realtime events)
+# are made absolute with it. Empty: such URLs stay relative paths.
+PUBLIC_URL = env("PUBLIC_URL", default="")
 
 REST_AUTH = {
     "USE_JWT": True,
@@ -456,7 +464,9 @@ if NOTIFICATIONS["DEDUPE_RETENTION_HOURS"] * 3600 < NOTIFICATIONS["COLLAPSE_WIND
 
 # --- Celery -----------------------------------------------------------------
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# Without Redis, tasks run eagerly; Celery still opens a producer on the in-process
+# memory transport, which warns about a missing hostname unless the URL names one.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -4,7 +4,8 @@ DRF views are handled by drf-standardized-errors (settings.REST_FRAMEWORK
 ["EXCEPTION_HANDLER"]). Errors that never reach a DRF view (an unknown URL, a
 crash in middleware, an oversized body) go through Django's handler400/403/404/
 500, which config/urls.py points here: under /api/ they answer the same shape,
-elsewhere (admin, docs) Django's own pages.
+elsewhere (admin, docs) Django's own pages. With DEBUG on Django skips handler404
+for a URL that matches no route; core.middleware.ApiPathMiddleware answers it.
 
     {"type": "client_error", "errors": [{"code": "not_found", "detail": "...", "attr": null}]}
 """

@@ -82,11 +82,16 @@ class ProcessedImage:
 
 
 def absolute_url(url: str, request=None) -> str:
-    """Storage URLs as clients need them: local `/media/...` paths made absolute;
-    S3 (signed) and CDN URLs are absolute already."""
-    if request is not None and url.startswith("/"):
+    """Storage URLs as clients need them: local `/media/...` (and `/static/...`)
+    paths made absolute, from the request's origin or, where there is no request
+    (realtime events, emails), from `PUBLIC_URL`; S3 (signed) and CDN URLs are
+    absolute already."""
+    if not url.startswith("/"):
+        return url
+    if request is not None:
         return request.build_absolute_uri(url)
-    return url
+    base = settings.PUBLIC_URL
+    return base.rstrip("/") + url if base else url
 
 
 # The characters filepath_to_uri leaves as they are: names made only of them (every

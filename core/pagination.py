@@ -26,6 +26,10 @@ and setting `pagination_class = PostPagination` on the view. Rules for
   from the row (annotations are attributes; lookups are followed attribute by
   attribute).
 
+A list that is one fixed page (a top N: popular tags, search results) carries the
+same links, always null: its serializer extends `OnePageEnvelopeSerializer` and
+its view adds `NO_PAGE_LINKS` to the body.
+
 The cursor is opaque to clients: urlsafe base64 of a small JSON document. A
 malformed or tampered cursor answers 400 with code `invalid_cursor`, never a 500.
 """
@@ -45,6 +49,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
+from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.pagination import BasePagination
@@ -54,6 +59,16 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 FORWARD = "n"
 BACKWARD = "p"
+
+NO_PAGE_LINKS = {"next_page": None, "previous_page": None}
+
+
+class OnePageEnvelopeSerializer(serializers.Serializer):
+    """The envelope of a list that is one fixed page: the page links every list
+    carries, always null."""
+
+    next_page = serializers.URLField(allow_null=True, help_text="Always null: one page.")
+    previous_page = serializers.URLField(allow_null=True, help_text="Always null: one page.")
 
 
 class InvalidCursor(APIValidationError):

@@ -3,6 +3,7 @@ derive, and examples."""
 
 from drf_spectacular.utils import OpenApiExample
 
+from core.pagination import NO_PAGE_LINKS
 from core.schema import error_response, multipart_example
 from users.openapi import (
     EXAMPLE_ORIGIN,
@@ -302,12 +303,16 @@ RESOLVE_REPORT_EXAMPLES = [
 SEARCH_EXAMPLES = [
     OpenApiExample(
         "Both",
-        value={"posts": [post_example()], "users": [public_user_example(JANE)]},
+        value={
+            "posts": [post_example()],
+            "users": [public_user_example(JANE)],
+            **NO_PAGE_LINKS,
+        },
         response_only=True,
     ),
     OpenApiExample(
         "Only users (type=users)",
-        value={"posts": [], "users": [public_user_example(JANE)]},
+        value={"posts": [], "users": [public_user_example(JANE)], **NO_PAGE_LINKS},
         response_only=True,
     ),
 ]

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from core.media import storage_url_builder
 from core.read_model import ReadModel, column, field, per_viewer
-from users.models import Profile
+from users.avatars import avatar_url_builder
 
 from .models import Media
 
@@ -31,7 +31,7 @@ class Urls:
 
     def __init__(self, request=None) -> None:
         self.media_url = storage_url_builder(Media._meta.get_field("file").storage, request)
-        self.avatar_url = storage_url_builder(Profile._meta.get_field("avatar").storage, request)
+        self.avatar_url = avatar_url_builder(request)
         self.zone = timezone.get_current_timezone()
 
 
@@ -59,7 +59,7 @@ def _author(row, urls: Urls) -> dict:
     return {
         "id": str(row["user_id"]),
         "username": row["user__username"],
-        "avatar_url": urls.avatar_url(avatar) if avatar else None,
+        "avatar_url": urls.avatar_url(avatar),
     }
 
 

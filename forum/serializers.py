@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.media import absolute_url
+from core.pagination import OnePageEnvelopeSerializer
 from users.serializers import PublicUserSerializer, UserSummarySerializer
 
 from .media import media_url
@@ -291,7 +292,7 @@ class SearchParamsSerializer(serializers.Serializer):
     )
 
 
-class SearchResultsSerializer(serializers.Serializer):
+class SearchResultsSerializer(OnePageEnvelopeSerializer):
     posts = PostSerializer(many=True, help_text="Best match first; empty with `type=users`.")
     users = PublicUserSerializer(
         many=True, help_text="Most similar first; empty with `type=posts`."
@@ -315,5 +316,5 @@ class PopularTagSerializer(serializers.Serializer):
     post_count = serializers.IntegerField(help_text="Public posts with this tag.")
 
 
-class PopularTagsSerializer(serializers.Serializer):
+class PopularTagsSerializer(OnePageEnvelopeSerializer):
     tags = PopularTagSerializer(many=True, help_text="Most used first, then by name.")

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from core.pagination import NO_PAGE_LINKS
 from users.serializers import PublicUserSerializer
 
 from . import search
@@ -38,5 +39,6 @@ class SearchView(GenericAPIView):
             {
                 "posts": POST.renderer(request).many(posts),
                 "users": PublicUserSerializer(users, many=True, context=context).data,
+                **NO_PAGE_LINKS,
             }
         )

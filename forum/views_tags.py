@@ -2,6 +2,8 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from core.pagination import NO_PAGE_LINKS
+
 from . import cache
 from .serializers import PopularTagsSerializer, TagListParamsSerializer
 
@@ -28,7 +30,8 @@ class TagListView(GenericAPIView):
                     "tags": [
                         {"name": "django", "post_count": 42},
                         {"name": "dogs", "post_count": 7},
-                    ]
+                    ],
+                    **NO_PAGE_LINKS,
                 },
                 response_only=True,
             )
@@ -38,4 +41,4 @@ class TagListView(GenericAPIView):
         params = TagListParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         tags = cache.popular_tags(prefix=params.validated_data.get("q", ""))
-        return Response(PopularTagsSerializer({"tags": tags}).data)
+        return Response(PopularTagsSerializer({"tags": tags, **NO_PAGE_LINKS}).data)

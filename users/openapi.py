@@ -40,6 +40,8 @@ UserBlockedResponseSerializer = error_response(
 # same everywhere in the docs.
 
 EXAMPLE_ORIGIN = "https://api.example.org"
+# What users without an avatar of their own show (users.avatars).
+DEFAULT_AVATAR_URL = f"{EXAMPLE_ORIGIN}/static/users/default-avatar.png"
 JANE = {
     "id": "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90",
     "email": "jane@example.org",
@@ -52,14 +54,14 @@ SAM = {
     "email": "sam@example.org",
     "username": "sam_k",
     "display_name": "Sam K.",
-    "avatar_url": None,
+    "avatar_url": DEFAULT_AVATAR_URL,
 }
 MODERATOR = {
     "id": "5b7e2d90-6c1a-4f3e-8b2d-9a0c1e3f5d72",
     "email": "mod@example.org",
     "username": "mod.alex",
     "display_name": "Alex (moderator)",
-    "avatar_url": None,
+    "avatar_url": DEFAULT_AVATAR_URL,
 }
 JWT_ACCESS = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
@@ -136,7 +138,7 @@ TOKENS_EXAMPLE = OpenApiExample(
         "access": JWT_ACCESS,
         "refresh": JWT_REFRESH,
         "user": me_example(
-            bio="", post_count=0, follower_count=0, following_count=0, avatar_url=None
+            bio="", post_count=0, follower_count=0, following_count=0, avatar_url=DEFAULT_AVATAR_URL
         ),
     },
     response_only=True,

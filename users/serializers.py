@@ -18,17 +18,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from core.media import absolute_url
-
 from . import services
 from .auth import refuse_unless_can_authenticate, user_can_authenticate
-from .models import Profile, User, username_validator
+from .avatars import avatar_url
+from .models import User, username_validator
 
 # --- users and profiles -----------------------------------------------------
-
-
-def avatar_url(profile: Profile, request) -> str | None:
-    return absolute_url(profile.avatar.url, request) if profile.avatar else None
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -43,8 +38,10 @@ class UserSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "username", "avatar_url"]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.URLField(allow_null=True))
-    def get_avatar_url(self, user: User) -> str | None:
+    @extend_schema_field(
+        serializers.URLField(help_text="The user's avatar, or the default avatar: never null.")
+    )
+    def get_avatar_url(self, user: User) -> str:
         return avatar_url(user.profile, self.context.get("request"))
 
 

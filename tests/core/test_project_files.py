@@ -158,3 +158,45 @@ def test_ci_runs_the_suite_on_the_services_then_on_the_embedded_default():
     assert env == {"DATABASE_URL": "sqlite://:memory:", "REDIS_URL": "", "REQUIRE_SERVICES": ""}
     assert command.endswith("$(PY) -m pytest $(PYTEST_ARGS)")
     assert make_recipe("test") == ["$(PY) -m pytest $(PYTEST_ARGS)"]
+
+
+def readme_api_paths() -> list[str]:
+    """The paths "What the API covers" names, each joined to its bullet's prefix; a
+    path in parentheses is relative to the one before them (`comments/{id}/` (`like/`))
+    unless it repeats it (`me/` (`me/avatar/`)); one starting with `/` stands alone."""
+    readme = (BASE_DIR / "README.md").read_text()
+    section = readme.split("## What the API covers", 1)[1].split("\n## ", 1)[0]
+    paths = []
+    for bullet in re.findall(r"^- \*\*\w+\*\* (.*?)(?=^- |\Z)", section, re.M | re.S):
+        prefix, rest = re.match(r"`([^`]+)`(.*)", bullet, re.S).groups()
+        last, parent, depth = "", "", 0
+        for token in re.findall(r"\(|\)|`[^`]*`", rest):
+            if token in "()":
+                depth += 1 if token == "(" else -1
+                parent = last if depth else ""
+                continue
+            path = token.strip("`")
+            if not re.fullmatch(r"/?[\w{}/.-]+/", path):
+                continue  # a filter, a setting, a method, `a|b` alternatives
+            if path.startswith("/"):
+                paths.append(path)
+                continue
+            if parent and not path.startswith(parent):
+                path = parent + path
+            paths.append(f"/api/v1/{prefix}{path}")
+            last = path
+    return paths
+
+
+def test_every_path_the_readme_names_exists():
+    from django.urls import Resolver404, resolve
+
+    paths = readme_api_paths()
+    assert "/api/v1/mobile/push-token/" in paths and "/api/v1/forum/comments/{id}/like/" in paths
+    missing = []
+    for path in paths:
+        try:
+            resolve(path.replace("{id}", "8d0f6c1e-3f4b-4c38-9d55-2a4f3c1b7e90"))
+        except Resolver404:
+            missing.append(path)
+    assert missing == []

@@ -295,3 +295,50 @@ def test_example_checks_catch_extra_and_missing_fields(schema):
     assert not FORMATS.conforms("2026-01-15T09:30:00+02:00", "date-time")
     assert not FORMATS.conforms("/media/forum/a.jpg", "uri")
     assert not FORMATS.conforms("not-a-uuid", "uuid")
+
+
+def test_every_list_carries_the_page_links(schema):
+    """Every list (an answer made of lists only) is an envelope with `next_page` and
+    `previous_page` (null on a list that is one fixed page)."""
+    components = schema["components"]["schemas"]
+
+    def resolved(node):
+        while "$ref" in node:
+            node = components[node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    lists, missing = [], []
+    for path, item in schema["paths"].items():
+        if not path.startswith(("/api/v1/users/", "/api/v1/forum/")):
+            continue
+        for method, operation in item.items():
+            if method not in HTTP_METHODS or method == "post":
+                continue  # a write answers what it wrote
+            body = operation["responses"].get("200", {}).get("content", {}).get(JSON)
+            if body is None:
+                continue
+            shown = resolved(body["schema"])
+            contents = [
+                resolved(node).get("type")
+                for name, node in shown.get("properties", {}).items()
+                if name not in ("next_page", "previous_page")
+            ]
+            if shown.get("type") == "array" or (contents and set(contents) == {"array"}):
+                lists.append(f"{method.upper()} {path}")
+                if not {"next_page", "previous_page"} <= set(shown.get("required", [])):
+                    missing.append(f"{method.upper()} {path}")
+
+    assert "GET /api/v1/forum/tags/" in lists and "GET /api/v1/forum/search/" in lists
+    assert missing == []
+
+
+def test_avatar_url_is_a_url_never_null(schema):
+    components = schema["components"]["schemas"]
+    shapes = ["UserSummary", "PublicUser", "Me"]
+
+    fields = [components[name]["properties"]["avatar_url"] for name in shapes]
+
+    assert [(f["type"], f["format"], f.get("nullable", False)) for f in fields] == [
+        ("string", "uri", False)
+    ] * len(shapes)
+    assert all("avatar_url" in components[name]["required"] for name in shapes)

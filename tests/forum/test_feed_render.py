@@ -189,7 +189,7 @@ def test_the_parity_covers_every_case(world):
     assert True in thumbs and False in thumbs
     avatars = {item["user"]["username"]: item["user"]["avatar_url"] for item in items}
     assert avatars["alice"] == "http://testserver/media/avatars/2026/01/alice.jpg"
-    assert avatars["bob"] is None
+    assert avatars["bob"] == "http://testserver/static/users/default-avatar.png"
     assert any(item["is_edited"] for item in items)
     assert any(item["tags"] for item in items) and any(not item["tags"] for item in items)
     assert {item["is_liked"] for item in seen["vera"].values()} == {True, False}

@@ -171,7 +171,11 @@ def test_only_moderators_see_the_queue(post, stranger, moderator):
     assert item["target"] == {
         "id": str(post.pk),
         "post_id": str(post.pk),
-        "author": {"id": str(post.user_id), "username": "author", "avatar_url": None},
+        "author": {
+            "id": str(post.user_id),
+            "username": "author",
+            "avatar_url": "http://testserver/static/users/default-avatar.png",
+        },
         "content": "Buy cheap watches",
         "timestamp": item["target"]["timestamp"],
         "is_hidden": False,

@@ -18,7 +18,8 @@ def found(user, q, **params):
     resp = client_for(user).get(URL, {"q": q, **params})
     assert resp.status_code == 200, resp.json()
     body = resp.json()
-    assert set(body) == {"posts", "users"}
+    assert body.keys() == {"posts", "users", "next_page", "previous_page"}
+    assert body["next_page"] is None and body["previous_page"] is None
     return [p["content"] for p in body["posts"]], [u["username"] for u in body["users"]]
 
 

@@ -44,7 +44,9 @@ def test_shape_and_order(author, stranger, url):
             {"name": "dogs", "post_count": 2},
             {"name": "birds", "post_count": 1},
             {"name": "cats", "post_count": 1},
-        ]
+        ],
+        "next_page": None,
+        "previous_page": None,
     }
 
 

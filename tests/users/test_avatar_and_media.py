@@ -12,6 +12,8 @@ from tests.factories import UserFactory
 
 from .conftest import API, assert_error
 
+DEFAULT_AVATAR_URL = "http://testserver/static/users/default-avatar.png"
+
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
 
@@ -101,7 +103,7 @@ def test_avatar_replaced_and_deleted_with_its_file(
     with django_capture_on_commit_callbacks(execute=True):
         assert client.delete(f"{API}/users/me/avatar/").status_code == 204
     assert not second.exists()
-    assert client.get(f"{API}/users/me/").json()["avatar_url"] is None
+    assert client.get(f"{API}/users/me/").json()["avatar_url"] == DEFAULT_AVATAR_URL
 
 
 @pytest.mark.django_db
@@ -203,5 +205,30 @@ def test_decompression_bomb_refused_from_the_header(settings):
 
 
 @pytest.mark.django_db
-def test_users_without_avatar_have_null_url(client_of):
-    assert client_of(UserFactory()).get(f"{API}/users/me/").json()["avatar_url"] is None
+def test_users_without_avatar_show_the_default_avatar_everywhere(client_of):
+    """The contract's `avatar_url` is a string: the default avatar, absolute."""
+    user, viewer = UserFactory(), UserFactory()
+    client = client_of(viewer)
+    assert client.post(f"{API}/users/{user.pk}/follow/").status_code == 200
+    assert client_of(user).post(f"{API}/forum/posts/", {"content": "hi"}).status_code == 201
+
+    shown = [
+        client_of(user).get(f"{API}/users/me/").json(),
+        client.get(f"{API}/users/{user.pk}/").json(),
+        client.get(f"{API}/users/{viewer.pk}/following/").json()["users"][0],
+        client.get(f"{API}/forum/posts/").json()["posts"][0]["user"],
+    ]
+
+    assert [item["avatar_url"] for item in shown] == [DEFAULT_AVATAR_URL] * len(shown)
+
+
+@pytest.mark.django_db
+def test_the_default_avatar_is_a_served_png(client, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # what DEBUG does; production runs collectstatic
+
+    response = client.get(DEFAULT_AVATAR_URL.removeprefix("http://testserver"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    body = b"".join(response.streaming_content)
+    assert Image.open(io.BytesIO(body)).format == "PNG"

@@ -17,6 +17,7 @@ from .test_avatar_and_media import image_bytes, post_avatar
 pytestmark = pytest.mark.django_db
 
 ORIGIN = "http://testserver"
+DEFAULT_AVATAR = "static/users/default-avatar.png"
 
 
 @pytest.fixture
@@ -98,12 +99,12 @@ def test_a_read_right_after_an_edit_shows_it(client_of, user, target):
 
 
 def test_a_read_right_after_an_avatar_change_shows_it(client_of, user, target, media_root):
-    assert profile(client_of(user), target)["avatar_url"] is None
+    assert profile(client_of(user), target)["avatar_url"] == f"{ORIGIN}/{DEFAULT_AVATAR}"
     assert post_avatar(client_of(target), image_bytes()).status_code == 200
     avatar_url = profile(client_of(user), target)["avatar_url"]
     assert avatar_url and avatar_url.startswith(f"{ORIGIN}/")
     assert client_of(target).delete(f"{API}/users/me/avatar/").status_code == 204
-    assert profile(client_of(user), target)["avatar_url"] is None
+    assert profile(client_of(user), target)["avatar_url"] == f"{ORIGIN}/{DEFAULT_AVATAR}"
 
 
 def test_a_read_right_after_a_post_shows_the_post_count(client_of, user, target):

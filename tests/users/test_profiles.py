@@ -25,7 +25,7 @@ def test_me_shows_own_account(client_of, user):
     assert body["email"] == user.email
     assert body["username"] == user.username
     assert body["display_name"] == user.profile.display_name
-    assert body["avatar_url"] is None
+    assert body["avatar_url"] == "http://testserver/static/users/default-avatar.png"
     assert body["is_moderator"] is False
 
 
