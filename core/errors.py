@@ -9,12 +9,21 @@ elsewhere (admin, docs) Django's own pages.
     {"type": "client_error", "errors": [{"code": "not_found", "detail": "...", "attr": null}]}
 """
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from dataclasses import dataclass
+
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from drf_standardized_errors.formatter import flatten_errors
 from drf_standardized_errors.handler import ExceptionHandler as StandardizedExceptionHandler
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
+from rest_framework.serializers import as_serializer_error
 
 from core.exceptions import DomainError
 
@@ -51,21 +60,51 @@ def as_api_exception(error: DomainError) -> exceptions.APIException:
 
 
 class ExceptionHandler(StandardizedExceptionHandler):
-    """drf-standardized-errors' handler, knowing the services' `DomainError` and
-    Django's request-size errors.
+    """drf-standardized-errors' handler, knowing the services' `DomainError`,
+    Django's own refusals and its request-size errors.
 
     Django raises RequestDataTooBig (a SuspiciousOperation) while DRF parses a
-    body; left alone it would become a 500.
+    body; left alone it would become a 500. So would a Django `ValidationError`
+    (a model's `full_clean`, a malformed UUID given to the ORM) and a
+    `DoesNotExist`: they answer a 400 `validation_error` and a 404 instead.
     """
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DomainError):
             return as_api_exception(exc)
+        if isinstance(exc, DjangoValidationError):
+            return exceptions.ValidationError(as_serializer_error(exc))
+        if isinstance(exc, ObjectDoesNotExist):
+            return exceptions.NotFound()
         if isinstance(exc, RequestDataTooBig):
             return RequestTooLarge()
         if isinstance(exc, SuspiciousOperation):
             return BadRequest()
         return super().convert_known_exceptions(exc)
+
+
+@dataclass(frozen=True)
+class KnownError:
+    """The first error of the response REST gives for an exception."""
+
+    status: int
+    code: str
+    message: str
+    attr: str | None
+
+
+def known_error(exc: Exception) -> KnownError | None:
+    """What REST answers `exc` with (status, and the code, detail and attr of its
+    first error), or None when `exc` is unexpected: a bug, a 500. The socket
+    gateway answers with the same code through this, so the two cannot differ."""
+    converted = ExceptionHandler(exc, {}).convert_known_exceptions(exc)
+    if not isinstance(converted, exceptions.APIException):
+        return None
+    errors = flatten_errors(converted.detail)
+    if not errors:
+        return KnownError(converted.status_code, converted.default_code, str(converted), None)
+    first = errors[0]
+    return KnownError(converted.status_code, first.code, first.detail, first.attr)
 
 
 def error_response(
