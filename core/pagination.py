@@ -52,6 +52,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from core import error_codes
+
 FORWARD = "n"
 BACKWARD = "p"
 
@@ -59,7 +61,7 @@ BACKWARD = "p"
 class InvalidCursor(APIValidationError):
     def __init__(self) -> None:
         super().__init__(
-            {"cursor": [ErrorDetail("Invalid or expired cursor.", code="invalid_cursor")]}
+            {"cursor": [ErrorDetail("Invalid or expired cursor.", code=error_codes.INVALID_CURSOR)]}
         )
 
 

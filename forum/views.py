@@ -11,11 +11,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from core import error_codes as core_codes
 from core.media import image_upload_request, upload_error_responses
 from core.permissions import IsModerator
 
 from . import cache as post_cache
-from . import feed, media, moderation, selectors, services
+from . import error_codes, feed, media, moderation, selectors, services
 from .models import ForumPost
 from .openapi import (
     COMMENT_CREATE_EXAMPLES,
@@ -76,9 +77,9 @@ FEED_FILTERS = frozenset(FeedFilterSerializer().fields)
     ),
 )
 @extend_schema(tags=["forum"])
-@extend_validation_errors(["invalid_image"], actions=["media_batch"], methods=["post"])
+@extend_validation_errors([core_codes.INVALID_IMAGE], actions=["media_batch"], methods=["post"])
 @extend_validation_errors(
-    ["too_many_files"], field_name="files", actions=["media_batch"], methods=["post"]
+    [error_codes.TOO_MANY_FILES], field_name="files", actions=["media_batch"], methods=["post"]
 )
 class PostViewSet(viewsets.ModelViewSet):
     serializer_class = PostSerializer
@@ -367,7 +368,7 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
     responses={201: MediaSerializer, **upload_error_responses()},
     examples=UPLOAD_EXAMPLES,
 )
-@extend_validation_errors(["invalid_image"], methods=["post"])
+@extend_validation_errors([core_codes.INVALID_IMAGE], methods=["post"])
 class UploadView(GenericAPIView):
     parser_classes = [MultiPartParser]
     serializer_class = UploadSerializer
