@@ -18,6 +18,7 @@ PERMISSION_DENIED = "permission_denied"
 NOT_FUTURE = "not_future"
 
 # Requests and uploads (core.errors, core.media).
+SERVER_ERROR = "error"  # a 500 under /api/, Django's own handler500
 BAD_REQUEST = "bad_request"
 REQUEST_TOO_LARGE = "request_too_large"
 FILE_TOO_LARGE = "file_too_large"

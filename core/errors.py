@@ -25,6 +25,7 @@ from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.serializers import as_serializer_error
 
+from core import error_codes
 from core.exceptions import DomainError
 
 API_PATH_PREFIX = "/api/"
@@ -33,13 +34,13 @@ API_PATH_PREFIX = "/api/"
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body too large."
-    default_code = "request_too_large"
+    default_code = error_codes.REQUEST_TOO_LARGE
 
 
 class BadRequest(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Bad request."
-    default_code = "bad_request"
+    default_code = error_codes.BAD_REQUEST
 
 
 class _DomainAPIException(exceptions.APIException):
@@ -124,9 +125,11 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
         return error_response(
-            status_code=413, code="request_too_large", detail=RequestTooLarge.default_detail
+            status_code=413,
+            code=error_codes.REQUEST_TOO_LARGE,
+            detail=RequestTooLarge.default_detail,
         )
-    return error_response(status_code=400, code="bad_request", detail="Bad request.")
+    return error_response(status_code=400, code=error_codes.BAD_REQUEST, detail="Bad request.")
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -134,7 +137,7 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
         return defaults.permission_denied(request, exception)
     return error_response(
         status_code=403,
-        code="permission_denied",
+        code=error_codes.PERMISSION_DENIED,
         detail="You do not have permission to perform this action.",
     )
 
@@ -142,10 +145,12 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not is_api_request(request):
         return defaults.page_not_found(request, exception)
-    return error_response(status_code=404, code="not_found", detail="Not found.")
+    return error_response(status_code=404, code=error_codes.NOT_FOUND, detail="Not found.")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if not is_api_request(request):
         return defaults.server_error(request)
-    return error_response(status_code=500, code="error", detail="Server Error (500)")
+    return error_response(
+        status_code=500, code=error_codes.SERVER_ERROR, detail="Server Error (500)"
+    )

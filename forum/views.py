@@ -81,6 +81,30 @@ FEED_FILTERS = frozenset(FeedFilterSerializer().fields)
 @extend_validation_errors(
     [error_codes.TOO_MANY_FILES], field_name="files", actions=["media_batch"], methods=["post"]
 )
+@extend_validation_errors(
+    [error_codes.PROFANITY],
+    field_name="content",
+    actions=["create", "update", "partial_update", "comments"],
+    methods=["post", "put", "patch"],
+)
+@extend_validation_errors(
+    [error_codes.TOO_MANY_TAGS],
+    field_name="tags",
+    actions=["create", "update", "partial_update"],
+    methods=["post", "put", "patch"],
+)
+@extend_validation_errors(
+    [error_codes.INVALID_MEDIA], field_name="media", actions=["create"], methods=["post"]
+)
+@extend_validation_errors(
+    [error_codes.INVALID_MEDIA_URL], field_name="media_url", actions=["create"], methods=["post"]
+)
+@extend_validation_errors(
+    [core_codes.DOES_NOT_EXIST, error_codes.MAX_DEPTH],
+    field_name="parent",
+    actions=["comments"],
+    methods=["post"],
+)
 class PostViewSet(viewsets.ModelViewSet):
     serializer_class = PostSerializer
     pagination_class = PostPagination
@@ -304,6 +328,9 @@ class PostViewSet(viewsets.ModelViewSet):
         description="Notifications about the comment are withdrawn "
         "(`notification.deleted` on their recipients' sockets).",
     ),
+)
+@extend_validation_errors(
+    [error_codes.PROFANITY], field_name="content", methods=["post", "put", "patch"]
 )
 class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = CommentUpdateSerializer

@@ -87,6 +87,9 @@ class CommentReportView(_ReportView):
 
 
 @extend_validation_errors([core_codes.INVALID_CURSOR], field_name="cursor", methods=["get"])
+@extend_validation_errors(
+    [core_codes.NOT_FUTURE], field_name="suspend_until", actions=["resolve"], methods=["post"]
+)
 @extend_schema(tags=["forum"])
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The moderation queue."""

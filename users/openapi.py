@@ -11,6 +11,7 @@ AUTH_401_CODES = [
     error_codes.TOKEN_NOT_VALID,
     error_codes.ACCOUNT_INACTIVE,
     error_codes.ACCOUNT_SUSPENDED,
+    error_codes.USER_NOT_FOUND,
     "authentication_failed",
     "not_authenticated",
 ]

@@ -311,6 +311,9 @@ class FollowingView(_FollowListView):
 
 
 @extend_validation_errors([error_codes.CANNOT_SUSPEND_SELF], methods=["post"])
+@extend_validation_errors(
+    [error_codes.NAIVE_DATETIME, core_codes.NOT_FUTURE], field_name="until", methods=["post"]
+)
 class SuspendView(APIView):
     permission_classes = [IsAuthenticated, IsModerator]
 
