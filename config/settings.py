@@ -265,7 +265,7 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     # JSON bodies only: the clients send JSON, and a form body is a 415. The image
     # uploads (multipart) set their own parser_classes.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.KeysetPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=20),
@@ -275,6 +275,7 @@ REST_FRAMEWORK = {
         "core.throttles.AnonDefaultThrottle",
         "core.throttles.UserDefaultThrottle",
         "core.throttles.ScopedThrottle",
+        "core.throttles.EmailScopedThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
@@ -282,12 +283,20 @@ REST_FRAMEWORK = {
         "login": env("THROTTLE_LOGIN", default="10/min"),
         "registration": env("THROTTLE_REGISTRATION", default="5/min"),
         "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/hour"),
+        # Per email address in the body, whatever address the requests come from.
+        "login_account": env("THROTTLE_LOGIN_ACCOUNT", default="20/hour"),
+        "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
         "token_refresh": env("THROTTLE_TOKEN_REFRESH", default="30/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    # Forwarded headers are trusted only from this many proxies in front (none by
+    # default): the client address is REMOTE_ADDR, so a forged X-Forwarded-For
+    # changes nothing.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
+# JSON bodies and socket frames nested deeper than this are refused as malformed.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,

@@ -13,9 +13,11 @@ reused.
 A placeholder is a random value of the type its filter expects (a UUID, an
 aware datetime, a string, an int), found again among the compiled parameters
 by equality, so the queryset must pass it to the ORM unchanged: normalise
-values (`lower()`, `strip()`) before `run`, never inside `build`. `run` refuses
-a value whose placeholder the compiled SQL does not carry, so a placeholder the
-queryset transformed fails loudly instead of being silently ignored.
+values (`lower()`, `strip()`) before `run`, never inside `build`. Both halves
+are checked: each shape is built twice with different placeholders and must
+compile to the same SQL with the placeholders in the same places (a build that
+branched on a value or computed one raises at once), and `run` refuses a value
+whose placeholder the compiled SQL does not carry.
 
 Rows come back as dicts, like `.values()`, converted by the same converters
 Django's own iteration applies (JSON, UUIDs and datetimes on every backend).
@@ -112,6 +114,20 @@ class PreparedQuery:
         return found
 
     def _compile(self, shape: Hashable) -> _Compiled:
+        compiled = self._compile_once(shape)
+        # The rule above, enforced: a second build with other placeholders must
+        # give the same SQL with the placeholders in the same places. A build that
+        # branched on a value or computed one (`p["n"] + 1`, `p["s"].lower()`) fails
+        # here, at its first use, instead of serving every request its first value.
+        again = self._compile_once(shape)
+        if _fingerprint(again) != _fingerprint(compiled):
+            raise ValueError(
+                f"shape {shape!r}: two builds differ; build must pass the placeholders "
+                f"({', '.join(self._kinds)}) to the ORM unchanged and compute nothing from them"
+            )
+        return compiled
+
+    def _compile_once(self, shape: Hashable) -> _Compiled:
         placeholders = {name: KINDS[kind]() for name, kind in self._kinds.items()}
         queryset = self._build(shape, placeholders)
         query = queryset.query
@@ -159,6 +175,17 @@ class PreparedQuery:
             rows = [_convert(row, compiled.converters, connection) for row in rows]
         names, width = compiled.names, compiled.width
         return [dict(zip(names, row[:width], strict=True)) for row in rows]
+
+
+def _fingerprint(compiled: _Compiled) -> tuple:
+    """The SQL, which placeholder sits at each parameter, and the constants."""
+    return (
+        compiled.sql,
+        tuple(
+            constant if slot is None else ("placeholder", slot[0])
+            for slot, constant in zip(compiled.slots, compiled.constants, strict=True)
+        ),
+    )
 
 
 def _same(value: Any) -> Any:

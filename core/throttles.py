@@ -144,3 +144,31 @@ class UserDefaultThrottle(CurrentRatesMixin, UserRateThrottle, SlidingWindowMixi
 
 class ScopedThrottle(CurrentRatesMixin, ScopedRateThrottle, SlidingWindowMixin):
     """Per-view scope, keyed by user id or, for anonymous callers, by address."""
+
+
+class EmailScopedThrottle(CurrentRatesMixin, SlidingWindowMixin):
+    """Per-view scope keyed by the email address in the body, whatever the caller's
+    address: a view sets `email_throttle_scope = "login_account"`. Rotating
+    addresses (or forged X-Forwarded-For) does not get past it. Without an email
+    in the body (the serializer will refuse it) nothing is counted."""
+
+    def __init__(self):
+        # The scope is the view's, known only in allow_request (as ScopedRateThrottle).
+        pass
+
+    def allow_request(self, request, view):
+        self.scope = getattr(view, "email_throttle_scope", None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view):
+        data = request.data
+        email = data.get("email") if isinstance(data, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            return None
+        # Hashed: any text makes a valid key, and no address sits in the cache in clear.
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}

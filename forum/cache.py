@@ -1,13 +1,13 @@
 """Shared caches of the forum (Django's cache: Redis when configured), both
 versioned by `core.cache.VersionedCache`.
 
-Post bodies: the detail body of a public, not hidden post, as `PostSerializer`
-renders it, minus everything that is not the post's own: the viewer's
-`is_liked` and the author summary are read fresh on every hit, in one query.
-Posts that are not public or are hidden are never cached, so a cached body
-is one every signed-in viewer may see, but for blocks: the hit's one query
-finds no author when a block stands between viewer and author, and the request
-falls back to the database's visibility rule. Every write that changes what a body
+Post bodies: the shared part of a public, not hidden post as `read_models.POST`
+renders it (`core.read_model.SharedPart`: per-viewer fields such as `is_liked`
+are not in it by construction). A hit reads `feed.FRESH_ON_HIT` (the author and
+the viewer's like) in one prepared query through the visibility rule, so a
+block between viewer and author, or a renamed author, shows at once; no row
+there is a miss, and the request falls back to the full read. Posts that are
+not public or are hidden are never cached. Every write that changes what a body
 shows calls `invalidate_post`.
 
 The popular tags (`GET /forum/tags/`): counts of public, not hidden posts, the
@@ -21,11 +21,7 @@ import hashlib
 from django.conf import settings
 
 from core.cache import VersionedCache, ttl_for_signed_urls
-
-# Keys of PostSerializer's output that are not part of the shared body.
-PER_VIEWER_FIELDS = ("is_liked",)
-AUTHOR_FIELD = "user"
-
+from core.read_model import Renderer, SharedPart
 
 _posts = VersionedCache(
     "forum:post", ttl=lambda: ttl_for_signed_urls(int(settings.FORUM["CACHE_SECONDS"]))
@@ -40,37 +36,31 @@ def current_version(post_id) -> str:
     return _posts.current_version(post_id)
 
 
-def cached_detail(*, viewer, post_id, version: str, origin: str, context: dict) -> dict | None:
-    """The post as `PostSerializer` renders it for `viewer`, from the shared body
-    plus one query for the author and the viewer's like; None on a miss."""
-    from users.serializers import UserSummarySerializer
-
-    from .selectors import author_with_like
-    from .serializers import PostSerializer
+def cached_detail(*, viewer, post_id, version: str, origin: str, renderer: Renderer) -> dict | None:
+    """The post as the API shows it to `viewer`, from the shared part plus one
+    query for the author and the viewer's like; None on a miss."""
+    from .feed import FRESH_ON_HIT, fetch_fresh_part
 
     # Media URLs are absolute, built from the request's scheme and host.
-    cached = _posts.get(post_id, version, origin)
-    if cached is None:
+    shared = renderer.model.shared_from(_posts.get(post_id, version, origin))
+    if shared is None:
         return None
-    author = author_with_like(viewer=viewer, author_id=cached["author_id"], post_id=post_id)
-    if author is None:  # gone with its posts since, or blocked either way
+    row = fetch_fresh_part(viewer=viewer, post_id=post_id)
+    if row is None:  # gone since, or not visible to this viewer (a block)
         return None
-    body = {
-        **cached["body"],
-        AUTHOR_FIELD: UserSummarySerializer(author, context=context).data,
-        "is_liked": author.likes_post,
-    }
-    return {name: body[name] for name in PostSerializer.Meta.fields}
+    fresh = renderer.fields(row, [name for name in FRESH_ON_HIT if name in shared.data])
+    return renderer.merge(shared, renderer.viewer(row), fresh=fresh)
 
 
-def store_body(*, post, version: str, origin: str, rendered: dict) -> None:
+def store_body(*, post_id, row: dict, version: str, origin: str, shared: SharedPart) -> None:
     """Keep the shared part of a rendered post, if every viewer may see it."""
     from .models import Privacy
 
-    if post.privacy != Privacy.PUBLIC or post.hidden_at is not None:
+    if not isinstance(shared, SharedPart):  # a full rendering would share is_liked
+        raise TypeError("only a read model's SharedPart is stored")
+    if row["privacy"] != Privacy.PUBLIC or row["hidden_at"] is not None:
         return
-    shared = {k: v for k, v in rendered.items() if k not in PER_VIEWER_FIELDS and k != AUTHOR_FIELD}
-    _posts.set(post.pk, version, {"author_id": str(post.user_id), "body": shared}, origin)
+    _posts.set(post_id, version, shared.data, origin)
 
 
 def invalidate_post(post_id) -> None:

@@ -2,9 +2,20 @@
 
 Public posts go to the `forum` stream; likes and comments to the post's own
 stream (`post:<id>`), whose subscribers passed the post's visibility check.
+
+A new post or comment is sent as REST shows it (`read_models.POST` /
+`COMMENT`: the `user` object, `Z` times), rendered once for every subscriber:
+per-viewer fields take their `everyone` value (`is_liked: false`, every viewer's
+value for something just created). A comment also carries its `post_id`. With
+no request to take an origin from, local-storage media and avatar URLs are
+root-relative (`/media/...`); S3 and CDN URLs are absolute as on REST.
 """
 
 from core.realtime.publish import publish_to_stream
+
+from .comments import fetch_comment
+from .feed import fetch_post
+from .read_models import COMMENT, POST
 
 POST_NEW = "forum.post.new"
 POST_LIKED = "forum.post.liked"
@@ -17,17 +28,11 @@ def post_stream(post_id) -> str:
 
 
 def post_new(post) -> None:
-    publish_to_stream(
-        "forum",
-        POST_NEW,
-        {
-            "id": str(post.pk),
-            "user_id": str(post.user_id),
-            "content": post.content,
-            "timestamp": post.timestamp.isoformat(),
-        },
-        actor_id=post.user_id,
-    )
+    """`forum.post.new` for a public post, as anonymous REST shows it."""
+    row = fetch_post(viewer=None, post_id=post.pk)
+    if row is None:  # not public (any more): the stream is for everyone
+        return
+    publish_to_stream("forum", POST_NEW, POST.renderer().for_everyone(row), actor_id=post.user_id)
 
 
 def post_liked(*, post_id, like_count: int) -> None:
@@ -39,19 +44,12 @@ def post_liked(*, post_id, like_count: int) -> None:
 
 
 def comment_new(comment) -> None:
-    publish_to_stream(
-        post_stream(comment.post_id),
-        COMMENT_NEW,
-        {
-            "id": str(comment.pk),
-            "post_id": str(comment.post_id),
-            "parent_id": str(comment.parent_id) if comment.parent_id else None,
-            "user_id": str(comment.user_id),
-            "content": comment.content,
-            "timestamp": comment.timestamp.isoformat(),
-        },
-        actor_id=comment.user_id,
-    )
+    """`forum.comment.new` for the post's subscribers, with the post's id."""
+    row = fetch_comment(viewer=None, post_id=comment.post_id, comment_id=comment.pk)
+    if row is None:  # hidden already: only its author and moderators see it
+        return
+    data = {**COMMENT.renderer().for_everyone(row), "post_id": str(comment.post_id)}
+    publish_to_stream(post_stream(comment.post_id), COMMENT_NEW, data, actor_id=comment.user_id)
 
 
 def comment_liked(*, comment_id, post_id, like_count: int) -> None:

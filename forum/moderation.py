@@ -22,8 +22,12 @@ from users.services import check_can_suspend, suspend_user
 from . import cache as post_cache
 from . import error_codes
 from .models import ForumComment, ForumPost, Report, ReportReason, ReportStatus
-from .selectors import visible_comments, visible_posts
-from .services import withdraw_comment_notifications, withdraw_post_notifications
+from .selectors import fetch_visible_comment, fetch_visible_post
+from .services import (
+    recount_public_posts,
+    withdraw_comment_notifications,
+    withdraw_post_notifications,
+)
 
 DETAILS_MAX_LENGTH = 1000
 
@@ -70,10 +74,7 @@ def _file_report(*, reporter, author_id, reason: str, details: str, **target) ->
 
 def report_post(*, reporter, post_id, reason: str, details: str = "") -> Report:
     """Report a post the reporter can see (404 otherwise); once per reporter (409)."""
-    try:
-        post = visible_posts(viewer=reporter).only("id", "user_id").get(pk=post_id)
-    except (ForumPost.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise NotFound(core_codes.NOT_FOUND, "No such post.") from exc
+    post = fetch_visible_post(viewer=reporter, post_id=post_id)
     return _file_report(
         reporter=reporter, author_id=post.user_id, reason=reason, details=details, post=post
     )
@@ -81,15 +82,7 @@ def report_post(*, reporter, post_id, reason: str, details: str = "") -> Report:
 
 def report_comment(*, reporter, comment_id, reason: str, details: str = "") -> Report:
     """Report a comment the reporter can see (404 otherwise); once per reporter (409)."""
-    try:
-        comment = (
-            visible_comments(viewer=reporter)
-            .filter(is_deleted=False)
-            .only("id", "user_id", "post_id")
-            .get(pk=comment_id)
-        )
-    except (ForumComment.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise NotFound(core_codes.NOT_FOUND, "No such comment.") from exc
+    comment = fetch_visible_comment(viewer=reporter, comment_id=comment_id, live=True)
     return _file_report(
         reporter=reporter,
         author_id=comment.user_id,
@@ -181,6 +174,7 @@ def hide_post(*, post: ForumPost, moderator) -> ForumPost:
         post.hidden_by = moderator
         post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
         withdraw_post_notifications(post_id=post.pk)
+        recount_public_posts(author_id=post.user_id)
         post_cache.invalidate_post(post.pk)
         if post.tag_names:
             post_cache.invalidate_tags()
@@ -195,6 +189,7 @@ def restore_post(*, post: ForumPost, moderator) -> ForumPost:
         post.hidden_at = None
         post.hidden_by = None
         post.save(update_fields=["hidden_at", "hidden_by", "updated_at"])
+        recount_public_posts(author_id=post.user_id)
         post_cache.invalidate_post(post.pk)
         if post.tag_names:
             post_cache.invalidate_tags()

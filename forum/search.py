@@ -27,7 +27,8 @@ from users.models import Profile, User
 from users.selectors import users_for
 
 from .models import SEARCH_CONFIG, ForumPost, tag_name
-from .selectors import post_feed
+from .read_models import with_post_columns
+from .selectors import feed_posts
 
 
 def _on_postgres() -> bool:
@@ -38,8 +39,9 @@ def _limit() -> int:
     return settings.FORUM["SEARCH_RESULTS"]
 
 
-def search_posts(*, viewer, q: str) -> list[ForumPost]:
-    return list(post_search_queryset(viewer=viewer, q=q)[: _limit()])
+def search_posts(*, viewer, q: str) -> list[dict]:
+    """The best matches as rows `read_models.POST` renders."""
+    return list(with_post_columns(post_search_queryset(viewer=viewer, q=q))[: _limit()])
 
 
 def search_users(*, viewer, q: str) -> list[User]:
@@ -48,7 +50,7 @@ def search_users(*, viewer, q: str) -> list[User]:
 
 def post_search_queryset(*, viewer, q: str) -> QuerySet[ForumPost]:
     """Posts the viewer may see matching `q`, best first (newest first on SQLite)."""
-    posts = post_feed(viewer=viewer)
+    posts = feed_posts(viewer=viewer)
     if _on_postgres():
         query = SearchQuery(q, config=SEARCH_CONFIG, search_type="websearch")
         posts = (

@@ -5,6 +5,8 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Value
 
+from core import error_codes as core_codes
+from core.exceptions import NotFound
 from core.prepared import PreparedQuery
 from users.models import User
 from users.roles import is_moderator
@@ -66,6 +68,21 @@ def visible_post(*, viewer, post_id) -> ForumPost | None:
     )
 
 
+def fetch_visible_post(*, viewer, post_id, whole: bool = False) -> ForumPost:
+    """The post if `viewer` may see it, else `NotFound` (also for a malformed id).
+    Only `VISIBLE_POST_FIELDS` loaded (the prepared `visible_post`), unless
+    `whole`: the full row, for writes that change the post."""
+    if not whole:
+        post = visible_post(viewer=viewer, post_id=post_id)
+        if post is None:
+            raise NotFound(core_codes.NOT_FOUND, "No such post.")
+        return post
+    try:
+        return visible_posts(viewer=viewer).get(pk=post_id)
+    except (ForumPost.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise NotFound(core_codes.NOT_FOUND, "No such post.") from exc
+
+
 def post_feed(*, viewer, author_id=None, tag: str | None = None, following: bool = False):
     """Posts for lists and detail: author and profile joined, media prefetched,
     the viewer's `is_liked` computed in the same query (tags come from the row's
@@ -95,25 +112,6 @@ def feed_posts(*, viewer, author_id=None, tag: str | None = None, following: boo
     return qs
 
 
-def author_with_like(*, viewer, author_id, post_id):
-    """The author (profile joined) with `likes_post`: whether the viewer likes the
-    post. For a post body served from the shared cache: one query. None when a
-    block stands between the viewer and the author: the caller then reads the
-    post through `visible_posts`, which knows who may still see it."""
-    from users.models import User
-    from users.selectors import ids_blocked_by, ids_blocking
-
-    liked = PostLike.objects.filter(post_id=post_id, user=viewer)
-    return (
-        User.objects.select_related("profile")
-        .annotate(likes_post=Exists(liked))
-        .filter(pk=author_id)
-        .exclude(pk__in=ids_blocked_by(viewer))
-        .exclude(pk__in=ids_blocking(viewer))
-        .first()
-    )
-
-
 def can_view_post(*, viewer, post_id) -> bool:
     try:
         return visible_posts(viewer=viewer).filter(pk=post_id).exists()
@@ -134,6 +132,19 @@ def popular_tags(*, prefix: str = "", limit: int) -> list[dict]:
 def visible_comments(*, viewer) -> QuerySet[ForumComment]:
     """Comments the viewer may see: on visible posts, hidden ones to author and moderators."""
     return ForumComment.objects.visible_to(viewer)
+
+
+def fetch_visible_comment(*, viewer, comment_id, live: bool = False) -> ForumComment:
+    """The comment if `viewer` may see it (`visible_comments`), else `NotFound`.
+    `live`: not a deleted placeholder either, for what acts on its content
+    (likes, reports); only `id`, `post_id` and `user_id` are loaded then."""
+    comments = visible_comments(viewer=viewer)
+    if live:
+        comments = comments.filter(is_deleted=False).only("id", "post_id", "user_id")
+    try:
+        return comments.get(pk=comment_id)
+    except (ForumComment.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise NotFound(core_codes.NOT_FOUND, "No such comment.") from exc
 
 
 def post_comments(*, post: ForumPost | uuid.UUID, viewer) -> QuerySet[ForumComment]:
@@ -161,3 +172,11 @@ def report_queue(*, status: str | None = None) -> QuerySet[Report]:
         "handled_by__profile",
     )
     return qs.filter(status=status) if status else qs
+
+
+def fetch_report(*, report_id) -> Report:
+    """A report from the moderators' queue (`report_queue`), else `NotFound`."""
+    try:
+        return report_queue().get(pk=report_id)
+    except (Report.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise NotFound(core_codes.NOT_FOUND, "No such report.") from exc

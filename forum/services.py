@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Subquery
+from django.db.models.functions import Coalesce
 
 from core import error_codes as core_codes
-from core.exceptions import Forbidden, NotFound, invalid
+from core.exceptions import Forbidden, invalid
 from core.locks import exists_for_share
 from core.text import find_profanity, mask_profanity, to_plain_text
 from notifications.models import Kind
@@ -21,7 +22,12 @@ from . import cache as post_cache
 from . import error_codes, events
 from .media import claim_media
 from .models import CommentLike, ForumComment, ForumPost, PostLike, Privacy, Tag, tag_name
-from .selectors import visible_comments, visible_post, visible_posts
+from .selectors import (
+    fetch_visible_comment,
+    fetch_visible_post,
+    visible_post,
+    visible_posts,
+)
 
 
 def _clean_content(value: str, *, field: str, max_length: int) -> str:
@@ -74,6 +80,25 @@ def _set_tags(post: ForumPost, names: list[str]) -> None:
     post_cache.invalidate_tags()
 
 
+def recount_public_posts(*, author_id) -> None:
+    """Set the author's `post_count` to their public, not hidden posts: what any
+    viewer of the profile may see, so the shared profile cache can hold it.
+
+    The profile row is locked first, as an UPDATE of a counter locks it (no key:
+    a delivery key-share-locking the profile is not held up): a recount waits
+    for another in flight for the same author, then counts with a fresh
+    snapshot, the post that one made included. Called by every write that
+    changes whether a post counts."""
+    locked = Profile.objects.select_for_update(no_key=True).filter(user_id=author_id)
+    list(locked.values_list("pk"))
+    public = ForumPost.objects.filter(
+        user_id=author_id, privacy=Privacy.PUBLIC, hidden_at__isnull=True
+    )
+    counted = public.order_by().values("user_id").annotate(n=Count("pk")).values("n")
+    Profile.objects.filter(user_id=author_id).update(post_count=Coalesce(Subquery(counted), 0))
+    invalidate_profile(author_id)
+
+
 @transaction.atomic
 def create_post(
     *,
@@ -94,8 +119,8 @@ def create_post(
     claim_media(owner=author, post=post, media_url=media_url, media_ids=media or [])
     if tags:
         _set_tags(post, tags)
-    Profile.objects.filter(user=author).update(post_count=F("post_count") + 1)
-    invalidate_profile(author.pk)
+    if privacy == Privacy.PUBLIC:
+        recount_public_posts(author_id=author.pk)
     if privacy == Privacy.PUBLIC:
         events.post_new(post)
     notify_mentions(
@@ -126,6 +151,7 @@ def update_post(
             content, field="content", max_length=settings.FORUM["POST_MAX_LENGTH"]
         )
         changed.append("content")
+    privacy_changed = "privacy" in fields and privacy != post.privacy
     if "privacy" in fields:
         post.privacy = privacy
         changed.append("privacy")
@@ -137,6 +163,8 @@ def update_post(
     changed.append("is_edited")
     post.save(update_fields=changed)
     post_cache.invalidate_post(post.pk)
+    if privacy_changed:
+        recount_public_posts(author_id=post.user_id)
     if "content" in fields and post.hidden_at is None:
         notify_mentions(
             text=post.content,
@@ -201,14 +229,11 @@ def delete_post(*, post: ForumPost, actor, as_moderator: bool = False) -> None:
     list(ForumPost.objects.select_for_update().filter(pk=post.pk).values_list("pk", flat=True))
     # Before the delete: its comments (and their ids) go with the post.
     withdraw_post_notifications(post_id=post.pk)
-    Profile.objects.filter(user_id=post.user_id, post_count__gt=0).update(
-        post_count=F("post_count") - 1
-    )
-    invalidate_profile(post.user_id)
     post_cache.invalidate_post(post.pk)
     if post.tag_names:
         post_cache.invalidate_tags()
     post.delete()
+    recount_public_posts(author_id=post.user_id)
 
 
 @dataclass(frozen=True)
@@ -220,26 +245,6 @@ class LikeState:
 def _can_see(post: ForumPost):
     """Whether a user may see `post`, for the mentions told about it."""
     return lambda user: visible_post(viewer=user, post_id=post.pk) is not None
-
-
-def _get_visible_post(*, user, post_id) -> ForumPost:
-    post = visible_post(viewer=user, post_id=post_id)
-    if post is None:
-        raise NotFound(core_codes.NOT_FOUND, "No such post.")
-    return post
-
-
-def _get_likeable_comment(*, user, comment_id) -> ForumComment:
-    """A comment the user may see; a deleted placeholder has nothing left to like."""
-    try:
-        return (
-            visible_comments(viewer=user)
-            .filter(is_deleted=False)
-            .only("id", "post_id", "user_id")
-            .get(pk=comment_id)
-        )
-    except (ForumComment.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise NotFound(core_codes.NOT_FOUND, "No such comment.") from exc
 
 
 def _set_like(*, like_model, target, target_field: str, user, liked: bool) -> tuple[bool, int]:
@@ -271,11 +276,11 @@ def _set_like(*, like_model, target, target_field: str, user, liked: bool) -> tu
 
 def set_post_like(*, user, post_id, liked: bool) -> LikeState:
     """Like or unlike a post, idempotently; `like_count` stays equal to the rows."""
-    return _like_post(post=_get_visible_post(user=user, post_id=post_id), user=user, liked=liked)
+    return _like_post(post=fetch_visible_post(viewer=user, post_id=post_id), user=user, liked=liked)
 
 
 def toggle_post_like(*, user, post_id) -> LikeState:
-    post = _get_visible_post(user=user, post_id=post_id)
+    post = fetch_visible_post(viewer=user, post_id=post_id)
     currently = PostLike.objects.filter(post=post, user=user).exists()
     return _like_post(post=post, user=user, liked=not currently)
 
@@ -301,12 +306,12 @@ def _like_post(*, post: ForumPost, user, liked: bool) -> LikeState:
 
 def set_comment_like(*, user, comment_id, liked: bool) -> LikeState:
     """Like or unlike a comment, idempotently; same guarantees as `set_post_like`."""
-    comment = _get_likeable_comment(user=user, comment_id=comment_id)
+    comment = fetch_visible_comment(viewer=user, comment_id=comment_id, live=True)
     return _like_comment(comment=comment, user=user, liked=liked)
 
 
 def toggle_comment_like(*, user, comment_id) -> LikeState:
-    comment = _get_likeable_comment(user=user, comment_id=comment_id)
+    comment = fetch_visible_comment(viewer=user, comment_id=comment_id, live=True)
     currently = CommentLike.objects.filter(comment=comment, user=user).exists()
     return _like_comment(comment=comment, user=user, liked=not currently)
 

@@ -1,23 +1,22 @@
 import uuid
 
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from core import error_codes as core_codes
+from core.exceptions import NotFound
 from core.media import image_upload_request, upload_error_responses
 from core.permissions import IsModerator
 
 from . import cache as post_cache
 from . import error_codes, feed, media, moderation, selectors, services
-from .models import ForumPost
+from .comments import fetch_comment, fetch_comments, render_comments
+from .models import ForumComment, ForumPost
 from .openapi import (
     COMMENT_CREATE_EXAMPLES,
     COMMENT_EDIT_EXAMPLES,
@@ -33,6 +32,7 @@ from .openapi import (
     UPLOAD_EXAMPLES,
 )
 from .pagination import CommentPagination, PostPagination
+from .read_models import COMMENT, POST
 from .serializers import (
     BatchUploadSerializer,
     CommentSerializer,
@@ -111,16 +111,8 @@ class PostViewSet(viewsets.ModelViewSet):
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 
     def get_queryset(self):
-        if self.action != "list":
-            return selectors.post_feed(viewer=self.request.user)
-        params = FeedFilterSerializer(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        return selectors.post_feed(
-            viewer=self.request.user,
-            author_id=params.validated_data.get("author"),
-            tag=params.validated_data.get("tag"),
-            following=params.validated_data.get("following", False),
-        )
+        # For the schema only: every read goes through forum.feed.
+        return selectors.post_feed(viewer=self.request.user)
 
     def list(self, request, *args, **kwargs):
         # The hot path: rows and plain rendering instead of querysets and
@@ -145,55 +137,40 @@ class PostViewSet(viewsets.ModelViewSet):
         return paginator.get_paginated_response(feed.render_posts(rows, request))
 
     def get_object(self):
-        try:
-            return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-        except ValidationError as exc:
-            raise NotFound() from exc
+        """The whole post, if the caller may see it: for writes that change it."""
+        return selectors.fetch_visible_post(
+            viewer=self.request.user, post_id=self.kwargs["pk"], whole=True
+        )
+
+    def _row(self, post_id) -> dict:
+        """The post as `read_models.POST` reads it, if the caller may see it."""
+        row = feed.fetch_post(viewer=self.request.user, post_id=_post_id(post_id))
+        if row is None:
+            raise NotFound(core_codes.NOT_FOUND, "No such post.")
+        return row
 
     def retrieve(self, request, *args, **kwargs):
+        post_id = _post_id(self.kwargs["pk"])
+        renderer = POST.renderer(request)
         if not post_cache.enabled():
-            return super().retrieve(request, *args, **kwargs)
-        try:
-            post_id = uuid.UUID(self.kwargs["pk"])
-        except ValueError as exc:
-            raise NotFound() from exc
+            return Response(renderer.one(self._row(post_id)))
         origin = f"{request.scheme}://{request.get_host()}"
         # Read before the database, so a write racing this request invalidates it.
         version = post_cache.current_version(post_id)
         data = post_cache.cached_detail(
-            viewer=request.user,
-            post_id=post_id,
-            version=version,
-            origin=origin,
-            context=self.get_serializer_context(),
+            viewer=request.user, post_id=post_id, version=version, origin=origin, renderer=renderer
         )
         if data is not None:
             return Response(data)
-        post = self.get_object()
-        data = self.get_serializer(post).data
-        post_cache.store_body(post=post, version=version, origin=origin, rendered=data)
-        return Response(data)
-
-    def _visible_post(self):
-        """The post without the feed's joins, for actions that only need the row."""
-        try:
-            return get_object_or_404(
-                selectors.visible_posts(viewer=self.request.user), pk=self.kwargs["pk"]
-            )
-        except ValidationError as exc:
-            raise NotFound() from exc
-
-    def _visible_post_row(self):
-        """The post's id, author, privacy and hidden state, if the viewer may see
-        it: the visibility rule compiled once (`selectors.visible_post`)."""
-        post = selectors.visible_post(viewer=self.request.user, post_id=self.kwargs["pk"])
-        if post is None:
-            raise NotFound()
-        return post
+        row = self._row(post_id)
+        shared = renderer.shared(row)
+        post_cache.store_body(
+            post_id=post_id, row=row, version=version, origin=origin, shared=shared
+        )
+        return Response(renderer.merge(shared, renderer.viewer(row)))
 
     def _respond_with(self, post, status_code=status.HTTP_200_OK):
-        fresh = self.get_queryset().get(pk=post.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
+        return Response(POST.renderer(self.request).one(self._row(post.pk)), status=status_code)
 
     def create(self, request, *args, **kwargs):
         data = PostWriteSerializer(data=request.data)
@@ -242,7 +219,7 @@ class PostViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[IsModerator])
     def hide(self, request, pk=None):
-        post = moderation.hide_post(post=self._visible_post(), moderator=request.user)
+        post = moderation.hide_post(post=self.get_object(), moderator=request.user)
         return self._respond_with(post)
 
     @extend_schema(
@@ -252,7 +229,7 @@ class PostViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[IsModerator])
     def restore(self, request, pk=None):
-        post = moderation.restore_post(post=self._visible_post(), moderator=request.user)
+        post = moderation.restore_post(post=self.get_object(), moderator=request.user)
         return self._respond_with(post)
 
     @extend_schema(
@@ -269,7 +246,7 @@ class PostViewSet(viewsets.ModelViewSet):
         pagination_class=None,
     )
     def media_batch(self, request, pk=None):
-        post = self._visible_post()
+        post = self.get_object()
         data = BatchUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         stored = media.upload_media_batch(
@@ -295,7 +272,7 @@ class PostViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=CommentPagination)
     def comments(self, request, pk=None):
-        post = self._visible_post_row()
+        post = selectors.fetch_visible_post(viewer=request.user, post_id=pk)
         if request.method == "POST":
             data = CommentWriteSerializer(data=request.data)
             data.is_valid(raise_exception=True)
@@ -305,14 +282,31 @@ class PostViewSet(viewsets.ModelViewSet):
                 content=data.validated_data["content"],
                 parent_id=data.validated_data.get("parent"),
             )
-            comment = selectors.post_comments(post=post, viewer=request.user).get(pk=comment.pk)
-            return Response(
-                CommentSerializer(comment, context=self.get_serializer_context()).data,
-                status=status.HTTP_201_CREATED,
+            return comment_response(request, comment, status.HTTP_201_CREATED)
+        paginator = self.paginator
+
+        def fetch(cursor, backward, limit):
+            return fetch_comments(
+                viewer=request.user, post_id=post.pk, cursor=cursor, backward=backward, limit=limit
             )
-        page = self.paginate_queryset(selectors.post_comments(post=post, viewer=request.user))
-        serializer = CommentSerializer(page, many=True, context=self.get_serializer_context())
-        return self.get_paginated_response(serializer.data)
+
+        rows = paginator.paginate(request, fetch, fields_of=ForumComment.objects.all())
+        return paginator.get_paginated_response(render_comments(rows, request))
+
+
+def comment_response(request, comment, status_code=status.HTTP_200_OK) -> Response:
+    """The comment as `read_models.COMMENT` renders it for the caller."""
+    row = fetch_comment(viewer=request.user, post_id=comment.post_id, comment_id=comment.pk)
+    if row is None:
+        raise NotFound(core_codes.NOT_FOUND, "No such comment.")
+    return Response(COMMENT.renderer(request).one(row), status=status_code)
+
+
+def _post_id(value) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError as exc:
+        raise NotFound(core_codes.NOT_FOUND, "No such post.") from exc
 
 
 @extend_schema(tags=["forum"])
@@ -340,16 +334,8 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         return selectors.visible_comments(viewer=self.request.user)
 
     def get_object(self):
-        try:
-            return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-        except ValidationError as exc:
-            raise NotFound() from exc
-
-    def _respond_with(self, comment):
-        fresh = selectors.post_comments(post=comment.post_id, viewer=self.request.user).get(
-            pk=comment.pk
-        )
-        return Response(CommentSerializer(fresh, context=self.get_serializer_context()).data)
+        pk = self.kwargs["pk"]
+        return selectors.fetch_visible_comment(viewer=self.request.user, comment_id=pk)
 
     @extend_schema(request=CommentUpdateSerializer, responses=CommentSerializer)
     def update(self, request, *args, **kwargs):
@@ -359,7 +345,7 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         comment = services.update_comment(
             comment=comment, editor=request.user, content=data.validated_data["content"]
         )
-        return self._respond_with(comment)
+        return comment_response(request, comment)
 
     @extend_schema(
         summary="Toggle (POST), set (PUT) or remove (DELETE) the caller's like on a comment",

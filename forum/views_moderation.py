@@ -1,12 +1,9 @@
 """Reports by members, the moderators' queue, and hiding comments."""
 
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -32,6 +29,7 @@ from .serializers import (
     ReportSerializer,
     ResolveReportSerializer,
 )
+from .views import comment_response
 
 REPORT_DESCRIPTION = (
     "Report content the caller can see (404 otherwise), once: a second report of the "
@@ -108,10 +106,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return selectors.report_queue(status=params.validated_data["status"])
 
     def get_object(self):
-        try:
-            return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-        except ValidationError as exc:
-            raise NotFound() from exc
+        return selectors.fetch_report(report_id=self.kwargs["pk"])
 
     @extend_schema(
         summary="Reports to handle, oldest first (moderators)",
@@ -154,16 +149,10 @@ class _CommentModerationView(GenericAPIView):
     serializer_class = CommentSerializer
 
     def comment(self, pk):
-        try:
-            return get_object_or_404(selectors.visible_comments(viewer=self.request.user), pk=pk)
-        except ValidationError as exc:
-            raise NotFound() from exc
+        return selectors.fetch_visible_comment(viewer=self.request.user, comment_id=pk)
 
     def respond(self, comment):
-        fresh = selectors.post_comments(post=comment.post_id, viewer=self.request.user).get(
-            pk=comment.pk
-        )
-        return Response(CommentSerializer(fresh, context=self.get_serializer_context()).data)
+        return comment_response(self.request, comment)
 
 
 class CommentHideView(_CommentModerationView):

@@ -6,7 +6,8 @@ from users.serializers import PublicUserSerializer
 
 from . import search
 from .openapi import SEARCH_EXAMPLES
-from .serializers import PostSerializer, SearchParamsSerializer, SearchResultsSerializer
+from .read_models import POST
+from .serializers import SearchParamsSerializer, SearchResultsSerializer
 
 
 class SearchView(GenericAPIView):
@@ -35,7 +36,7 @@ class SearchView(GenericAPIView):
         users = [] if only == "posts" else search.search_users(viewer=request.user, q=q)
         return Response(
             {
-                "posts": PostSerializer(posts, many=True, context=context).data,
+                "posts": POST.renderer(request).many(posts),
                 "users": PublicUserSerializer(users, many=True, context=context).data,
             }
         )

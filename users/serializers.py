@@ -53,7 +53,11 @@ class _ProfileFieldsSerializer(UserSummarySerializer):
 
     display_name = serializers.CharField(source="profile.display_name", read_only=True)
     bio = serializers.CharField(source="profile.bio", read_only=True)
-    post_count = serializers.IntegerField(source="profile.post_count", read_only=True)
+    post_count = serializers.IntegerField(
+        source="profile.post_count",
+        read_only=True,
+        help_text="Public posts not hidden by a moderator: what any viewer may see.",
+    )
     follower_count = serializers.IntegerField(source="profile.follower_count", read_only=True)
     following_count = serializers.IntegerField(source="profile.following_count", read_only=True)
 

@@ -258,6 +258,7 @@ class LoginView(TokenLoginMixin, _LoginView):
     serializer_class = LoginSerializer
     authentication_classes: list = []
     throttle_scope = "login"
+    email_throttle_scope = "login_account"
 
 
 class RotatingRefreshSerializer(TokenRefreshSerializer):
@@ -432,6 +433,7 @@ class PasswordResetView(_PasswordResetView):
     serializer_class = PasswordResetSerializer
     authentication_classes: list = []
     throttle_scope = "password_reset"
+    email_throttle_scope = "password_reset_email"
 
     def post(self, request, *args, **kwargs):
         super().post(request, *args, **kwargs)

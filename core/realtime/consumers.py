@@ -24,6 +24,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404
 
+from core import json_depth
 from core.errors import known_error
 from core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 
@@ -232,7 +233,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._send_error(None, codes.MALFORMED_FRAME, "Binary frames are not supported.")
             return
         try:
-            frame = json.loads(text_data)
+            frame = json_depth.loads(text_data, max_depth=int(settings.API_JSON_MAX_DEPTH))
         except ValueError:
             await self._send_error(None, codes.MALFORMED_FRAME, "Frame is not valid JSON.")
             return

@@ -95,12 +95,12 @@ def test_a_shape_is_built_once_and_a_new_shape_once_more():
     assert query.run("short", name="ann") == [{"id": ann.pk, "username": "ann"}]
     assert query.run("short", name="bob") == [{"id": bob.pk, "username": "bob"}]
     assert query.run("short", name="nobody") == []
-    assert calls == ["short"]
+    assert calls == ["short", "short"]  # twice at first use: the two builds must agree
 
     assert query.run("long", name="bob") == orm_rows(users_named, "long", name="bob")
     assert query.run("long", name="ann") == orm_rows(users_named, "long", name="ann")
     assert query.run("short", name="ann") == [{"id": ann.pk, "username": "ann"}]
-    assert calls == ["short", "long"]
+    assert calls == ["short", "short", "long", "long"]
 
 
 def test_the_compiled_sql_is_reused_not_rebuilt():
@@ -217,6 +217,34 @@ def test_a_build_that_transforms_its_placeholder_is_refused():
         query.run(None, name="ann")
 
 
+def test_a_build_that_branches_on_a_value_is_refused_at_its_first_use():
+    def build(shape, p):
+        users = User.objects.filter(username=p["name"])
+        return (users.filter(is_staff=True) if p["name"] < "placeholder-8" else users).values("id")
+
+    query = PreparedQuery(build, params={"name": "str"})
+    # The two builds read different placeholders: ~half the time they take different
+    # branches. Either way the build is refused once, whatever the first draw.
+    for _ in range(20):
+        query._compiled.clear()
+        try:
+            query.compiled(None)
+        except ValueError as exc:
+            assert "two builds differ" in str(exc)
+            break
+    else:
+        pytest.fail("a build that branches on its placeholder was never refused")
+
+
+def test_a_build_that_computes_from_a_value_is_refused():
+    query = PreparedQuery(
+        lambda shape, p: User.objects.filter(pk__gt=p["n"] + 1).values("id"),
+        params={"n": "int"},
+    )
+    with pytest.raises(ValueError, match="two builds differ"):
+        query.compiled(None)
+
+
 def test_a_value_the_shape_does_not_use_is_refused():
     query = PreparedQuery(users_named, params={"name": "str", "email": "str"})
     with pytest.raises(ValueError, match="email"):
@@ -254,7 +282,7 @@ def test_concurrent_runs_each_get_their_own_rows_and_compile_once():
 
     # Every thread reaches the first compilation of the shape at once.
     run_in_parallel([job(user) for user in users])
-    assert calls == ["long"]
+    assert calls == ["long", "long"]  # one compilation (built twice: the check)
     for user in users:
         expected = orm_rows(users_named, "long", name=user.username)
         assert len(expected) == 1 and expected[0]["id"] == user.pk
@@ -292,4 +320,4 @@ def test_the_number_of_compiled_shapes_is_bounded():
         query.run(shape, id=uuid.uuid4())
     assert len(query._compiled) == 2
     query.run("a", id=uuid.uuid4())  # evicted as the oldest: compiled again
-    assert calls == ["a", "b", "c", "a"]
+    assert calls == ["a", "a", "b", "b", "c", "c", "a", "a"]  # each built twice: the check

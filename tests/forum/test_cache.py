@@ -4,7 +4,8 @@ import pytest
 from django.core.cache import cache
 
 from forum import cache as post_cache
-from forum import moderation, services
+from forum import feed, moderation, services
+from forum.read_models import POST
 from users.models import User
 from users.roles import grant_moderator
 
@@ -150,9 +151,12 @@ def test_a_body_read_before_a_write_is_never_served_after_it(post, author):
     """The race the version key closes: read version, write, store the stale body."""
     origin = "http://testserver"
     stale_version = post_cache.current_version(post.pk)
-    rendered = detail(author, post.pk).json()
+    row = feed.fetch_post(viewer=author, post_id=post.pk)
+    shared = POST.renderer().shared(row)
     services.update_post(post=post, editor=author, content="newer", fields={"content"})
-    post_cache.store_body(post=post, version=stale_version, origin=origin, rendered=rendered)
+    post_cache.store_body(
+        post_id=post.pk, row=row, version=stale_version, origin=origin, shared=shared
+    )
     assert post_cache.current_version(post.pk) != stale_version
     assert detail(author, post.pk).json()["content"] == "newer"
 
@@ -161,5 +165,27 @@ def test_the_cache_lives_in_the_shared_backend(post, stranger, settings):
     detail(stranger, post.pk)
     version = post_cache.current_version(post.pk)
     stored = cache.get(f"forum:post:{post.pk}:{version}:http://testserver")
-    assert stored["author_id"] == str(post.user_id)
-    assert "is_liked" not in stored["body"] and "user" not in stored["body"]
+    assert set(stored) == POST.shared_names
+    assert "is_liked" not in stored
+
+
+def test_only_a_shared_part_can_be_stored(post, author):
+    """A full rendering holds the viewer's is_liked: the cache refuses it by type."""
+    row = feed.fetch_post(viewer=author, post_id=post.pk)
+    renderer = POST.renderer()
+    version = post_cache.current_version(post.pk)
+    with pytest.raises(TypeError):
+        post_cache.store_body(
+            post_id=post.pk, row=row, version=version, origin="o", shared=renderer.one(row)
+        )
+
+
+def test_an_entry_that_is_not_exactly_the_shared_fields_is_a_miss(post, stranger, settings):
+    """An entry holding a per-viewer field (or written before a field was added)
+    is never served: the hit rebuilds the body from the database."""
+    client_for(stranger).put(f"/api/forum/posts/{post.pk}/like/")
+    body = detail(stranger, post.pk).json()
+    version = post_cache.current_version(post.pk)
+    key = f"forum:post:{post.pk}:{version}:http://testserver"
+    cache.set(key, {**cache.get(key), "is_liked": True, "content": "poisoned"})
+    assert detail(make_user(), post.pk).json() == {**body, "is_liked": False}

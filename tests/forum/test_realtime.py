@@ -67,3 +67,38 @@ async def test_only_public_posts_go_to_the_forum_stream(open_socket):
     await create(author=author, content="hello all")
     event = await listener.receive()
     assert event["type"] == "forum.post.new" and event["data"]["content"] == "hello all"
+
+
+@database_sync_to_async
+def rest_body(user, path: str):
+    from .conftest import client_for
+
+    response = client_for(user).get(path)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+async def test_new_posts_and_comments_carry_the_rest_shape(open_socket):
+    """`forum.post.new` is the post as REST shows it to a viewer who has not liked it;
+    `forum.comment.new` the comment as the comments list shows it, plus post_id."""
+    author, follower, _ = await setup_users()
+    listener = await open_socket(access_token(follower))
+    assert (await listener.request("subscribe", {"stream": "forum"}))["type"] == "ack"
+    post = await database_sync_to_async(services.create_post)(
+        author=author, content="shaped", tags=["one", "two"]
+    )
+    event = await listener.receive()
+    assert event["type"] == "forum.post.new"
+    assert event["data"] == await rest_body(follower, f"/api/forum/posts/{post.pk}/")
+    assert event["data"]["user"]["id"] == str(author.pk)
+    assert event["data"]["timestamp"].endswith("Z") and event["data"]["is_liked"] is False
+
+    assert (await listener.request("subscribe", {"stream": f"post:{post.pk}"}))["type"] == "ack"
+    comment = await database_sync_to_async(services.create_comment)(
+        post=post, author=follower, content="a reply"
+    )
+    event = await listener.receive()
+    assert event["type"] == "forum.comment.new"
+    [listed] = (await rest_body(follower, f"/api/forum/posts/{post.pk}/comments/"))["comments"]
+    assert event["data"] == {**listed, "post_id": str(post.pk)}
+    assert event["data"]["id"] == str(comment.pk) and "user_id" not in event["data"]
