@@ -10,13 +10,23 @@ for a URL that matches no route; core.middleware.ApiPathMiddleware answers it.
     {"type": "client_error", "errors": [{"code": "not_found", "detail": "...", "attr": null}]}
 """
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from dataclasses import dataclass
+
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from drf_standardized_errors.formatter import flatten_errors
 from drf_standardized_errors.handler import ExceptionHandler as StandardizedExceptionHandler
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
+from rest_framework.serializers import as_serializer_error
 
+from core import error_codes
 from core.exceptions import DomainError
 
 API_PATH_PREFIX = "/api/"
@@ -25,13 +35,13 @@ API_PATH_PREFIX = "/api/"
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body too large."
-    default_code = "request_too_large"
+    default_code = error_codes.REQUEST_TOO_LARGE
 
 
 class BadRequest(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Bad request."
-    default_code = "bad_request"
+    default_code = error_codes.BAD_REQUEST
 
 
 class _DomainAPIException(exceptions.APIException):
@@ -52,21 +62,51 @@ def as_api_exception(error: DomainError) -> exceptions.APIException:
 
 
 class ExceptionHandler(StandardizedExceptionHandler):
-    """drf-standardized-errors' handler, knowing the services' `DomainError` and
-    Django's request-size errors.
+    """drf-standardized-errors' handler, knowing the services' `DomainError`,
+    Django's own refusals and its request-size errors.
 
     Django raises RequestDataTooBig (a SuspiciousOperation) while DRF parses a
-    body; left alone it would become a 500.
+    body; left alone it would become a 500. So would a Django `ValidationError`
+    (a model's `full_clean`, a malformed UUID given to the ORM) and a
+    `DoesNotExist`: they answer a 400 `validation_error` and a 404 instead.
     """
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DomainError):
             return as_api_exception(exc)
+        if isinstance(exc, DjangoValidationError):
+            return exceptions.ValidationError(as_serializer_error(exc))
+        if isinstance(exc, ObjectDoesNotExist):
+            return exceptions.NotFound()
         if isinstance(exc, RequestDataTooBig):
             return RequestTooLarge()
         if isinstance(exc, SuspiciousOperation):
             return BadRequest()
         return super().convert_known_exceptions(exc)
+
+
+@dataclass(frozen=True)
+class KnownError:
+    """The first error of the response REST gives for an exception."""
+
+    status: int
+    code: str
+    message: str
+    attr: str | None
+
+
+def known_error(exc: Exception) -> KnownError | None:
+    """What REST answers `exc` with (status, and the code, detail and attr of its
+    first error), or None when `exc` is unexpected: a bug, a 500. The socket
+    gateway answers with the same code through this, so the two cannot differ."""
+    converted = ExceptionHandler(exc, {}).convert_known_exceptions(exc)
+    if not isinstance(converted, exceptions.APIException):
+        return None
+    errors = flatten_errors(converted.detail)
+    if not errors:
+        return KnownError(converted.status_code, converted.default_code, str(converted), None)
+    first = errors[0]
+    return KnownError(converted.status_code, first.code, first.detail, first.attr)
 
 
 def error_response(
@@ -86,9 +126,11 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
         return error_response(
-            status_code=413, code="request_too_large", detail=RequestTooLarge.default_detail
+            status_code=413,
+            code=error_codes.REQUEST_TOO_LARGE,
+            detail=RequestTooLarge.default_detail,
         )
-    return error_response(status_code=400, code="bad_request", detail="Bad request.")
+    return error_response(status_code=400, code=error_codes.BAD_REQUEST, detail="Bad request.")
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -96,7 +138,7 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
         return defaults.permission_denied(request, exception)
     return error_response(
         status_code=403,
-        code="permission_denied",
+        code=error_codes.PERMISSION_DENIED,
         detail="You do not have permission to perform this action.",
     )
 
@@ -104,10 +146,12 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not is_api_request(request):
         return defaults.page_not_found(request, exception)
-    return error_response(status_code=404, code="not_found", detail="Not found.")
+    return error_response(status_code=404, code=error_codes.NOT_FOUND, detail="Not found.")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if not is_api_request(request):
         return defaults.server_error(request)
-    return error_response(status_code=500, code="error", detail="Server Error (500)")
+    return error_response(
+        status_code=500, code=error_codes.SERVER_ERROR, detail="Server Error (500)"
+    )

@@ -34,7 +34,10 @@ from django.core.files.storage import FileSystemStorage
 from django.utils.encoding import filepath_to_uri
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from PIL import Image, ImageOps, UnidentifiedImageError
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers
+
+from core import error_codes
+from core.exceptions import InvalidInput, TooLarge, UnsupportedMediaType
 
 # format -> (content type, file extension)
 ALLOWED_FORMATS: dict[str, tuple[str, str]] = {
@@ -46,30 +49,29 @@ JPEG_QUALITY = 85
 WEBP_QUALITY = 85
 
 
-class FileTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The file is too large."
-    default_code = "file_too_large"
+class FileTooLarge(TooLarge):
+    def __init__(self, message: str = "The file is too large.") -> None:
+        super().__init__(error_codes.FILE_TOO_LARGE, message)
 
 
-class ImageTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The image has too many pixels."
-    default_code = "image_too_large"
+class ImageTooLarge(TooLarge):
+    def __init__(self, message: str = "The image has too many pixels.") -> None:
+        super().__init__(error_codes.IMAGE_TOO_LARGE, message)
 
 
-class UnsupportedImageType(exceptions.APIException):
-    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
-    default_detail = "Only JPEG, PNG and WebP images are accepted."
-    default_code = "unsupported_media_type"
+class UnsupportedImageType(UnsupportedMediaType):
+    def __init__(self, message: str = "Only JPEG, PNG and WebP images are accepted.") -> None:
+        super().__init__(error_codes.UNSUPPORTED_MEDIA_TYPE, message)
 
 
-class InvalidImage(exceptions.ValidationError):
+class InvalidImage(InvalidInput):
     """400 in the validation-error shape (`attr` null), so endpoints can document it
-    with drf-standardized-errors' `extend_validation_errors(["invalid_image"])`."""
+    with drf-standardized-errors' `extend_validation_errors([INVALID_IMAGE])`."""
 
-    default_detail = "The image could not be read; it may be truncated or corrupt."
-    default_code = "invalid_image"
+    def __init__(
+        self, message: str = "The image could not be read; it may be truncated or corrupt."
+    ) -> None:
+        super().__init__(error_codes.INVALID_IMAGE, message)
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,9 @@ def process_avatar(upload) -> ProcessedImage:
 
 
 class _MediaErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["file_too_large", "image_too_large"])
+    code = serializers.ChoiceField(
+        choices=[error_codes.FILE_TOO_LARGE, error_codes.IMAGE_TOO_LARGE]
+    )
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
 
@@ -238,7 +242,7 @@ class MediaErrorResponse413Serializer(serializers.Serializer):
 
 
 class _UnsupportedTypeErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["unsupported_media_type"])
+    code = serializers.ChoiceField(choices=[error_codes.UNSUPPORTED_MEDIA_TYPE])
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
 

@@ -57,6 +57,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from core import error_codes
+
 FORWARD = "n"
 BACKWARD = "p"
 
@@ -74,7 +76,7 @@ class OnePageEnvelopeSerializer(serializers.Serializer):
 class InvalidCursor(APIValidationError):
     def __init__(self) -> None:
         super().__init__(
-            {"cursor": [ErrorDetail("Invalid or expired cursor.", code="invalid_cursor")]}
+            {"cursor": [ErrorDetail("Invalid or expired cursor.", code=error_codes.INVALID_CURSOR)]}
         )
 
 

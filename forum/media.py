@@ -9,13 +9,14 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
-from core.exceptions import invalid
+from core import error_codes as core_codes
+from core.exceptions import Forbidden, invalid
 from core.media import ProcessedImage, absolute_url, media_setting, process_image
 from core.transactions import after_commit
 
 from . import cache as post_cache
+from . import error_codes
 from .models import ForumPost, Media
 
 UNKNOWN_MEDIA = "Not one of your uploads: upload the file first and use the URL it returns."
@@ -63,12 +64,12 @@ def upload_media(*, owner, upload) -> Media:
 def upload_media_batch(*, owner, post: ForumPost, uploads: list) -> list[Media]:
     """All or nothing: every file is checked before the first one is stored."""
     if post.user_id != owner.pk:
-        raise PermissionDenied("Only the author can add media to this post.")
+        raise Forbidden(core_codes.PERMISSION_DENIED, "Only the author can add media to this post.")
     if not uploads:
-        raise invalid("files", "Send at least one file.", "required")
+        raise invalid("files", "Send at least one file.", core_codes.REQUIRED)
     limit = media_setting("MAX_FILES_PER_BATCH")
     if len(uploads) > limit:
-        raise invalid("files", f"At most {limit} files at once.", "too_many_files")
+        raise invalid("files", f"At most {limit} files at once.", error_codes.TOO_MANY_FILES)
     side = media_setting("POST_IMAGE_MAX_SIDE")
     images = [process_image(upload, max_side=side) for upload in uploads]
     return _store(owner=owner, images=images, post=post)
@@ -95,7 +96,7 @@ def claim_media(*, owner, post: ForumPost, media_url: str | None, media_ids: lis
             raise invalid(
                 "media_url",
                 "Upload the file first and use the URL it returns.",
-                "invalid_media_url",
+                error_codes.INVALID_MEDIA_URL,
             )
         wanted.append(media_id)
     wanted += [m for m in media_ids if m not in wanted]
@@ -113,7 +114,7 @@ def claim_media(*, owner, post: ForumPost, media_url: str | None, media_ids: lis
         raise invalid(
             field,
             "Unknown media: upload the file first, then reference it.",
-            "invalid_media_url" if field == "media_url" else "invalid_media",
+            error_codes.INVALID_MEDIA_URL if field == "media_url" else error_codes.INVALID_MEDIA,
         )
     for position, media_id in enumerate(wanted):
         media = found[media_id]

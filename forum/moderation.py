@@ -12,15 +12,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework import exceptions
-from rest_framework.exceptions import ErrorDetail, NotFound, PermissionDenied
 
-from core.exceptions import Conflict, invalid
+from core import error_codes as core_codes
+from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.text import to_plain_text
 from users.roles import is_moderator
 from users.services import check_can_suspend, suspend_user
 
 from . import cache as post_cache
+from . import error_codes
 from .models import ForumComment, ForumPost, Report, ReportReason, ReportStatus
 from .selectors import fetch_visible_comment, fetch_visible_post
 from .services import (
@@ -47,17 +47,19 @@ def _clean_details(*, reason: str, details: str) -> str:
         raise invalid(
             "details",
             f"Ensure this field has at most {DETAILS_MAX_LENGTH} characters.",
-            "max_length",
+            core_codes.MAX_LENGTH,
         )
     if reason == ReportReason.OTHER and not text:
-        raise invalid("details", "Say what is wrong when the reason is 'other'.", "required")
+        raise invalid(
+            "details", "Say what is wrong when the reason is 'other'.", core_codes.REQUIRED
+        )
     return text
 
 
 def _file_report(*, reporter, author_id, reason: str, details: str, **target) -> Report:
     if author_id == reporter.pk:
-        raise exceptions.ValidationError(
-            ErrorDetail("You cannot report your own content.", code="cannot_report_own_content")
+        raise InvalidInput(
+            error_codes.CANNOT_REPORT_OWN_CONTENT, "You cannot report your own content."
         )
     details = _clean_details(reason=reason, details=details)
     try:
@@ -67,7 +69,7 @@ def _file_report(*, reporter, author_id, reason: str, details: str, **target) ->
             )
     except IntegrityError as exc:
         # The unique constraints are the only ones a valid target can break.
-        raise Conflict("already_reported", "You have already reported this.") from exc
+        raise Conflict(error_codes.ALREADY_REPORTED, "You have already reported this.") from exc
 
 
 def report_post(*, reporter, post_id, reason: str, details: str = "") -> Report:
@@ -105,16 +107,16 @@ def resolve_report(
     suspended too (users.services.suspend_user); any refusal rolls back it all.
     """
     if not is_moderator(moderator):
-        raise PermissionDenied("Only moderators may do this.")
+        raise Forbidden(core_codes.PERMISSION_DENIED, "Only moderators may do this.")
     if action not in (ResolveAction.HIDE, ResolveAction.DISMISS):
-        raise invalid("action", f'"{action}" is not a valid choice.', "invalid_choice")
+        raise invalid("action", f'"{action}" is not a valid choice.', core_codes.INVALID_CHOICE)
     with transaction.atomic():
         try:
             report = Report.objects.select_for_update().get(pk=report_id)
         except (Report.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-            raise NotFound("No such report.") from exc
+            raise NotFound(core_codes.NOT_FOUND, "No such report.") from exc
         if report.status != ReportStatus.OPEN:
-            raise Conflict("already_handled", "This report has been handled already.")
+            raise Conflict(error_codes.ALREADY_HANDLED, "This report has been handled already.")
 
         if report.post_id is not None:
             target = ForumPost.objects.get(pk=report.post_id)
@@ -149,7 +151,9 @@ def _suspend_author(*, author_id, moderator, until: datetime, reason: str) -> No
 
     if until <= timezone.now():
         raise invalid(
-            "suspend_until", "The end of a suspension must be in the future.", "not_future"
+            "suspend_until",
+            "The end of a suspension must be in the future.",
+            core_codes.NOT_FUTURE,
         )
     author = User.objects.get(pk=author_id)
     check_can_suspend(actor=moderator, target=author)

@@ -14,11 +14,15 @@ from users.openapi import (
     user_summary_example,
 )
 
+from . import error_codes
+
 AlreadyReportedResponse = error_response(
-    "AlreadyReported", ["already_reported"], "409: the caller has reported this content before."
+    "AlreadyReported",
+    [error_codes.ALREADY_REPORTED],
+    "409: the caller has reported this content before.",
 )
 AlreadyHandledResponse = error_response(
-    "AlreadyHandled", ["already_handled"], "409: the report is no longer open."
+    "AlreadyHandled", [error_codes.ALREADY_HANDLED], "409: the report is no longer open."
 )
 
 

@@ -5,6 +5,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Value
 
+from core import error_codes as core_codes
 from core.exceptions import NotFound
 from core.prepared import PreparedQuery
 from users.models import User
@@ -21,8 +22,6 @@ from .models import (
     Tag,
     tag_name,
 )
-
-NOT_FOUND = "not_found"
 
 
 def visible_posts(*, viewer) -> QuerySet[ForumPost]:
@@ -76,12 +75,12 @@ def fetch_visible_post(*, viewer, post_id, whole: bool = False) -> ForumPost:
     if not whole:
         post = visible_post(viewer=viewer, post_id=post_id)
         if post is None:
-            raise NotFound(NOT_FOUND, "No such post.")
+            raise NotFound(core_codes.NOT_FOUND, "No such post.")
         return post
     try:
         return visible_posts(viewer=viewer).get(pk=post_id)
     except (ForumPost.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise NotFound(NOT_FOUND, "No such post.") from exc
+        raise NotFound(core_codes.NOT_FOUND, "No such post.") from exc
 
 
 def post_feed(*, viewer, author_id=None, tag: str | None = None, following: bool = False):
@@ -145,7 +144,7 @@ def fetch_visible_comment(*, viewer, comment_id, live: bool = False) -> ForumCom
     try:
         return comments.get(pk=comment_id)
     except (ForumComment.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise NotFound(NOT_FOUND, "No such comment.") from exc
+        raise NotFound(core_codes.NOT_FOUND, "No such comment.") from exc
 
 
 def post_comments(*, post: ForumPost | uuid.UUID, viewer) -> QuerySet[ForumComment]:
@@ -180,4 +179,4 @@ def fetch_report(*, report_id) -> Report:
     try:
         return report_queue().get(pk=report_id)
     except (Report.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise NotFound(NOT_FOUND, "No such report.") from exc
+        raise NotFound(core_codes.NOT_FOUND, "No such report.") from exc

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Subquery
 from django.db.models.functions import Coalesce
-from rest_framework.exceptions import PermissionDenied
 
-from core.exceptions import invalid
+from core import error_codes as core_codes
+from core.exceptions import Forbidden, invalid
 from core.locks import exists_for_share
 from core.text import find_profanity, mask_profanity, to_plain_text
 from notifications.models import Kind
@@ -19,7 +19,7 @@ from users.models import Profile
 from users.roles import is_moderator
 
 from . import cache as post_cache
-from . import events
+from . import error_codes, events
 from .media import claim_media
 from .models import CommentLike, ForumComment, ForumPost, PostLike, Privacy, Tag, tag_name
 from .selectors import (
@@ -33,16 +33,20 @@ from .selectors import (
 def _clean_content(value: str, *, field: str, max_length: int) -> str:
     text = to_plain_text(value or "")
     if not text:
-        raise invalid(field, "This field may not be blank.", "blank")
+        raise invalid(field, "This field may not be blank.", core_codes.BLANK)
     if len(text) > max_length:
         raise invalid(
-            field, f"Ensure this field has at most {max_length} characters.", "max_length"
+            field,
+            f"Ensure this field has at most {max_length} characters.",
+            core_codes.MAX_LENGTH,
         )
     words = settings.FORUM["PROFANITY_WORDS"]
     if settings.FORUM["PROFANITY_MODE"] == "reject":
         if find_profanity(text, words):
             raise invalid(
-                field, "Please keep it civil: this text contains banned words.", "profanity"
+                field,
+                "Please keep it civil: this text contains banned words.",
+                error_codes.PROFANITY,
             )
         return text
     return mask_profanity(text, words)
@@ -51,7 +55,9 @@ def _clean_content(value: str, *, field: str, max_length: int) -> str:
 def _clean_tags(names: list[str]) -> list[Tag]:
     cleaned = sorted({tag_name(n) for n in names if n and n.strip()})
     if len(cleaned) > settings.FORUM["MAX_TAGS"]:
-        raise invalid("tags", f"At most {settings.FORUM['MAX_TAGS']} tags.", "too_many_tags")
+        raise invalid(
+            "tags", f"At most {settings.FORUM['MAX_TAGS']} tags.", error_codes.TOO_MANY_TAGS
+        )
     Tag.objects.bulk_create([Tag(name=n) for n in cleaned], ignore_conflicts=True)
     return list(Tag.objects.filter(name__in=cleaned))
 
@@ -138,7 +144,7 @@ def update_post(
     fields: set[str],
 ) -> ForumPost:
     if post.user_id != editor.pk:
-        raise PermissionDenied("Only the author can edit this post.")
+        raise Forbidden(core_codes.PERMISSION_DENIED, "Only the author can edit this post.")
     changed = ["updated_at"]
     if "content" in fields:
         post.content = _clean_content(
@@ -217,7 +223,7 @@ def delete_post(*, post: ForumPost, actor, as_moderator: bool = False) -> None:
 
     Notifications about the post and its comments are withdrawn with it."""
     if post.user_id != actor.pk and not (as_moderator and is_moderator(actor)):
-        raise PermissionDenied("Only the author can delete this post.")
+        raise Forbidden(core_codes.PERMISSION_DENIED, "Only the author can delete this post.")
     # Locked first, so a delivery about the post or a comment on it (which holds
     # them, `hold_*_for_notification`) is either withdrawn below or sees it gone.
     list(ForumPost.objects.select_for_update().filter(pk=post.pk).values_list("pk", flat=True))
@@ -343,10 +349,10 @@ def create_comment(*, post: ForumPost, author, content: str, parent_id=None) -> 
             ForumComment.objects.filter(pk=parent_id, post=post).not_blocked_for(author).first()
         )
         if parent is None:
-            raise invalid("parent", "No such comment on this post.", "does_not_exist")
+            raise invalid("parent", "No such comment on this post.", core_codes.DOES_NOT_EXIST)
         depth = parent.depth + 1
         if depth > settings.FORUM["MAX_COMMENT_DEPTH"]:
-            raise invalid("parent", "Replies cannot nest any deeper.", "max_depth")
+            raise invalid("parent", "Replies cannot nest any deeper.", error_codes.MAX_DEPTH)
     comment = ForumComment.objects.create(
         post=post,
         user=author,
@@ -395,7 +401,7 @@ def create_comment(*, post: ForumPost, author, content: str, parent_id=None) -> 
 @transaction.atomic
 def update_comment(*, comment: ForumComment, editor, content: str) -> ForumComment:
     if comment.user_id != editor.pk or comment.is_deleted:
-        raise PermissionDenied("Only the author can edit this comment.")
+        raise Forbidden(core_codes.PERMISSION_DENIED, "Only the author can edit this comment.")
     comment.content = _clean_content(
         content, field="content", max_length=settings.FORUM["COMMENT_MAX_LENGTH"]
     )
@@ -423,7 +429,7 @@ def delete_comment(*, comment: ForumComment, actor) -> None:
     Either way the notifications about it are withdrawn."""
     comment = ForumComment.objects.select_for_update().get(pk=comment.pk)
     if comment.user_id != actor.pk or comment.is_deleted:
-        raise PermissionDenied("Only the author can delete this comment.")
+        raise Forbidden(core_codes.PERMISSION_DENIED, "Only the author can delete this comment.")
     withdraw_comment_notifications(comment_id=comment.pk)
     # A hidden comment already left the count (forum.moderation.hide_comment).
     counted = comment.hidden_at is None

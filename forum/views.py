@@ -8,12 +8,13 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from core import error_codes as core_codes
 from core.exceptions import NotFound
 from core.media import image_upload_request, upload_error_responses
 from core.permissions import IsModerator
 
 from . import cache as post_cache
-from . import feed, media, moderation, selectors, services
+from . import error_codes, feed, media, moderation, selectors, services
 from .comments import fetch_comment, fetch_comments, render_comments
 from .models import ForumComment, ForumPost
 from .openapi import (
@@ -76,9 +77,33 @@ FEED_FILTERS = frozenset(FeedFilterSerializer().fields)
     ),
 )
 @extend_schema(tags=["forum"])
-@extend_validation_errors(["invalid_image"], actions=["media_batch"], methods=["post"])
+@extend_validation_errors([core_codes.INVALID_IMAGE], actions=["media_batch"], methods=["post"])
 @extend_validation_errors(
-    ["too_many_files"], field_name="files", actions=["media_batch"], methods=["post"]
+    [error_codes.TOO_MANY_FILES], field_name="files", actions=["media_batch"], methods=["post"]
+)
+@extend_validation_errors(
+    [error_codes.PROFANITY],
+    field_name="content",
+    actions=["create", "update", "partial_update", "comments"],
+    methods=["post", "put", "patch"],
+)
+@extend_validation_errors(
+    [error_codes.TOO_MANY_TAGS],
+    field_name="tags",
+    actions=["create", "update", "partial_update"],
+    methods=["post", "put", "patch"],
+)
+@extend_validation_errors(
+    [error_codes.INVALID_MEDIA], field_name="media", actions=["create"], methods=["post"]
+)
+@extend_validation_errors(
+    [error_codes.INVALID_MEDIA_URL], field_name="media_url", actions=["create"], methods=["post"]
+)
+@extend_validation_errors(
+    [core_codes.DOES_NOT_EXIST, error_codes.MAX_DEPTH],
+    field_name="parent",
+    actions=["comments"],
+    methods=["post"],
 )
 class PostViewSet(viewsets.ModelViewSet):
     serializer_class = PostSerializer
@@ -121,7 +146,7 @@ class PostViewSet(viewsets.ModelViewSet):
         """The post as `read_models.POST` reads it, if the caller may see it."""
         row = feed.fetch_post(viewer=self.request.user, post_id=_post_id(post_id))
         if row is None:
-            raise NotFound(selectors.NOT_FOUND, "No such post.")
+            raise NotFound(core_codes.NOT_FOUND, "No such post.")
         return row
 
     def retrieve(self, request, *args, **kwargs):
@@ -273,7 +298,7 @@ def comment_response(request, comment, status_code=status.HTTP_200_OK) -> Respon
     """The comment as `read_models.COMMENT` renders it for the caller."""
     row = fetch_comment(viewer=request.user, post_id=comment.post_id, comment_id=comment.pk)
     if row is None:
-        raise NotFound(selectors.NOT_FOUND, "No such comment.")
+        raise NotFound(core_codes.NOT_FOUND, "No such comment.")
     return Response(COMMENT.renderer(request).one(row), status=status_code)
 
 
@@ -281,7 +306,7 @@ def _post_id(value) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError as exc:
-        raise NotFound(selectors.NOT_FOUND, "No such post.") from exc
+        raise NotFound(core_codes.NOT_FOUND, "No such post.") from exc
 
 
 @extend_schema(tags=["forum"])
@@ -297,6 +322,9 @@ def _post_id(value) -> uuid.UUID:
         description="Notifications about the comment are withdrawn "
         "(`notification.deleted` on their recipients' sockets).",
     ),
+)
+@extend_validation_errors(
+    [error_codes.PROFANITY], field_name="content", methods=["post", "put", "patch"]
 )
 class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = CommentUpdateSerializer
@@ -353,7 +381,7 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
     responses={201: MediaSerializer, **upload_error_responses()},
     examples=UPLOAD_EXAMPLES,
 )
-@extend_validation_errors(["invalid_image"], methods=["post"])
+@extend_validation_errors([core_codes.INVALID_IMAGE], methods=["post"])
 class UploadView(GenericAPIView):
     parser_classes = [MultiPartParser]
     serializer_class = UploadSerializer

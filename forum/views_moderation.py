@@ -8,9 +8,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core import error_codes as core_codes
 from core.permissions import IsModerator
 
-from . import moderation, selectors
+from . import error_codes, moderation, selectors
 from .openapi import (
     MODERATED_COMMENT_EXAMPLES,
     REPORT_QUEUE_EXAMPLES,
@@ -37,7 +38,7 @@ REPORT_DESCRIPTION = (
 )
 
 
-@extend_validation_errors(["cannot_report_own_content"], methods=["post"])
+@extend_validation_errors([error_codes.CANNOT_REPORT_OWN_CONTENT], methods=["post"])
 class _ReportView(GenericAPIView):
     serializer_class = ReportCreateSerializer
 
@@ -83,7 +84,10 @@ class CommentReportView(_ReportView):
         return moderation.report_comment(reporter=request.user, comment_id=pk, **fields)
 
 
-@extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
+@extend_validation_errors([core_codes.INVALID_CURSOR], field_name="cursor", methods=["get"])
+@extend_validation_errors(
+    [core_codes.NOT_FUTURE], field_name="suspend_until", actions=["resolve"], methods=["post"]
+)
 @extend_schema(tags=["forum"])
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The moderation queue."""

@@ -20,6 +20,7 @@ from django.http import HttpResponse
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from . import error_codes
 from .auth import refuse_unless_can_authenticate
 from .handles import generate_username
 from .social import ProviderSession
@@ -86,13 +87,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         email = user_email(sociallogin.user)
         if not email:
             raise serializers.ValidationError(
-                ErrorDetail("Google did not share an email address.", code="email_required")
+                ErrorDetail(
+                    "Google did not share an email address.", code=error_codes.EMAIL_REQUIRED
+                )
             )
         if filter_users_by_email(email):
             raise serializers.ValidationError(
                 ErrorDetail(
                     "An account with this email address already exists; log in to it instead.",
-                    code="email_taken",
+                    code=error_codes.EMAIL_TAKEN,
                 )
             )
         return True

@@ -11,6 +11,7 @@ from rest_framework_simplejwt.settings import api_settings
 
 from core.prepared import PreparedQuery
 
+from . import error_codes
 from .models import User
 from .roles import with_moderator_role
 
@@ -54,10 +55,10 @@ def user_with_role(user_id) -> User | None:
 def authentication_refusal(user) -> tuple[str, str] | None:
     """(code, message) saying why `user` may not authenticate now, or None if they may."""
     if user is None or not user.is_active:
-        return "account_inactive", "This account is inactive."
+        return error_codes.ACCOUNT_INACTIVE, "This account is inactive."
     if user.is_suspended:
         until = timezone.localtime(user.suspended_until).isoformat(timespec="seconds")
-        return "account_suspended", f"This account is suspended until {until}."
+        return error_codes.ACCOUNT_SUSPENDED, f"This account is suspended until {until}."
     return None
 
 
@@ -120,6 +121,8 @@ class JWTAuthentication(_JWTAuthentication):
         except ValueError as exc:
             raise InvalidToken("Token contained no recognizable user identification") from exc
         if user is None:
-            raise exceptions.AuthenticationFailed("User not found.", code="user_not_found")
+            raise exceptions.AuthenticationFailed(
+                "User not found.", code=error_codes.USER_NOT_FOUND
+            )
         refuse_unless_can_authenticate(user)
         return user

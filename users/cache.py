@@ -15,9 +15,10 @@ sides of a follow or a block; forum.services: `post_count`). A TTL covers the re
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404
 
+from core import error_codes as core_codes
 from core.cache import VersionedCache, ttl_for_signed_urls
+from core.exceptions import NotFound
 
 from . import selectors
 
@@ -50,7 +51,7 @@ def public_profile(*, viewer, user_id, request) -> dict:
         return data
     is_following = selectors.following_state(viewer=viewer, user_id=user_id)
     if is_following is None:
-        raise Http404
+        raise NotFound(core_codes.NOT_FOUND, "Not found.")
     profile = {**shared, "is_following": is_following}
     return {name: profile[name] for name in PublicUserSerializer.Meta.fields}
 

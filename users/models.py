@@ -6,12 +6,13 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from . import error_codes
 from .managers import UserManager
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.]{3,30}$",
     "Use 3 to 30 letters, digits, dots or underscores.",
-    code="invalid_username",
+    code=error_codes.INVALID_USERNAME,
 )
 
 

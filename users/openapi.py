@@ -5,10 +5,13 @@ from drf_standardized_errors.openapi_serializers import ServerErrorEnum
 
 from core.schema import error_response
 
+from . import error_codes
+
 AUTH_401_CODES = [
-    "token_not_valid",
-    "account_inactive",
-    "account_suspended",
+    error_codes.TOKEN_NOT_VALID,
+    error_codes.ACCOUNT_INACTIVE,
+    error_codes.ACCOUNT_SUSPENDED,
+    error_codes.USER_NOT_FOUND,
     "authentication_failed",
     "not_authenticated",
 ]
@@ -20,18 +23,20 @@ AuthErrorResponse401Serializer = error_response(
     "401: the token is invalid, expired or revoked, or the account is inactive or suspended.",
 )
 SocialLoginDisabledResponseSerializer = error_response(
-    "SocialLoginDisabled", ["social_login_disabled"], "404: social login is switched off."
+    "SocialLoginDisabled", [error_codes.SOCIAL_LOGIN_DISABLED], "404: social login is switched off."
 )
 SocialLoginUnavailableResponseSerializer = error_response(
     "SocialLoginUnavailable",
-    ["social_login_not_configured", "social_provider_unavailable"],
+    [error_codes.SOCIAL_LOGIN_NOT_CONFIGURED, error_codes.SOCIAL_PROVIDER_UNAVAILABLE],
     "503: social login is on but the provider has no credentials, or the provider "
     "timed out, could not be reached or asked to wait (then `Retry-After` says how long).",
     error_type=ServerErrorEnum,
 )
 
 UserBlockedResponseSerializer = error_response(
-    "UserBlocked", ["user_blocked"], "409: the caller blocked this user; unblock them first."
+    "UserBlocked",
+    [error_codes.USER_BLOCKED],
+    "409: the caller blocked this user; unblock them first.",
 )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Now
-from django.http import Http404
+
+from core import error_codes as core_codes
+from core.exceptions import NotFound
 
 from .models import Block, Follow, User
 
@@ -82,7 +84,7 @@ def get_user_for(viewer, user_id) -> User:
     try:
         return users_for(viewer).get(pk=user_id)
     except (User.DoesNotExist, ValueError) as exc:
-        raise Http404 from exc
+        raise NotFound(core_codes.NOT_FOUND, "Not found.") from exc
 
 
 def following_state(*, viewer, user_id) -> bool | None:

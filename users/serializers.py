@@ -18,7 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from . import services
+from . import error_codes, services
 from .auth import refuse_unless_can_authenticate, user_can_authenticate
 from .avatars import avatar_url
 from .models import User, username_validator
@@ -107,7 +107,7 @@ def validate_new_username(value: str, *, user: User | None = None) -> str:
         taken = taken.exclude(pk=user.pk)
     if taken.exists():
         raise serializers.ValidationError(
-            services.TAKEN_MESSAGES["username"], code="username_taken"
+            services.TAKEN_MESSAGES["username"], code=error_codes.USERNAME_TAKEN
         )
     return value
 
@@ -199,7 +199,9 @@ class RegisterSerializer(serializers.Serializer):
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)
         if User.objects.filter(email=email).exists():
-            raise serializers.ValidationError(services.TAKEN_MESSAGES["email"], code="email_taken")
+            raise serializers.ValidationError(
+                services.TAKEN_MESSAGES["email"], code=error_codes.EMAIL_TAKEN
+            )
         return email
 
     def validate_username(self, value: str | None) -> str | None:
@@ -213,7 +215,11 @@ class RegisterSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         if attrs["password1"] != attrs["password2"]:
             raise serializers.ValidationError(
-                {"password2": [ErrorDetail("The two passwords differ.", code="password_mismatch")]}
+                {
+                    "password2": [
+                        ErrorDetail("The two passwords differ.", code=error_codes.PASSWORD_MISMATCH)
+                    ]
+                }
             )
         candidate = User(email=attrs["email"], username=attrs.get("username"))
         try:
@@ -253,7 +259,8 @@ class LoginSerializer(serializers.Serializer):
                 refuse_unless_can_authenticate(candidate)
             raise serializers.ValidationError(
                 ErrorDetail(
-                    "Unable to log in with the given credentials.", code="invalid_credentials"
+                    "Unable to log in with the given credentials.",
+                    code=error_codes.INVALID_CREDENTIALS,
                 )
             )
         refuse_unless_can_authenticate(user)
@@ -263,7 +270,9 @@ class LoginSerializer(serializers.Serializer):
             and not EmailAddress.objects.filter(user=user, email=user.email, verified=True).exists()
         ):
             raise serializers.ValidationError(
-                ErrorDetail("The email address is not verified yet.", code="email_not_verified")
+                ErrorDetail(
+                    "The email address is not verified yet.", code=error_codes.EMAIL_NOT_VERIFIED
+                )
             )
         attrs["user"] = user
         return attrs
@@ -360,11 +369,21 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
             self.user = User.objects.get(pk=pk, is_active=True)
         except (DjangoValidationError, ValueError, TypeError, OverflowError, User.DoesNotExist):
             raise serializers.ValidationError(
-                {"uid": [ErrorDetail("Invalid or expired reset link.", code="invalid_uid")]}
+                {
+                    "uid": [
+                        ErrorDetail("Invalid or expired reset link.", code=error_codes.INVALID_UID)
+                    ]
+                }
             ) from None
         if not default_token_generator.check_token(self.user, attrs["token"]):
             raise serializers.ValidationError(
-                {"token": [ErrorDetail("Invalid or expired reset link.", code="invalid_token")]}
+                {
+                    "token": [
+                        ErrorDetail(
+                            "Invalid or expired reset link.", code=error_codes.INVALID_TOKEN
+                        )
+                    ]
+                }
             )
         self.form = SetPasswordForm(user=self.user, data=attrs)
         if not self.form.is_valid():
@@ -382,7 +401,7 @@ class PasswordChangeSerializer(_PasswordChangeSerializer):
     def validate_old_password(self, value: str) -> str:
         if not self.user.check_password(value):
             raise serializers.ValidationError(
-                "The current password is wrong.", code="wrong_password"
+                "The current password is wrong.", code=error_codes.WRONG_PASSWORD
             )
         return value
 

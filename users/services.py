@@ -8,15 +8,16 @@ from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework import exceptions
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from core.exceptions import Conflict, invalid
+from core import error_codes as core_codes
+from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.locks import lock_for_key_share
 from core.media import process_avatar
 from core.text import to_plain_text
 from core.transactions import after_commit
 
+from . import error_codes
 from .cache import invalidate_profile
 from .managers import integrity_error_field
 from .models import Block, Follow, Profile, User
@@ -26,11 +27,11 @@ TAKEN_MESSAGES = {
     "email": "A user with this email address already exists.",
     "username": "This username is taken.",
 }
+TAKEN_CODES = {"email": error_codes.EMAIL_TAKEN, "username": error_codes.USERNAME_TAKEN}
 
 
-def _refused(message: str, code: str) -> exceptions.ValidationError:
-    """A 400 about the request as a whole (no field: `attr` is null)."""
-    return exceptions.ValidationError(exceptions.ErrorDetail(message, code=code))
+def _no_such_user() -> NotFound:
+    return NotFound(core_codes.NOT_FOUND, "Not found.")
 
 
 # --- accounts ---------------------------------------------------------------
@@ -59,7 +60,7 @@ def create_user(
         field = integrity_error_field(exc)
         if field is None:
             raise
-        raise invalid(field, TAKEN_MESSAGES[field], f"{field}_taken") from exc
+        raise invalid(field, TAKEN_MESSAGES[field], TAKEN_CODES[field]) from exc
 
 
 def register(
@@ -102,7 +103,9 @@ def update_profile(
                 with transaction.atomic():
                     user.save(update_fields=["username"])
             except IntegrityError as exc:
-                raise invalid("username", TAKEN_MESSAGES["username"], "username_taken") from exc
+                raise invalid(
+                    "username", TAKEN_MESSAGES["username"], error_codes.USERNAME_TAKEN
+                ) from exc
         profile = user.profile
         changed = []
         if display_name is not None:
@@ -180,7 +183,7 @@ def follow(*, follower: User, followee: User) -> bool:
     from notifications.services import Target, notify
 
     if follower.pk == followee.pk:
-        raise _refused("You cannot follow yourself.", "cannot_follow_self")
+        raise InvalidInput(error_codes.CANNOT_FOLLOW_SELF, "You cannot follow yourself.")
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -222,9 +225,9 @@ def _refuse_if_blocked(*, follower: User, followee: User) -> None:
     )
     if followee.pk in blockers:
         # As if the followee did not exist: a block is never revealed.
-        raise exceptions.NotFound()
+        raise _no_such_user()
     if blockers:
-        raise Conflict("user_blocked", "Unblock this user to follow them.")
+        raise Conflict(error_codes.USER_BLOCKED, "Unblock this user to follow them.")
 
 
 def _lock_profiles(*user_ids) -> None:
@@ -261,13 +264,13 @@ def block_user(*, blocker: User, blocked: User) -> bool:
     from notifications.services import withdraw_between
 
     if blocker.pk == blocked.pk:
-        raise _refused("You cannot block yourself.", "cannot_block_self")
+        raise InvalidInput(error_codes.CANNOT_BLOCK_SELF, "You cannot block yourself.")
     with transaction.atomic():
         # Serialises with follow(), with a block the other way round and with
         # news being delivered between the two (hold_pair_for_notification).
         _lock_profiles(blocker.pk, blocked.pk)
         if Block.objects.filter(blocker=blocked, blocked=blocker).exists():
-            raise exceptions.NotFound()
+            raise _no_such_user()
         try:
             with transaction.atomic():
                 Block.objects.create(blocker=blocker, blocked=blocked)
@@ -314,9 +317,11 @@ def suspend_user(*, user: User, until: datetime, reason: str = "") -> User:
     from core.realtime.publish import disconnect_user
 
     if timezone.is_naive(until):
-        raise invalid("until", "Give a time zone.", "naive_datetime")
+        raise invalid("until", "Give a time zone.", error_codes.NAIVE_DATETIME)
     if until <= timezone.now():
-        raise invalid("until", "The end of a suspension must be in the future.", "not_future")
+        raise invalid(
+            "until", "The end of a suspension must be in the future.", core_codes.NOT_FUTURE
+        )
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(
             suspended_until=until, suspension_reason=reason[:255]
@@ -339,6 +344,6 @@ def unsuspend_user(*, user: User) -> User:
 def check_can_suspend(*, actor: User, target: User) -> None:
     """Moderators suspend members; only staff may suspend moderators or staff."""
     if actor.pk == target.pk:
-        raise _refused("You cannot suspend yourself.", "cannot_suspend_self")
+        raise InvalidInput(error_codes.CANNOT_SUSPEND_SELF, "You cannot suspend yourself.")
     if (target.is_staff or target.is_moderator) and not actor.is_staff:
-        raise exceptions.PermissionDenied("Only staff may suspend moderators or staff.")
+        raise Forbidden(core_codes.PERMISSION_DENIED, "Only staff may suspend moderators or staff.")

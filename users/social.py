@@ -29,6 +29,8 @@ from rest_framework.exceptions import ErrorDetail
 
 from core.retry_after import parse_retry_after
 
+from . import error_codes
+
 logger = logging.getLogger(__name__)
 
 
@@ -37,7 +39,7 @@ class SocialProviderUnavailable(exceptions.APIException):
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The sign-in provider is not answering; try again later."
-    default_code = "social_provider_unavailable"
+    default_code = error_codes.SOCIAL_PROVIDER_UNAVAILABLE
 
     def __init__(self, *, retry_after: float | None = None):
         super().__init__()
@@ -49,7 +51,9 @@ class SocialProviderUnavailable(exceptions.APIException):
 
 def credentials_refused() -> serializers.ValidationError:
     return serializers.ValidationError(
-        ErrorDetail("Google did not accept these credentials.", code="invalid_credentials")
+        ErrorDetail(
+            "Google did not accept these credentials.", code=error_codes.INVALID_CREDENTIALS
+        )
     )
 
 

@@ -11,13 +11,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import error_codes as core_codes
 from core.media import image_upload_request, upload_error_responses
 from core.pagination import KeysetPagination
 from core.permissions import IsModerator, IsOwnerOrReadOnly
 from core.schema import multipart_example
 
 from . import cache as profile_cache
-from . import selectors, services
+from . import error_codes, selectors, services
 from .models import User
 from .openapi import (
     SAM,
@@ -98,7 +99,7 @@ class MeView(APIView):
         return _patch_me(request, request.user)
 
 
-@extend_validation_errors(["invalid_image"], methods=["post"])
+@extend_validation_errors([core_codes.INVALID_IMAGE], methods=["post"])
 class MeAvatarView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
@@ -163,7 +164,7 @@ class UserDetailView(APIView):
         return _patch_me(request, user)
 
 
-@extend_validation_errors(["cannot_follow_self"], methods=["post"])
+@extend_validation_errors([error_codes.CANNOT_FOLLOW_SELF], methods=["post"])
 class FollowView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -211,7 +212,7 @@ class FollowView(APIView):
         return self._response(followee, False)
 
 
-@extend_validation_errors(["cannot_block_self"], methods=["post"])
+@extend_validation_errors([error_codes.CANNOT_BLOCK_SELF], methods=["post"])
 class BlockView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -249,7 +250,7 @@ class BlockView(APIView):
         return Response(BlockStateSerializer({"is_blocked": False}).data)
 
 
-@extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
+@extend_validation_errors([core_codes.INVALID_CURSOR], field_name="cursor", methods=["get"])
 class BlockedUsersView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = PublicUserSerializer
@@ -270,7 +271,7 @@ class BlockedUsersView(generics.ListAPIView):
         return selectors.blocked_by(viewer=self.request.user)
 
 
-@extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
+@extend_validation_errors([core_codes.INVALID_CURSOR], field_name="cursor", methods=["get"])
 class _FollowListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = PublicUserSerializer
@@ -309,7 +310,10 @@ class FollowingView(_FollowListView):
         return selectors.following_of(viewer=self.request.user, user=self.target())
 
 
-@extend_validation_errors(["cannot_suspend_self"], methods=["post"])
+@extend_validation_errors([error_codes.CANNOT_SUSPEND_SELF], methods=["post"])
+@extend_validation_errors(
+    [error_codes.NAIVE_DATETIME, core_codes.NOT_FUTURE], field_name="until", methods=["post"]
+)
 class SuspendView(APIView):
     permission_classes = [IsAuthenticated, IsModerator]
 

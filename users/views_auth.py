@@ -55,6 +55,7 @@ from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from rest_framework_simplejwt.views import TokenRefreshView as _TokenRefreshView
 from rest_framework_simplejwt.views import TokenVerifyView as _TokenVerifyView
 
+from . import error_codes
 from .auth import plain_auth_error, refuse_unless_can_authenticate
 from .models import User
 from .openapi import (
@@ -156,9 +157,11 @@ class TokenLoginMixin:
         TOKENS_EXAMPLE,
     ],
 )
-@extend_validation_errors(["email_taken"], field_name="email")
-@extend_validation_errors(["username_taken", "invalid_username"], field_name="username")
-@extend_validation_errors(["password_mismatch"], field_name="password2")
+@extend_validation_errors([error_codes.EMAIL_TAKEN], field_name="email")
+@extend_validation_errors(
+    [error_codes.USERNAME_TAKEN, error_codes.INVALID_USERNAME], field_name="username"
+)
+@extend_validation_errors([error_codes.PASSWORD_MISMATCH], field_name="password2")
 @extend_validation_errors([*NEW_PASSWORD_CODES, "password_too_similar"], field_name="password1")
 class RegisterView(_RegisterView):
     serializer_class = RegisterSerializer
@@ -249,7 +252,7 @@ class ResendEmailVerificationView(_ResendEmailVerificationView):
     ],
 )
 @extend_validation_errors(
-    ["invalid_credentials", "email_not_verified"], field_name="non_field_errors"
+    [error_codes.INVALID_CREDENTIALS, error_codes.EMAIL_NOT_VERIFIED], field_name="non_field_errors"
 )
 class LoginView(TokenLoginMixin, _LoginView):
     serializer_class = LoginSerializer
@@ -288,7 +291,9 @@ class PlainTokenErrorsMixin:
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
-            raise exceptions.AuthenticationFailed(str(exc), code="token_not_valid") from exc
+            raise exceptions.AuthenticationFailed(
+                str(exc), code=error_codes.TOKEN_NOT_VALID
+            ) from exc
         except exceptions.APIException as exc:
             raise plain_auth_error(exc) from exc
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
@@ -342,7 +347,7 @@ class TokenVerifyView(PlainTokenErrorsMixin, _TokenVerifyView):
         detail_example("Logged out.", "Logged out"),
     ],
 )
-@extend_validation_errors(["token_not_valid"], field_name="refresh")
+@extend_validation_errors([error_codes.TOKEN_NOT_VALID], field_name="refresh")
 class LogoutView(_LogoutView):
     http_method_names = ["post", "options"]
     permission_classes = [IsAuthenticated]
@@ -356,7 +361,13 @@ class LogoutView(_LogoutView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         refused = exceptions.ValidationError(
-            {"refresh": [ErrorDetail("Invalid or revoked refresh token.", code="token_not_valid")]}
+            {
+                "refresh": [
+                    ErrorDetail(
+                        "Invalid or revoked refresh token.", code=error_codes.TOKEN_NOT_VALID
+                    )
+                ]
+            }
         )
         try:
             token = RefreshToken(serializer.validated_data["refresh"])
@@ -389,9 +400,9 @@ class LogoutView(_LogoutView):
         detail_example("Password changed.", "Changed"),
     ],
 )
-@extend_validation_errors(["wrong_password"], field_name="old_password")
+@extend_validation_errors([error_codes.WRONG_PASSWORD], field_name="old_password")
 @extend_validation_errors(
-    ["password_mismatch", *NEW_PASSWORD_CODES],
+    [error_codes.PASSWORD_MISMATCH, *NEW_PASSWORD_CODES],
     field_name="new_password2",
 )
 class PasswordChangeView(_PasswordChangeView):
@@ -451,10 +462,10 @@ class PasswordResetView(_PasswordResetView):
         detail_example("Password has been reset.", "Reset"),
     ],
 )
-@extend_validation_errors(["invalid_uid"], field_name="uid")
-@extend_validation_errors(["invalid_token"], field_name="token")
+@extend_validation_errors([error_codes.INVALID_UID], field_name="uid")
+@extend_validation_errors([error_codes.INVALID_TOKEN], field_name="token")
 @extend_validation_errors(
-    ["password_mismatch", *NEW_PASSWORD_CODES],
+    [error_codes.PASSWORD_MISMATCH, *NEW_PASSWORD_CODES],
     field_name="new_password2",
 )
 class PasswordResetConfirmView(_PasswordResetConfirmView):
@@ -473,13 +484,13 @@ class PasswordResetConfirmView(_PasswordResetConfirmView):
 class SocialLoginDisabled(exceptions.APIException):
     status_code = status.HTTP_404_NOT_FOUND
     default_detail = "Social login is not enabled."
-    default_code = "social_login_disabled"
+    default_code = error_codes.SOCIAL_LOGIN_DISABLED
 
 
 class SocialLoginNotConfigured(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Social login is enabled but the provider is not configured."
-    default_code = "social_login_not_configured"
+    default_code = error_codes.SOCIAL_LOGIN_NOT_CONFIGURED
 
 
 @extend_schema(
@@ -525,7 +536,7 @@ class SocialLoginNotConfigured(exceptions.APIException):
                 "type": "server_error",
                 "errors": [
                     {
-                        "code": "social_provider_unavailable",
+                        "code": error_codes.SOCIAL_PROVIDER_UNAVAILABLE,
                         "detail": SocialProviderUnavailable.default_detail,
                         "attr": None,
                     }
@@ -537,7 +548,12 @@ class SocialLoginNotConfigured(exceptions.APIException):
     ],
 )
 @extend_validation_errors(
-    ["invalid", "invalid_credentials", "email_taken", "email_required"],
+    [
+        "invalid",
+        error_codes.INVALID_CREDENTIALS,
+        error_codes.EMAIL_TAKEN,
+        error_codes.EMAIL_REQUIRED,
+    ],
     field_name="non_field_errors",
 )
 class GoogleLoginView(TokenLoginMixin, SocialLoginView):

@@ -14,8 +14,9 @@ A handshake without a valid token (missing, malformed, expired, unknown or
 suspended user) or from a foreign Origin is refused before it is accepted: the
 client sees the upgrade fail (HTTP 403), not a close code.
 
-Error codes, sent as ``{"type": "error", "ref": ..., "data": {"code": ..., "message": ...}}``;
-the socket stays open after every one of them except where a close follows:
+Error codes, sent as ``{"type": "error", "ref": ..., "data": {"code": ..., "message": ...}}``
+(with ``"field"`` too when the error names one); the socket stays open after
+every one of them except where a close follows:
 
 - ``malformed_frame``: not JSON, not an object, a binary frame, no ``type``, or a bad ``ref``.
 - ``frame_too_large``: the frame exceeds ``REALTIME["MAX_FRAME_BYTES"]`` (sent without ``ref``).
@@ -30,7 +31,9 @@ the socket stays open after every one of them except where a close follows:
   belongs to another user.
 - ``internal_error``: a handler failed unexpectedly (logged server-side).
 
-Domain handlers raise ``RealtimeError`` with their own stable codes.
+Domain handlers raise ``core.exceptions.DomainError`` with their app's codes
+(``forum/error_codes.py``, ...): the frame carries the same code, message and field
+as the REST error for the same refusal (``core.errors.known_error`` maps both).
 """
 
 CLOSE_TOKEN_EXPIRED = 4001

@@ -22,15 +22,17 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404
 
 from core import json_depth
-from core.exceptions import DomainError
+from core.errors import known_error
+from core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 
 from . import codes, eventlog, presence, registry
 from .auth import BEARER_SUBPROTOCOL, SCOPE_KEY, SocketAuthError, authenticate_token
 from .groups import parse_stream, stream_group, user_group
 from .publish import envelope_text, utc_timestamp
-from .registry import RealtimeContext, RealtimeError
+from .registry import RealtimeContext
 
 logger = logging.getLogger(__name__)
 
@@ -277,15 +279,15 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if not isinstance(result, Mapping):
                 raise TypeError(f"Handler for {message_type!r} returned {type(result).__name__}.")
             reply = _encode({"type": "ack", "ref": ref, "data": result})
-        except (RealtimeError, DomainError) as exc:
-            await self._send_error(ref, exc.code, exc.message)
-            return
-        except ValidationError as exc:
-            await self._send_error(ref, codes.INVALID_DATA, " ".join(exc.messages))
-            return
-        except Exception:
-            logger.exception("Realtime handler for %r failed", message_type)
-            await self._send_error(ref, codes.INTERNAL_ERROR, "The server could not do that.")
+        except Exception as exc:
+            # Whatever REST answers with a 4xx (a DomainError, a DRF or Django
+            # refusal) is answered here with the same code; the rest is a bug.
+            known = known_error(exc)
+            if known is None:
+                logger.exception("Realtime handler for %r failed", message_type)
+                await self._send_error(ref, codes.INTERNAL_ERROR, "The server could not do that.")
+            else:
+                await self._send_error(ref, known.code, known.message, field=known.attr)
             return
         await self.send(text_data=reply)
 
@@ -300,7 +302,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return await builtin(data)
         handler = registry.get_handler(message_type)
         if handler is None:
-            raise RealtimeError(codes.UNKNOWN_TYPE, f"Unknown message type {message_type!r}.")
+            raise NotFound(codes.UNKNOWN_TYPE, f"Unknown message type {message_type!r}.")
         context = RealtimeContext(
             user=self.user,
             channel_name=self.channel_name,
@@ -320,12 +322,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if stream in self.subscriptions:
             return {"stream": stream}
         if len(self.subscriptions) >= self.max_subscriptions:
-            raise RealtimeError(
+            raise Conflict(
                 codes.TOO_MANY_SUBSCRIPTIONS,
                 f"A socket may follow at most {self.max_subscriptions} streams.",
             )
         if not await self._may_see(stream):
-            raise RealtimeError(codes.UNKNOWN_STREAM, "No such stream.")
+            raise NotFound(codes.UNKNOWN_STREAM, "No such stream.")
         # Refreshed on every subscribe: blocks made since then apply from the next one.
         self.hidden_actors = await database_sync_to_async(registry.hidden_actors_for)(self.user)
         group = stream_group(stream)
@@ -350,13 +352,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return False
         try:
             return bool(await database_sync_to_async(checker)(self.user, arg))
-        except (ValueError, ValidationError, ObjectDoesNotExist):
+        except (ValueError, ValidationError, ObjectDoesNotExist, Http404, DomainError):
             return False
 
     async def _auth_refresh(self, data: dict) -> dict | None:
         raw_token = data.get("token")
         if not isinstance(raw_token, str) or not raw_token:
-            raise RealtimeError(codes.INVALID_DATA, "data.token is required.")
+            raise InvalidInput(codes.INVALID_DATA, "data.token is required.", field="token")
         try:
             user, expires_at = await database_sync_to_async(authenticate_token)(
                 raw_token, expected_user_id=self.user.pk
@@ -365,7 +367,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if exc.code == "user_inactive":
                 await self._close(codes.CLOSE_DISCONNECTED)
                 return None
-            raise RealtimeError(codes.INVALID_TOKEN, "Token is invalid or expired.") from None
+            raise InvalidInput(
+                codes.INVALID_TOKEN, "Token is invalid or expired.", field="token"
+            ) from None
         self.user = user
         self._schedule_expiry(expires_at - time.time())
         expires = datetime.fromtimestamp(expires_at, UTC).isoformat().replace("+00:00", "Z")
@@ -376,10 +380,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _send_json(self, content: dict) -> None:
         await self.send(text_data=_encode(content))
 
-    async def _send_error(self, ref, code: str, message: str) -> None:
-        await self._send_json(
-            {"type": "error", "ref": ref, "data": {"code": code, "message": message}}
-        )
+    async def _send_error(self, ref, code: str, message: str, *, field: str | None = None) -> None:
+        data = {"code": code, "message": message}
+        if field is not None:
+            data["field"] = field
+        await self._send_json({"type": "error", "ref": ref, "data": data})
 
 
 def _valid_ref(ref) -> bool:
@@ -393,7 +398,7 @@ def _valid_ref(ref) -> bool:
 def _stream_from(data: dict) -> str:
     stream = data.get("stream")
     if not isinstance(stream, str) or not stream:
-        raise RealtimeError(codes.INVALID_DATA, "data.stream is required.")
+        raise InvalidInput(codes.INVALID_DATA, "data.stream is required.", field="stream")
     return stream
 
 

@@ -8,8 +8,11 @@ Domain apps register from ``AppConfig.ready()``; the gateway imports no app::
     register_stream("post", forum.selectors.can_see_post_stream)
 
 A handler receives a ``RealtimeContext`` and the frame's ``data`` dict and returns
-the ``ack`` data (a dict, or None for ``{}``), or raises ``RealtimeError(code,
-message)`` for an ``error`` reply. Handlers may be ``async def`` or plain sync
+the ``ack`` data (a dict, or None for ``{}``), or raises, like any service, a
+``core.exceptions.DomainError`` for an ``error`` reply: the frame carries the code
+(and field) REST would answer with. So do DRF's and Django's refusals (a
+serializer's ``ValidationError``, ``Http404``, ``PermissionDenied``); anything else
+is logged and answered ``internal_error``. Handlers may be ``async def`` or plain sync
 functions; sync ones run in a worker thread through ``database_sync_to_async`` so
 they can call services directly.
 
@@ -31,15 +34,6 @@ from django.core.exceptions import ImproperlyConfigured
 BUILTIN_TYPES = frozenset({"subscribe", "unsubscribe", "auth.refresh", "ping"})
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
-
-
-class RealtimeError(Exception):
-    """Raised by a handler: answered as ``{"type": "error", "data": {"code", "message"}}``."""
-
-    def __init__(self, code: str, message: str = ""):
-        super().__init__(message or code)
-        self.code = code
-        self.message = message or code
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from rest_framework.exceptions import NotFound
 
-from core.exceptions import Conflict
+from core.exceptions import Conflict, NotFound
 from forum import services as forum
 from notifications.models import Kind, Notification, NotificationDedupe
 from notifications.services import Target, deliver, notify

@@ -198,6 +198,7 @@ def test_a_broadcast_batch_publishes_in_a_few_round_trips_per_chunk(settings, re
 
 
 @pytest.mark.requires_redis
+@pytest.mark.on_commit_failures_expected
 def test_a_broadcast_chunk_that_cannot_be_published_is_reported_and_the_rest_are_told(
     settings, caplog
 ):

@@ -8,9 +8,9 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 
+from core.exceptions import Forbidden
 from core.realtime import codes, registry
 from core.realtime.publish import publish_to_stream, publish_to_users
-from core.realtime.registry import RealtimeError
 
 from .conftest import access_token, realtime_settings
 
@@ -105,7 +105,7 @@ def test_handlers():
         return {"email": get_user_model().objects.get(pk=context.user.pk).email}
 
     def refuse(context, data):
-        raise RealtimeError("not_allowed", "You may not do that.")
+        raise Forbidden("not_allowed", "You may not do that.")
 
     async def crash(context, data):
         raise RuntimeError("bug")

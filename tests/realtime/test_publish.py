@@ -100,6 +100,7 @@ def test_group_names_are_valid_channel_group_names():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.on_commit_failures_expected
 def test_a_failing_delivery_is_logged_not_raised_into_the_caller(monkeypatch, caplog):
     from core.realtime import publish
 

@@ -212,6 +212,7 @@ def test_round_trips_per_chunk_not_per_event(settings, redis_calls):
 
 @REDIS
 @DB
+@pytest.mark.on_commit_failures_expected
 def test_a_chunk_that_cannot_be_logged_is_not_sent_and_the_rest_still_go(settings, caplog):
     realtime_settings(settings, PUBLISH_CHUNK_SIZE=2)
     users = [str(uuid.uuid4()) for _ in range(6)]
@@ -235,6 +236,7 @@ def test_a_chunk_that_cannot_be_logged_is_not_sent_and_the_rest_still_go(setting
 
 @REDIS
 @DB
+@pytest.mark.on_commit_failures_expected
 def test_events_logged_but_not_sent_are_named_and_replayed_on_resume(settings, caplog):
     realtime_settings(settings, PUBLISH_CHUNK_SIZE=2)
     # A channel layer nobody answers at: logging works, sending does not.

@@ -2,9 +2,8 @@
 
 import pytest
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import NotFound
 
-from core.exceptions import Conflict
+from core.exceptions import Conflict, NotFound
 from tests.concurrency import run_in_parallel
 from tests.factories import UserFactory
 from users import services
