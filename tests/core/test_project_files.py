@@ -73,8 +73,8 @@ def compose() -> dict:
     return yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
 
 
-def test_compose_has_the_five_services():
-    assert set(compose()["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+def test_compose_has_the_six_services():
+    assert set(compose()["services"]) == {"web", "worker", "beat", "backup", "postgres", "redis"}
 
 
 def test_compose_commands():
@@ -200,3 +200,34 @@ def test_every_path_the_readme_names_exists():
         except Resolver404:
             missing.append(path)
     assert missing == []
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """Compose's own tags (`!reset`) read as plain values."""
+
+
+_ComposeLoader.add_constructor("!reset", lambda loader, node: None)
+
+
+def test_compose_backs_the_database_up_on_a_schedule():
+    backup = compose()["services"]["backup"]
+
+    assert backup["image"] == compose()["services"]["postgres"]["image"]
+    assert "./deploy/backup.sh:/usr/local/bin/backup.sh:ro" in backup["volumes"]
+    assert "backup.sh" in " ".join(backup["command"])
+    assert "backups" in compose()["volumes"]
+
+
+def test_the_proxy_override_puts_tls_in_front_and_trusts_one_hop():
+    override = yaml.load((BASE_DIR / "docker-compose.proxy.yml").read_text(), _ComposeLoader)
+    services = override["services"]
+
+    assert services["web"]["environment"]["NUM_PROXIES"] == "1"
+    assert services["web"]["environment"]["SECURE_SSL_REDIRECT"] == "true"
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
+    assert {"80:80", "443:443"} <= set(services["proxy"]["ports"])
+    caddyfile = (BASE_DIR / "deploy" / "Caddyfile").read_text()
+    assert "reverse_proxy web:8000" in caddyfile
+    nginx = (BASE_DIR / "deploy" / "nginx.conf").read_text()
+    assert "proxy_set_header Upgrade $http_upgrade;" in nginx
+    assert "location /ws/" in nginx
