@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: install run migrate seed test test-sqlite e2e lint fmt schema worker beat bench clean
+.PHONY: install run migrate seed test test-sqlite e2e browser lint fmt schema worker beat bench clean
 
 # (Re)install whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-dev.txt
@@ -44,6 +44,10 @@ test-sqlite: install
 
 e2e: install
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+# Only the tests that drive headless Chromium (Debian's `chromium` package).
+browser: install
+	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

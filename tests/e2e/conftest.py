@@ -90,6 +90,9 @@ def daphne_server(transactional_db, collected_static, tmp_path) -> str:
         "DATABASE_URL": database_url(tmp_path),
         "DEBUG": "false",
         "SECURE_SSL_REDIRECT": "false",
+        # Plain HTTP on loopback: a browser would drop Secure cookies (admin login).
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
         "STATIC_ROOT": str(collected_static),
         "CELERY_TASK_ALWAYS_EAGER": "true",
     }
@@ -118,3 +121,68 @@ def daphne_server(transactional_db, collected_static, tmp_path) -> str:
             yield url
         finally:
             stop(process)
+
+
+# --- Headless Chromium (Debian's package), driven by Playwright -------------
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+# The closed network refuses Chromium's own background connections; keep it quiet.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        return configured
+    return next((path for path in CHROMIUM_CANDIDATES if os.access(path, os.X_OK)), None)
+
+
+@pytest.fixture
+def browser():
+    """Per test: Playwright's sync API runs an event loop on this thread while it is
+    open, and Django refuses database calls (the test database's flush included)
+    while one runs. So a test makes its rows before asking for `page`."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip(
+            "no Chromium: install Debian's `chromium` package (apt-get install chromium) "
+            "or set CHROMIUM_PATH; .ci/run installs it"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context; every request it makes is recorded in `page.requests`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    new_page = context.new_page()
+    new_page.requests = []
+    new_page.on("request", lambda req: new_page.requests.append(req.url))
+    try:
+        yield new_page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Screenshots of the browser tests, kept for CI (`BROWSER_ARTIFACTS_DIR`)."""
+    root = Path(os.environ.get("BROWSER_ARTIFACTS_DIR", BASE_DIR / ".artifacts" / "browser"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root

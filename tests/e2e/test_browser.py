@@ -1,0 +1,213 @@
+"""The real server judged by a real browser: headless Chromium (Debian's package)
+driven by Playwright, against daphne on the test database."""
+
+import http.server
+import threading
+from urllib.parse import urlencode, urlparse
+
+import pytest
+
+from tests.e2e.test_journey import call, register
+
+pytestmark = [pytest.mark.e2e, pytest.mark.requires_postgres, pytest.mark.browser]
+
+TIMEOUT_MS = 15_000
+
+
+def _is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in {"data", "blob", "about"} or parsed.hostname in {
+        "127.0.0.1",
+        "localhost",
+    }
+
+
+def _operation(base: str, path: str, method: str) -> dict:
+    status, schema = call(base, "GET", "/api/schema/?format=json")
+    assert status == 200
+    return schema["paths"][path][method]
+
+
+def test_swagger_ui_loads_offline_and_try_it_out_lists_the_feed(daphne_server, page, artifacts_dir):
+    alice = register(daphne_server, "alice-browser@example.com")
+    status, _ = call(
+        daphne_server,
+        "POST",
+        "/api/v1/forum/posts/",
+        {"content": "seen in swagger"},
+        alice["access"],
+    )
+    assert status == 201
+    feed = _operation(daphne_server, "/api/v1/forum/posts/", "get")
+
+    page.goto(f"{daphne_server}/api/docs/")
+    page.locator(".swagger-ui .info .title").wait_for(timeout=TIMEOUT_MS)
+
+    page.locator("button.authorize").first.click()
+    page.locator(".modal-ux input[type=text]").first.fill(alice["access"])
+    page.locator(".modal-ux button.authorize").first.click()
+    page.locator(".modal-ux button.btn-done").first.click()
+
+    operation = page.locator(f'[id="operations-{feed["tags"][0]}-{feed["operationId"]}"]')
+    operation.locator(".opblock-summary").first.click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("button.execute").click()
+    status_cell = operation.locator(".live-responses-table .response .response-col_status").first
+    status_cell.wait_for(timeout=TIMEOUT_MS)
+    body = operation.locator(".live-responses-table .response-col_description pre").first
+
+    assert status_cell.inner_text().strip() == "200"
+    assert "seen in swagger" in body.inner_text()
+    page.screenshot(path=artifacts_dir / "swagger-try-it-out.png", full_page=False)
+    leaving = [url for url in page.requests if not _is_local(url)]
+    assert leaving == [], f"requests left the machine: {leaving}"
+
+
+SOCKET_PAGE = b"""<!doctype html>
+<html><head><meta charset="utf-8"><title>socket</title></head>
+<body>
+<p id="state">connecting</p>
+<ul id="events"></ul>
+<script>
+const params = new URLSearchParams(location.search);
+const ws = new WebSocket(params.get("ws"), ["bearer", params.get("token")]);
+window.frames = [];
+ws.onopen = () => {
+  document.getElementById("state").textContent = "open";
+  const stream = "post:" + params.get("post");
+  ws.send(JSON.stringify({type: "subscribe", ref: "sub", data: {stream}}));
+};
+ws.onclose = (event) => { document.getElementById("state").textContent = "closed " + event.code; };
+ws.onmessage = (message) => {
+  const frame = JSON.parse(message.data);
+  window.frames.push(frame);
+  if (frame.type === "ack" && frame.ref === "sub") {
+    document.getElementById("state").textContent = "subscribed";
+  }
+  if (frame.type === "forum.post.liked") {
+    const item = document.createElement("li");
+    item.className = "liked";
+    item.textContent = frame.data.post_id + " " + frame.data.like_count;
+    document.getElementById("events").append(item);
+  }
+};
+</script>
+</body></html>
+"""
+
+
+class _PageHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(SOCKET_PAGE)))
+        self.end_headers()
+        self.wfile.write(SOCKET_PAGE)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def frontend_page_url():
+    """A page of the test's own, on another port, as a web frontend would be."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_browser_socket_receives_a_like_sent_over_rest(daphne_server, page, frontend_page_url):
+    alice = register(daphne_server, "alice-socket@example.com")
+    bob = register(daphne_server, "bob-socket@example.com")
+    status, post = call(
+        daphne_server, "POST", "/api/v1/forum/posts/", {"content": "like me"}, alice["access"]
+    )
+    assert status == 201
+    query = urlencode(
+        {
+            "ws": daphne_server.replace("http://", "ws://") + "/ws/",
+            "token": alice["access"],
+            "post": post["id"],
+        }
+    )
+
+    page.goto(f"{frontend_page_url}?{query}")
+    page.wait_for_function(
+        "document.getElementById('state').textContent === 'subscribed'", timeout=TIMEOUT_MS
+    )
+    status, _ = call(
+        daphne_server, "POST", f"/api/v1/forum/posts/{post['id']}/like/", token=bob["access"]
+    )
+    assert status in (200, 201)
+
+    liked = page.locator("li.liked").first
+    liked.wait_for(timeout=TIMEOUT_MS)
+    assert liked.inner_text() == f"{post['id']} 1"
+
+
+MODERATOR_PASSWORD = "a-long-pass-phrase"  # register()'s
+
+
+@pytest.fixture
+def moderator_email(daphne_server) -> str:
+    """Registered through the server, so its password hash is one daphne can check
+    (the suite's own hasher is a fast one), then made staff with the moderation
+    queue's permissions. Given to the user, not through the `moderators` group: an
+    earlier transactional test's flush empties the rows the data migrations made."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    register(daphne_server, "mod-admin@example.com")
+    moderator = get_user_model().objects.get(email="mod-admin@example.com")
+    moderator.is_staff = True
+    moderator.save(update_fields=["is_staff"])
+    moderator.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="forum", codename__in=["view_report", "change_report"]
+        )
+    )
+    return moderator.email
+
+
+def test_a_moderator_hides_a_reported_post_from_the_admin_and_it_leaves_the_feed(
+    daphne_server, moderator_email, page, artifacts_dir
+):
+    author = register(daphne_server, "author-admin@example.com")
+    reader = register(daphne_server, "reader-admin@example.com")
+    status, post = call(
+        daphne_server, "POST", "/api/v1/forum/posts/", {"content": "reported"}, author["access"]
+    )
+    assert status == 201
+    status, _ = call(
+        daphne_server,
+        "POST",
+        f"/api/v1/forum/posts/{post['id']}/report/",
+        {"reason": "spam"},
+        reader["access"],
+    )
+    assert status == 201
+
+    page.goto(f"{daphne_server}/admin/login/")
+    page.fill("#id_username", moderator_email)
+    page.fill("#id_password", MODERATOR_PASSWORD)
+    page.click("input[type=submit]")
+    page.goto(f"{daphne_server}/admin/forum/report/")
+    page.locator("input.action-select").first.check()
+    page.select_option("select[name=action]", "hide_content")
+    page.click("button[name=index]")
+    page.locator(".messagelist .success").wait_for(timeout=TIMEOUT_MS)
+    page.screenshot(path=artifacts_dir / "admin-report-hidden.png")
+
+    assert "1 report(s) handled." in page.locator(".messagelist").inner_text()
+    status, feed = call(daphne_server, "GET", "/api/v1/forum/posts/", token=reader["access"])
+    assert status == 200
+    assert post["id"] not in [p["id"] for p in feed["posts"]]
+    status, _ = call(
+        daphne_server, "GET", f"/api/v1/forum/posts/{post['id']}/", token=reader["access"]
+    )
+    assert status == 404
