@@ -154,19 +154,44 @@ if HTTP_CONCURRENCY < 1:
 
 REDIS_URL = env("REDIS_URL", default="")
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "core.cache_backends.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="platform"),
-        }
+# Redis outages (core/degraded.py): each attempt is bounded by these timeouts (s),
+# a part that failed is not tried again for REDIS_OUTAGE_BACKOFF_SECONDS, and each
+# part logs one warning per REDIS_OUTAGE_LOG_INTERVAL_SECONDS while it is out.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.25)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+REDIS_OUTAGE_BACKOFF_SECONDS = env.float("REDIS_OUTAGE_BACKOFF_SECONDS", default=1.0)
+REDIS_OUTAGE_LOG_INTERVAL_SECONDS = env.float("REDIS_OUTAGE_LOG_INTERVAL_SECONDS", default=60.0)
+
+
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "core.cache_backends.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="platform"),
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        },
     }
+
+
+def redis_channel_host(url: str) -> dict:
+    # channels_redis blocks up to 5 s (its brpop_timeout) in a read that waits for
+    # a message: the read timeout must outlast it.
+    return {
+        "address": url,
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT + 5,
+    }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [redis_channel_host(REDIS_URL)],
                 "prefix": env("CHANNEL_LAYER_PREFIX", default="asgi"),
                 "capacity": 1000,
                 "expiry": 60,

@@ -17,9 +17,16 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views import View
 
+from core.degraded import is_outage
+from core.realtime.backend import redis_client, use_redis
+
 logger = logging.getLogger(__name__)
 
 CHANNEL_LAYER_TIMEOUT_SECONDS = 2.0
+
+
+class CheckFailed(Exception):
+    """A check's own finding (logged as a warning, without a traceback)."""
 
 
 def check_database() -> None:
@@ -35,7 +42,8 @@ def check_cache() -> None:
     cache.set(key, value, timeout=10)
     try:
         if cache.get(key) != value:
-            raise RuntimeError("cache did not return the value just stored")
+            # The cache degrades (a miss) rather than raise when Redis is out.
+            raise CheckFailed("cache did not return the value just stored")
     finally:
         cache.delete(key)
 
@@ -59,10 +67,17 @@ def check_channel_layer() -> None:
     async_to_sync(bounded)()
 
 
+def check_realtime_store() -> None:
+    """The Redis holding the sockets' event logs and presence (in-process without one)."""
+    if use_redis() and not redis_client().ping():
+        raise CheckFailed("the realtime store did not answer PING")
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
     "channel_layer": check_channel_layer,
+    "realtime_store": check_realtime_store,
 }
 
 
@@ -85,8 +100,13 @@ class ReadyView(View):
         for name, check in CHECKS.items():
             try:
                 check()
-            except Exception:
-                logger.exception("readiness check %s failed", name)
+            except Exception as exc:
+                if is_outage(exc) or isinstance(exc, CheckFailed):
+                    logger.warning(
+                        "readiness check %s failed: %s: %s", name, type(exc).__name__, exc
+                    )
+                else:
+                    logger.exception("readiness check %s failed", name)
                 checks[name] = "failed"
             else:
                 checks[name] = "ok"

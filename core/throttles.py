@@ -9,6 +9,10 @@ with the rate, and a race in which parallel requests all read the same history
 and all pass. On Redis, SlidingWindowMixin replaces that with two integer
 counters checked and bumped by one Lua script: atomic, one round trip. Any other
 cache (LocMem when no Redis is configured) keeps DRF's implementation.
+
+When Redis does not answer, a throttle lets the request through (fails open) and
+says so in a rate-limited WARNING (core.degraded): a request that needs only
+Postgres is served, unthrottled, until Redis is back.
 """
 
 import hashlib
@@ -24,6 +28,8 @@ from rest_framework.throttling import (
     SimpleRateThrottle,
     UserRateThrottle,
 )
+
+from core import degraded
 
 # KEYS: current window's counter, previous window's counter.
 # ARGV: allowed requests, window length (s), seconds left in the current window.
@@ -55,6 +61,17 @@ def _backend(cache):
     if isinstance(cache, ConnectionProxy):
         return cache._connections[cache._alias]
     return cache
+
+
+THROTTLE_PART = "throttles"
+
+
+def _run_script(cache, key, args):
+    client = cache._cache.get_client(key, write=True)
+    try:
+        return client.evalsha(_SCRIPT_SHA, *args)
+    except NoScriptError:  # first call on this server, or its script cache was flushed
+        return client.eval(_SCRIPT, *args)
 
 
 class SlidingWindowMixin(SimpleRateThrottle):
@@ -94,12 +111,13 @@ class SlidingWindowMixin(SimpleRateThrottle):
         left = self.duration - elapsed
         current_key = cache.make_and_validate_key(f"{self.key}:{int(window)}")
         previous_key = cache.make_and_validate_key(f"{self.key}:{int(window) - 1}")
-        client = cache._cache.get_client(current_key, write=True)
         args = (2, current_key, previous_key, self.num_requests, self.duration, repr(left))
-        try:
-            allowed, current, previous = client.evalsha(_SCRIPT_SHA, *args)
-        except NoScriptError:  # first call on this server, or its script cache was flushed
-            allowed, current, previous = client.eval(_SCRIPT, *args)
+        counted = degraded.guarded(
+            THROTTLE_PART, _run_script, cache, current_key, args, doing="throttling"
+        )
+        if counted is None:  # Redis is out: fail open.
+            return True
+        allowed, current, previous = counted
         self.window_state = (int(current), int(previous), left)
         return bool(allowed)
 

@@ -16,6 +16,8 @@ _clients: dict[str, redis.Redis] = {}
 _lock = threading.Lock()
 
 KEY_PREFIX = "realtime"
+# The part's name in core.degraded and in `/ready/`.
+REALTIME_STORE_PART = "realtime_store"
 
 
 def use_redis() -> bool:
@@ -32,8 +34,8 @@ def redis_client() -> redis.Redis:
                 client = redis.Redis.from_url(
                     url,
                     decode_responses=True,
-                    socket_timeout=5,
-                    socket_connect_timeout=5,
+                    socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+                    socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
                     health_check_interval=30,
                 )
                 _clients[url] = client

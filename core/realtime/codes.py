@@ -9,6 +9,10 @@ Close codes (RFC 6455 reserves 4000-4999 for applications):
   belongs to a user who may no longer sign in. Do not reconnect automatically.
 - 4008 ``CLOSE_RATE_LIMITED``: the client kept flooding after its frames were
   refused with ``rate_limited``. Back off before reconnecting.
+- 1013 ``CLOSE_TRY_AGAIN_LATER`` (RFC 6455's "try again later"): the server's
+  Redis (channel layer, event log) is unavailable. The socket is accepted and
+  closed at once during the handshake, or closed while open. Reconnect with
+  backoff, with ``?since=`` to resume; REST keeps working meanwhile.
 
 A handshake without a valid token (missing, malformed, expired, unknown or
 suspended user) or from a foreign Origin is refused before it is accepted: the
@@ -39,6 +43,7 @@ as the REST error for the same refusal (``core.errors.known_error`` maps both).
 CLOSE_TOKEN_EXPIRED = 4001
 CLOSE_DISCONNECTED = 4003
 CLOSE_RATE_LIMITED = 4008
+CLOSE_TRY_AGAIN_LATER = 1013
 
 MALFORMED_FRAME = "malformed_frame"
 FRAME_TOO_LARGE = "frame_too_large"

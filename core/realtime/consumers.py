@@ -24,14 +24,15 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404
 
-from core import json_depth
+from core import degraded, json_depth
 from core.errors import known_error
 from core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 
 from . import codes, eventlog, presence, registry
 from .auth import BEARER_SUBPROTOCOL, SCOPE_KEY, SocketAuthError, authenticate_token
+from .backend import REALTIME_STORE_PART
 from .groups import parse_stream, stream_group, user_group
-from .publish import envelope_text, utc_timestamp
+from .publish import CHANNEL_LAYER_PART, envelope_text, utc_timestamp
 from .registry import RealtimeContext
 
 logger = logging.getLogger(__name__)
@@ -73,8 +74,37 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.presence_refreshed_at = 0.0
         self.strikes = 0
         self.hidden_actors: frozenset[str] = frozenset()
+        self.accepted = False
 
     # --- lifecycle ----------------------------------------------------------------
+
+    async def __call__(self, scope, receive, send):
+        # A Redis outage (the channel layer's receive loop, joining a group) ends
+        # the socket with 1013, "try again later", never an error handshake.
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            if not degraded.is_outage(exc):
+                raise
+            degraded.report(CHANNEL_LAYER_PART, exc, doing="serving a socket")
+            await self._close_for_outage()
+
+    async def _close_for_outage(self) -> None:
+        if not self.closing:
+            self.closing = True
+            try:
+                if not self.accepted:
+                    await self.base_send({"type": "websocket.accept"})
+                await self.base_send(
+                    {"type": "websocket.close", "code": codes.CLOSE_TRY_AGAIN_LATER}
+                )
+            except Exception:  # the client went away meanwhile
+                logger.debug("Closing a socket during an outage failed", exc_info=True)
+        await self._cleanup()
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.accepted = True
 
     async def connect(self):
         auth = self.scope.get(SCOPE_KEY)
@@ -119,8 +149,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         for group in list(self.joined_groups):
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:
-                logger.exception("Could not leave group %s", group)
+            except Exception as exc:
+                if not degraded.is_outage(exc):
+                    logger.exception("Could not leave group %s", group)
+                    continue
+                # Membership expires by itself (the layer's group_expiry).
+                degraded.report(CHANNEL_LAYER_PART, exc, doing="leaving socket groups")
+                break
         self.joined_groups.clear()
         self.subscriptions.clear()
         if self.online:
@@ -129,8 +164,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 went_offline = await _in_thread(
                     presence.mark_offline, self.user.pk, self.channel_name
                 )
-            except Exception:
-                logger.exception("Presence update failed")
+            except Exception as exc:
+                _log_store_failure(exc, "Presence update failed")
             else:
                 if went_offline:
                     await presence.report_transition(self.user.pk, False)
@@ -166,8 +201,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.presence_refreshed_at = now
         try:
             came_online = await _in_thread(presence.mark_online, self.user.pk, self.channel_name)
-        except Exception:
-            logger.exception("Presence update failed")
+        except Exception as exc:
+            _log_store_failure(exc, "Presence update failed")
             return
         self.online = True
         if came_online:
@@ -178,8 +213,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _replay(self, since: str) -> None:
         try:
             events = await _in_thread(eventlog.read_since, self.user.pk, since)
-        except Exception:
-            logger.exception("Reading the event log failed")
+        except Exception as exc:
+            _log_store_failure(exc, "Reading the event log failed")
             events = None
         if events is None:
             await self._send_json(
@@ -280,6 +315,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 raise TypeError(f"Handler for {message_type!r} returned {type(result).__name__}.")
             reply = _encode({"type": "ack", "ref": ref, "data": result})
         except Exception as exc:
+            if degraded.is_outage(exc):
+                degraded.report(CHANNEL_LAYER_PART, exc, doing=f"handling {message_type}")
+                await self._close_for_outage()
+                return
             # Whatever REST answers with a 4xx (a DomainError, a DRF or Django
             # refusal) is answered here with the same code; the rest is a bug.
             known = known_error(exc)
@@ -385,6 +424,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if field is not None:
             data["field"] = field
         await self._send_json({"type": "error", "ref": ref, "data": data})
+
+
+def _log_store_failure(exc: Exception, message: str) -> None:
+    if degraded.is_outage(exc):
+        degraded.report(REALTIME_STORE_PART, exc, doing=message.lower())
+    else:
+        logger.exception(message)
 
 
 def _valid_ref(ref) -> bool:

@@ -93,6 +93,16 @@ def append_many(events: Sequence[NewEvent]) -> list[str]:
     return [_memory_log.append(str(e.user_id), e.event_type, e.ts, e.data_json) for e in events]
 
 
+def forget(user_ids: Sequence) -> None:
+    """Delete these users' logs: their next resume answers ``resync.required``."""
+    if not user_ids:
+        return
+    if use_redis():
+        redis_client().delete(*[_log_key(uid) for uid in user_ids])
+    else:
+        _memory_log.forget([str(uid) for uid in user_ids])
+
+
 def read_since(user_id, since: str) -> list[LoggedEvent] | None:
     """Events after ``since``, oldest first; None when they cannot all be given."""
     if parse_event_id(since) is None:
@@ -176,6 +186,12 @@ class _MemoryLog:
                 log.popleft()
             self._expires[user_id] = time.monotonic() + conf["EVENT_LOG_TTL_SECONDS"]
             return event_id
+
+    def forget(self, user_ids: list[str]) -> None:
+        with self._lock:
+            for user_id in user_ids:
+                self._logs.pop(user_id, None)
+                self._expires.pop(user_id, None)
 
     def read_since(self, user_id: str, since: str) -> list[LoggedEvent] | None:
         with self._lock:

@@ -26,11 +26,19 @@ replay. A chunk whose log append fails is not sent at all; a chunk logged but no
 sent reaches its users on their next resume. Either way the remaining chunks
 still go, and then ``PublishError`` names the users concerned (after commit it
 is logged, never raised into the caller).
+
+When Redis is out (``core.degraded``) events are dropped with a rate-limited
+warning instead, and no PublishError: the caller's work is done and a request
+must not fail for it. Users whose events were dropped before being logged have
+their event log deleted once Redis answers again (their next ``?since=`` resume
+answers ``resync.required``, and the client refetches over REST), so a resume
+never silently skips what the outage dropped.
 """
 
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,16 +47,18 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 
+from core import degraded
 from core.transactions import after_commit
 
 from . import eventlog
-from .backend import realtime_settings
+from .backend import REALTIME_STORE_PART, realtime_settings
 from .codes import CLOSE_DISCONNECTED
 from .groups import stream_group, user_group
 from .layer import group_send_many
 
 logger = logging.getLogger(__name__)
 
+CHANNEL_LAYER_PART = "channel_layer"
 EVENT_MESSAGE = "realtime.event"
 DISCONNECT_MESSAGE = "realtime.disconnect"
 _EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -176,6 +186,11 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
             else:
                 event_ids = [None] * len(chunk)
         except Exception as exc:
+            if degraded.is_outage(exc):
+                degraded.report(REALTIME_STORE_PART, exc, doing="logging realtime events")
+                if persist:
+                    _gaps.add(users)
+                continue
             logger.exception("Realtime events for %s users could not be logged", len(chunk))
             not_logged += users
             first_error = first_error or exc
@@ -200,6 +215,10 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
         try:
             await group_send_many(layer, messages)
         except Exception as exc:
+            if degraded.is_outage(exc):
+                # Logged ones reach their users on resume; unlogged (typing) ones are gone.
+                degraded.report(CHANNEL_LAYER_PART, exc, doing="sending realtime events")
+                continue
             logger.exception("Realtime events for %s users may not have been sent", len(chunk))
             (not_sent if persist else not_logged).extend(users)
             first_error = first_error or exc
@@ -210,9 +229,66 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
 
 
 def _log(chunk: list[_Addressed], ts: str) -> list[str]:
-    return eventlog.append_many(
+    if not degraded.available(REALTIME_STORE_PART):
+        raise degraded.Unavailable(REALTIME_STORE_PART)
+    _gaps.close()
+    event_ids = eventlog.append_many(
         [eventlog.NewEvent(e.user_id, e.event_type, ts, e.data_json) for e in chunk]
     )
+    degraded.recovered(REALTIME_STORE_PART)
+    return event_ids
+
+
+class _Gaps:
+    """Users whose events an outage dropped unlogged (this process's), up to
+    ``MAX_USERS``. Once Redis answers, their event logs are deleted before
+    anything else is logged: their next resume asks for a resync instead of
+    replaying a log with a hole in it. Beyond ``MAX_USERS`` the logs of everyone
+    cannot be named, and the warning says so."""
+
+    MAX_USERS = 100_000
+
+    def __init__(self):
+        self._users: set[str] = set()
+        self._overflowed = False
+        self._lock = threading.Lock()
+
+    def add(self, users: list[str]) -> None:
+        with self._lock:
+            room = self.MAX_USERS - len(self._users)
+            self._users.update(users[: max(room, 0)])
+            if len(users) > room and not self._overflowed:
+                self._overflowed = True
+                logger.warning(
+                    "More than %s users missed realtime events during a Redis outage; "
+                    "the rest resume without being told to resync",
+                    self.MAX_USERS,
+                )
+
+    def close(self) -> None:
+        """Delete the logs of the users named (raises while Redis is out, keeping them)."""
+        if not self._users:
+            return
+        with self._lock:
+            users, self._users, self._overflowed = list(self._users), set(), False
+        try:
+            eventlog.forget(users)
+        except BaseException:
+            with self._lock:
+                self._users.update(users)
+            raise
+        logger.info("Event logs of %s users dropped after an outage: they resync", len(users))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._users.clear()
+            self._overflowed = False
+
+    def __contains__(self, user_id) -> bool:
+        return str(user_id) in self._users
+
+
+_gaps = _Gaps()
 
 
 def _deliver_to_stream(
@@ -228,4 +304,10 @@ def _group_send_all(messages: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(group_send_many)(layer, messages)
+    try:
+        async_to_sync(group_send_many)(layer, messages)
+    except Exception as exc:
+        if not degraded.is_outage(exc):
+            raise
+        # Stream events are never replayed: subscribers refetch when they resubscribe.
+        degraded.report(CHANNEL_LAYER_PART, exc, doing="sending realtime events")

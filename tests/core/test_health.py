@@ -42,7 +42,12 @@ def test_ready_checks_every_backing_service(client):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "cache": "ok", "channel_layer": "ok"},
+        "checks": {
+            "database": "ok",
+            "cache": "ok",
+            "channel_layer": "ok",
+            "realtime_store": "ok",
+        },
     }
 
 
@@ -61,7 +66,12 @@ def test_ready_names_the_cache_when_it_is_down(client, closed_port):
     body = response.json()
     assert body["status"] == "unavailable"
     assert body["failed"] == ["cache"]
-    assert body["checks"] == {"database": "ok", "cache": "failed", "channel_layer": "ok"}
+    assert body["checks"] == {
+        "database": "ok",
+        "cache": "failed",
+        "channel_layer": "ok",
+        "realtime_store": "ok",
+    }
 
 
 @pytest.mark.django_db
@@ -107,6 +117,23 @@ def test_ready_logs_which_check_failed(client, closed_port, caplog):
     }
     with override_settings(CACHES=broken):
         client.get("/ready/")
+
+    # An outage is expected in a probe: one warning naming the check and the error.
+    failures = [r for r in caplog.records if r.name == "core.health"]
+    assert len(failures) == 1
+    assert failures[0].levelname == "WARNING"
+    assert failures[0].getMessage().startswith("readiness check cache failed: ConnectionError")
+
+
+@pytest.mark.django_db
+def test_ready_logs_a_failing_check_s_traceback_when_it_is_no_outage(client, caplog, monkeypatch):
+    from core import health
+
+    def broken():
+        raise ValueError("a bug")
+
+    monkeypatch.setitem(health.CHECKS, "cache", broken)
+    client.get("/ready/")
 
     failures = [r for r in caplog.records if r.name == "core.health"]
     assert [r.getMessage() for r in failures] == ["readiness check cache failed"]
