@@ -10,7 +10,7 @@
    different users; reported as the time from calling the like service to the
    `notification.new` frame arriving at the socket (p50, p95).
 3. Single vs batched fan-out, in this process, alternating per round: the same
-   broadcast run batch by batch (`services.send_broadcast_batch`) with its
+   broadcast run batch by batch (`notifications.services.broadcast.send_broadcast_batch`) with its
    `notification.new` events published one `publish_to_users` per recipient (how
    the fan-out published before `publish_batch`; reproduced here) or as the
    project does, `publish_batch` per batch; and the events alone, N
@@ -155,8 +155,8 @@ def wait_for(predicate, timeout: float) -> None:
 
 def time_broadcasts(rounds: int) -> list[tuple[int, float]]:
     """(recipients, seconds) per broadcast."""
-    from notifications import services
     from notifications.models import Broadcast
+    from notifications.services.broadcast import create_broadcast
 
     staff = User.objects.create_user(
         email="bench-staff@bench.example", password=None, is_staff=True
@@ -164,7 +164,7 @@ def time_broadcasts(rounds: int) -> list[tuple[int, float]]:
     durations = []
     for round_no in range(rounds):
         started = time.perf_counter()
-        broadcast = services.create_broadcast(
+        broadcast = create_broadcast(
             sender=staff, title=f"Bench {round_no}", body="Broadcast benchmark"
         )
         wait_for(
@@ -250,8 +250,9 @@ def on_one_event_loop(func):
 def compare_fanout(rounds: int, user_ids: list[str]) -> dict[str, list[float]]:
     """Seconds per run, by measure and mode; single and batched alternate."""
     from core.realtime.publish import publish_batch, publish_to_users
-    from notifications import events, services
+    from notifications import events
     from notifications.models import Broadcast
+    from notifications.services.broadcast import send_broadcast_batch
 
     payload = {
         "notification": {"id": "0" * 36, "kind": "system", "title": "Bench", "body": "x" * 80},
@@ -277,7 +278,7 @@ def compare_fanout(rounds: int, user_ids: list[str]) -> dict[str, list[float]]:
                     title=f"Compare {round_no} {mode}", body="Fan-out comparison"
                 )
                 started = time.perf_counter()
-                while services.send_broadcast_batch(broadcast_id=broadcast.pk):
+                while send_broadcast_batch(broadcast_id=broadcast.pk):
                     pass
                 timings[f"broadcast {mode}"].append(time.perf_counter() - started)
                 broadcast.refresh_from_db()

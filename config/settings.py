@@ -482,7 +482,7 @@ NOTIFICATIONS = {
     "FCM_TIMEOUT_SECONDS": env.float("FCM_TIMEOUT_SECONDS", default=10.0),
 }
 if NOTIFICATIONS["DEDUPE_RETENTION_HOURS"] * 3600 < NOTIFICATIONS["COLLAPSE_WINDOW_SECONDS"]:
-    # notifications.services.dedupe_retention() checks the same at run time.
+    # notifications.services.delivery.dedupe_retention() checks the same at run time.
     raise ImproperlyConfigured(
         "NOTIFICATIONS_DEDUPE_RETENTION_HOURS must cover NOTIFICATIONS_COLLAPSE_WINDOW_SECONDS."
     )

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from . import services
 from .models import Broadcast, Device, Notification, NotificationPreferences
+from .services import broadcast
 
 
 class ReadFilter(admin.SimpleListFilter):
@@ -83,7 +83,7 @@ class BroadcastAdmin(admin.ModelAdmin):
         return request.user.is_staff and super().has_add_permission(request)
 
     def save_model(self, request, obj, form, change):
-        created = services.create_broadcast(sender=request.user, title=obj.title, body=obj.body)
+        created = broadcast.create_broadcast(sender=request.user, title=obj.title, body=obj.body)
         obj.pk = created.pk
         obj.created_by = created.created_by
         obj._state.adding = False

@@ -4,7 +4,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, QuerySet
-from rest_framework.exceptions import NotFound
+
+from core import error_codes as core_codes
+from core.exceptions import NotFound
 
 from .kinds import CHANNELS, SPECS, Channels
 from .models import Device, Kind, Notification, NotificationPreferences
@@ -23,7 +25,7 @@ def get_notification(*, user, notification_id) -> Notification:
     try:
         return notifications_for(user=user).get(pk=notification_id)
     except (Notification.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such notification.") from exc
+        raise NotFound(core_codes.NOT_FOUND, "No such notification.") from exc
 
 
 def unread_count(*, user_id) -> int:

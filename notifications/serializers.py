@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from users.serializers import UserSummarySerializer
 
+from . import error_codes
 from .kinds import render
 from .models import Broadcast, Device, Kind, Notification, Platform
 
@@ -106,7 +107,7 @@ class PreferencesSerializer(serializers.Serializer):
         unknown = set(self.initial_data.get("kinds") or {}) - set(Kind.values)
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown kinds: {', '.join(sorted(unknown))}.", code="unknown_kind"
+                f"Unknown kinds: {', '.join(sorted(unknown))}.", code=error_codes.UNKNOWN_KIND
             )
         return value
 
@@ -117,7 +118,7 @@ class PreferencesSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError(
                     {"kinds": f"Unknown channels for {kind}: {', '.join(sorted(unknown))}."},
-                    code="unknown_channel",
+                    code=error_codes.UNKNOWN_CHANNEL,
                 )
         return attrs
 

@@ -5,20 +5,20 @@ import time
 from celery import shared_task
 from django.conf import settings
 
-from . import services
 from .push import TransientPushError, retry_countdown
+from .services import broadcast, delivery, devices, email
 
 
 @shared_task(acks_late=True)
 def deliver_notification(**job) -> str | None:
-    notification = services.deliver(**job)
+    notification = delivery.deliver(**job)
     return str(notification.pk) if notification else None
 
 
 @shared_task(bind=True, acks_late=True, max_retries=settings.NOTIFICATIONS["PUSH_MAX_RETRIES"])
 def send_push(self, device_id: str, message: dict) -> bool:
     try:
-        return services.push_to_device(device_id=device_id, message=message)
+        return devices.push_to_device(device_id=device_id, message=message)
     except TransientPushError as exc:
         # Not autoretry_for: its backoff cannot honour the provider's Retry-After.
         countdown = retry_countdown(exc, retries=self.request.retries)
@@ -27,7 +27,7 @@ def send_push(self, device_id: str, message: dict) -> bool:
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notification_email(user_id: str, title: str, body: str) -> bool:
-    return services.email_notification(user_id=user_id, title=title, body=body)
+    return email.email_notification(user_id=user_id, title=title, body=body)
 
 
 @shared_task(acks_late=True)
@@ -38,7 +38,7 @@ def send_broadcast(broadcast_id: str) -> None:
     a broadcast to many users runs, and a crash resumes from the last batch.
     """
     deadline = time.monotonic() + settings.NOTIFICATIONS["BROADCAST_TASK_SECONDS"]
-    while services.send_broadcast_batch(broadcast_id=broadcast_id):
+    while broadcast.send_broadcast_batch(broadcast_id=broadcast_id):
         if time.monotonic() > deadline:
             send_broadcast.delay(broadcast_id)
             return
@@ -46,13 +46,13 @@ def send_broadcast(broadcast_id: str) -> None:
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_digest(user_id: str) -> bool:
-    return services.send_digest(user_id=user_id)
+    return email.send_digest(user_id=user_id)
 
 
 @shared_task
 def prune_notification_dedupe() -> int:
     """Delete dedupe rows past their retention (beat, hourly)."""
-    return services.prune_dedupe()
+    return delivery.prune_dedupe()
 
 
 @shared_task

@@ -6,11 +6,12 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import error_codes as core_codes
 from core.pagination import KeysetPagination
 from core.permissions import IsStaff
 
-from . import selectors, services
-from .models import Notification
+from . import error_codes, selectors
+from .models import Device, Notification
 from .openapi import (
     DEVICE_REGISTER_EXAMPLES,
     DEVICE_TOKEN,
@@ -32,6 +33,7 @@ from .serializers import (
     ReadAllResultSerializer,
     UnreadCountSerializer,
 )
+from .services import broadcast, devices, inbox, preferences
 
 TAGS = ["notifications"]
 
@@ -41,7 +43,7 @@ class NotificationPagination(KeysetPagination):
     ordering = ("-created_at", "-id")
 
 
-@extend_validation_errors(["invalid_cursor"], field_name="cursor", methods=["get"])
+@extend_validation_errors([core_codes.INVALID_CURSOR], field_name="cursor", methods=["get"])
 class NotificationListView(generics.ListAPIView):
     serializer_class = NotificationSerializer
     pagination_class = NotificationPagination
@@ -89,7 +91,7 @@ class NotificationDetailView(APIView):
         responses={204: OpenApiResponse(description="Deleted.")},
     )
     def delete(self, request, pk):
-        services.delete_notification(user=request.user, notification_id=pk)
+        inbox.delete_notification(user=request.user, notification_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -112,7 +114,7 @@ class MarkReadView(APIView):
         ],
     )
     def post(self, request, pk):
-        notification = services.mark_read(user=request.user, notification_id=pk)
+        notification = inbox.mark_read(user=request.user, notification_id=pk)
         return Response(NotificationSerializer(notification, context={"request": request}).data)
 
 
@@ -129,7 +131,7 @@ class ReadAllView(APIView):
         ],
     )
     def post(self, request):
-        marked = services.mark_all_read(user=request.user)
+        marked = inbox.mark_all_read(user=request.user)
         unread = selectors.unread_count(user_id=request.user.pk)
         return Response({"marked_read": marked, "unread_count": unread})
 
@@ -146,7 +148,7 @@ class UnreadCountView(APIView):
 
 
 @extend_validation_errors(
-    ["unknown_kind", "unknown_channel"], field_name="kinds", methods=["patch"]
+    [error_codes.UNKNOWN_KIND, error_codes.UNKNOWN_CHANNEL], field_name="kinds", methods=["patch"]
 )
 class PreferencesView(APIView):
     @extend_schema(
@@ -180,7 +182,7 @@ class PreferencesView(APIView):
     def patch(self, request):
         data = PreferencesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        prefs = services.update_preferences(
+        prefs = preferences.update_preferences(
             user=request.user,
             kinds=data.validated_data.get("kinds"),
             email_digest=data.validated_data.get("email_digest"),
@@ -191,7 +193,7 @@ class PreferencesView(APIView):
 def _register(request) -> Response:
     data = DeviceRegisterSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    device, created = services.register_device(user=request.user, **data.validated_data)
+    device, created = devices.register_device(user=request.user, **data.validated_data)
     return Response(
         DeviceSerializer(device).data,
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -204,17 +206,30 @@ _REGISTER_RESPONSES = {
 }
 
 
-class DeviceListView(APIView):
+class DevicePagination(KeysetPagination):
+    envelope = "devices"
+    ordering = ("-created_at", "-id")
+
+
+@extend_validation_errors([core_codes.INVALID_CURSOR], field_name="cursor", methods=["get"])
+class DeviceListView(generics.ListAPIView):
+    serializer_class = DeviceSerializer
+    pagination_class = DevicePagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Device.objects.none()
+        return selectors.devices_for(user=self.request.user)
+
     @extend_schema(
         tags=TAGS,
         summary="Your active push devices",
-        responses={200: DeviceSerializer(many=True)},
-        # One device: drf-spectacular puts a list answer's example in the list itself.
+        description="Newest first, in the list envelope (`devices`, `next_page`, `previous_page`).",
         examples=[OpenApiExample("Devices", value=device_example(), response_only=True)],
     )
-    def get(self, request):
-        devices = selectors.devices_for(user=request.user)
-        return Response(DeviceSerializer(devices, many=True).data)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
 
     @extend_schema(
         tags=TAGS,
@@ -239,7 +254,7 @@ class DeviceDetailView(APIView):
         responses={204: OpenApiResponse(description="Unregistered.")},
     )
     def delete(self, request, pk):
-        services.unregister_device(user=request.user, device_pk=pk)
+        devices.unregister_device(user=request.user, device_pk=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -268,7 +283,7 @@ class PushTokenView(APIView):
     def delete(self, request):
         data = DeviceUnregisterSerializer(data=request.data or request.query_params)
         data.is_valid(raise_exception=True)
-        services.unregister_device(user=request.user, token=data.validated_data["token"])
+        devices.unregister_device(user=request.user, token=data.validated_data["token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -298,5 +313,5 @@ class BroadcastView(APIView):
     def post(self, request):
         data = BroadcastCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        broadcast = services.create_broadcast(sender=request.user, **data.validated_data)
-        return Response(BroadcastSerializer(broadcast).data, status=status.HTTP_202_ACCEPTED)
+        queued = broadcast.create_broadcast(sender=request.user, **data.validated_data)
+        return Response(BroadcastSerializer(queued).data, status=status.HTTP_202_ACCEPTED)

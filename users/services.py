@@ -17,7 +17,7 @@ from core.media import process_avatar
 from core.text import to_plain_text
 from core.transactions import after_commit
 
-from . import error_codes
+from . import error_codes, hooks
 from .cache import invalidate_profile
 from .managers import integrity_error_field
 from .models import Block, Follow, Profile, User
@@ -179,9 +179,6 @@ def follow(*, follower: User, followee: User) -> bool:
     Between blocked users: 404 when `followee` blocked `follower` (as if they
     did not exist), 409 `user_blocked` when `follower` blocked `followee`.
     """
-    from notifications.models import Kind
-    from notifications.services import Target, notify
-
     if follower.pk == followee.pk:
         raise InvalidInput(error_codes.CANNOT_FOLLOW_SELF, "You cannot follow yourself.")
     with transaction.atomic():
@@ -195,12 +192,7 @@ def follow(*, follower: User, followee: User) -> bool:
         # block_user does first: a block committed meanwhile is seen here, and a
         # block still running waits for this follow and removes it.
         _refuse_if_blocked(follower=follower, followee=followee)
-        notify(
-            recipient_id=followee.pk,
-            kind=Kind.NEW_FOLLOWER,
-            actor_id=follower.pk,
-            target=Target("users.user", follower.pk),
-        )
+        hooks.user_followed.fire(follower=follower, followee=followee)
     return True
 
 
@@ -261,8 +253,6 @@ def block_user(*, blocker: User, blocked: User) -> bool:
     (not re-created on unblock). A user who has been blocked by `blocked` cannot
     block them back (404, as everywhere else they do not exist for each other).
     """
-    from notifications.services import withdraw_between
-
     if blocker.pk == blocked.pk:
         raise InvalidInput(error_codes.CANNOT_BLOCK_SELF, "You cannot block yourself.")
     with transaction.atomic():
@@ -278,7 +268,8 @@ def block_user(*, blocker: User, blocked: User) -> bool:
             return False
         unfollow(follower=blocker, followee=blocked)
         unfollow(follower=blocked, followee=blocker)
-        withdraw_between(user_id=blocker.pk, other_id=blocked.pk)
+        # Subscribers (the notifications) take back what either was told of the other.
+        hooks.user_blocked.fire(blocker=blocker, blocked=blocked)
         invalidate_profile(blocker.pk)
         invalidate_profile(blocked.pk)
     return True

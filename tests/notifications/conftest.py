@@ -17,8 +17,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from notifications import services as notifications_services
 from notifications.models import Kind, Notification, NotificationActor
+from notifications.services import notifying
 from notifications.tasks import deliver_notification
 from tests.redis_calls import redis_calls  # noqa: F401  (fixture)
 from tests.sockets import open_socket  # noqa: F401  (fixture)
@@ -58,7 +58,7 @@ def held():
     jobs = Held()
     with pytest.MonkeyPatch.context() as patch:
         # The broker is the network boundary between the request and the worker.
-        patch.setattr(notifications_services, "_queue_delivery", jobs.append)
+        patch.setattr(notifying, "_queue_delivery", jobs.append)
         yield jobs
 
 

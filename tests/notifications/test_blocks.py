@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from core.exceptions import Conflict, NotFound
 from forum import services as forum
 from notifications.models import Kind, Notification, NotificationDedupe
-from notifications.services import Target, deliver, notify
+from notifications.services import Target, notify
+from notifications.services.delivery import deliver
 from notifications.targets import register_target_check, unregister_target_check
 from tests.concurrency import held_up_by, in_thread, run_in_parallel
 from users import services as users_services

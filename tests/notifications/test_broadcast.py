@@ -9,9 +9,9 @@ from channels.db import database_sync_to_async
 from core.realtime import eventlog
 from core.realtime.backend import redis_client
 from core.realtime.publish import PublishError
-from notifications import services
 from notifications.models import Broadcast, Device, Kind, Notification
-from notifications.services import update_preferences
+from notifications.services import broadcast as services
+from notifications.services.preferences import update_preferences
 from tests.sockets import access_token, realtime_settings
 
 from .conftest import client_for, make_user, notifications_of, notifications_settings

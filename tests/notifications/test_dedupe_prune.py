@@ -16,7 +16,7 @@ from config.celery import app
 from forum import services as forum
 from notifications.kinds import dedupe_key
 from notifications.models import Kind, NotificationDedupe
-from notifications.services import prune_dedupe
+from notifications.services.delivery import prune_dedupe
 from notifications.tasks import prune_notification_dedupe
 
 from .conftest import make_user, notifications_of, notifications_settings

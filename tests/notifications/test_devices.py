@@ -54,8 +54,8 @@ def test_a_token_belongs_to_one_user_at_a_time():
     assert resp.status_code == 200
     device = Device.objects.get()
     assert device.user_id == bob.pk
-    assert client_for(alice).get(URL).json() == []
-    assert [d["token"] for d in client_for(bob).get(URL).json()] == ["shared-phone"]
+    assert client_for(alice).get(URL).json()["devices"] == []
+    assert [d["token"] for d in client_for(bob).get(URL).json()["devices"]] == ["shared-phone"]
 
 
 def test_registering_reactivates_a_dead_token():
@@ -113,5 +113,19 @@ def test_another_users_device_answers_404_and_stays():
 
     assert api.delete(f"{URL}{device_id}/").status_code == 404
     assert api.delete(MOBILE, {"token": "mine"}, format="json").status_code == 404
-    assert api.get(URL).json() == []
+    assert api.get(URL).json()["devices"] == []
     assert Device.objects.get().user_id == owner.pk
+
+
+def test_the_device_list_is_an_envelope_newest_first_in_pages():
+    user = make_user()
+    for n in range(3):
+        register(user, token=f"t{n}")
+    api = client_for(user)
+
+    first = api.get(URL, {"page_size": 2}).json()
+    second = api.get(first["next_page"]).json()
+
+    assert set(first) == {"devices", "next_page", "previous_page"}
+    assert [d["token"] for d in first["devices"] + second["devices"]] == ["t2", "t1", "t0"]
+    assert second["next_page"] is None and second["previous_page"] is not None

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from notifications.models import Kind, Notification, NotificationPreferences
-from notifications.services import Target, notify, update_preferences
+from notifications.services import Target, notify
+from notifications.services.preferences import update_preferences
 from notifications.tasks import send_daily_digests
 
 from .conftest import make_user

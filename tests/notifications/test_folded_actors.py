@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from forum import moderation
 from forum import services as forum
-from notifications import services as notifications_services
 from notifications.models import Kind, Notification, NotificationActor, NotificationDedupe
-from notifications.services import dedupe_retention, prune_dedupe, withdraw_between
+from notifications.services import delivery, withdraw_between
+from notifications.services.delivery import dedupe_retention, prune_dedupe
 from tests.concurrency import run_in_parallel
 from tests.sockets import access_token
 from users import services as users_services
@@ -198,7 +198,7 @@ def test_each_like_delivery_writes_its_actor_once_whatever_the_row_holds(held):
     def deliver(job) -> tuple[int, list[str]]:
         """How many queries, and the statements writing actors."""
         with CaptureQueriesContext(connection) as captured:
-            assert notifications_services.deliver(**job) is not None
+            assert delivery.deliver(**job) is not None
         sql = [q["sql"] for q in captured.captured_queries]
         return len(sql), [q.split()[0] for q in sql if '"notifications_notificationactor" (' in q]
 
@@ -207,7 +207,7 @@ def test_each_like_delivery_writes_its_actor_once_whatever_the_row_holds(held):
     assert folded[1] == ["INSERT"]
     assert deliver(commenting)[1] == []  # a comment does not fold: its actor is the row's
     for job in crowding:
-        notifications_services.deliver(**job)
+        delivery.deliver(**job)
     # Folding into a row of twenty actors costs what folding into a row of one does.
     assert deliver(folding_late) == folded
     assert notifications_of(author, target_id=str(busy.pk))[0].actor_count == 21

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core.realtime import presence
 from notifications.models import Device, Kind, Notification
-from notifications.services import notify, update_preferences
+from notifications.services import notify
+from notifications.services.preferences import update_preferences
 from notifications.tasks import send_push
 
 from .conftest import fcm_error, make_user, notifications_of, notifications_settings

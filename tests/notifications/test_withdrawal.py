@@ -15,9 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from forum import moderation
 from forum import services as forum
 from forum.models import ForumComment
-from notifications import services as notifications_services
 from notifications.models import Kind, Notification, NotificationActor, NotificationDedupe
-from notifications.services import Target, withdraw_between, withdraw_notifications
+from notifications.services import Target, delivery, withdraw_between, withdraw_notifications
 from tests.concurrency import held_up_by
 from tests.sockets import access_token
 from users import services as users_services
@@ -386,7 +385,7 @@ def test_the_delivery_check_is_one_query_and_only_for_content(held):
 
     def forum_queries(job):
         with CaptureQueriesContext(connection) as captured:
-            assert notifications_services.deliver(**job) is not None
+            assert delivery.deliver(**job) is not None
         return [q["sql"] for q in captured.captured_queries if '"forum_' in q["sql"]]
 
     [check] = forum_queries(like)
@@ -418,7 +417,7 @@ def test_a_delivery_waits_for_a_hide_in_flight_and_then_tells_nothing(held, targ
     # so it waits for the hide's lock.
     _, outcome = held_up_by(
         lambda: _hide_or_delete(how, post=post, comment=comment, moderator=moderator),
-        lambda: notifications_services.deliver(**job),
+        lambda: delivery.deliver(**job),
     )
 
     assert outcome == {"value": None}
@@ -435,7 +434,7 @@ def test_a_hide_waits_for_a_delivery_in_flight_and_then_withdraws_it(held, targe
     # Stored, not committed: the hide must not withdraw before it can see the row,
     # so it waits for the delivery's hold on the content.
     stored, outcome = held_up_by(
-        lambda: notifications_services.deliver(**job),
+        lambda: delivery.deliver(**job),
         lambda: _hide_or_delete(how, post=post, comment=comment, moderator=moderator),
     )
 

@@ -1,0 +1,80 @@
+"""Apps import downwards only: users know nothing of the notifications, which
+listen to users' hooks (core.hooks) instead of being called by them."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from core.hooks import Hook
+
+ROOT = Path(__file__).resolve().parents[2]
+# An app may not import the apps listed for it, at module level or in a function.
+FORBIDDEN = {
+    "core": {"users", "forum", "notifications", "chat", "commerce"},
+    "users": {
+        "forum",
+        "notifications",
+        "chat",
+        "commerce",
+    },
+}
+
+
+def _imported_apps(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("app", sorted(FORBIDDEN))
+def test_an_app_does_not_import_the_apps_above_it(app):
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts
+        for name in sorted(_imported_apps(path) & FORBIDDEN[app])
+    ]
+    assert wrong == []
+
+
+def test_the_notifications_listen_to_the_users_hooks():
+    from notifications import subscribers
+    from users import hooks
+
+    assert subscribers.tell_followee in hooks.user_followed.subscribers
+    assert subscribers.withdraw_on_block in hooks.user_blocked.subscribers
+
+
+def test_a_hook_calls_each_subscriber_once_in_order_and_checks_its_arguments():
+    hook = Hook("test.done", "who")
+    calls = []
+    first = hook.subscribe(lambda **kw: calls.append(("first", kw)))
+    hook.subscribe(lambda **kw: calls.append(("second", kw)))
+    hook.subscribe(first)
+
+    hook.fire(who=1)
+
+    assert calls == [("first", {"who": 1}), ("second", {"who": 1})]
+    with pytest.raises(ImproperlyConfigured):
+        hook.fire(whom=1)
+    hook.unsubscribe(first)
+    hook.fire(who=2)
+    assert calls[-1] == ("second", {"who": 2})
+    assert len(calls) == 3
+
+
+def test_an_error_in_a_subscriber_fails_the_act():
+    hook = Hook("test.failing", "who")
+
+    def broken(**kw):
+        raise RuntimeError("subscriber broke")
+
+    hook.subscribe(broken)
+    with pytest.raises(RuntimeError, match="subscriber broke"):
+        hook.fire(who=1)
