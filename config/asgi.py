@@ -17,9 +17,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from core.http_handler import ThreadedASGIHandler  # noqa: E402
+from core.http_handler import ThreadedASGIHandler, leave_bodies_to_django  # noqa: E402
 from core.realtime.auth import JWTAuthMiddleware  # noqa: E402
 from core.realtime.routing import websocket_urlpatterns  # noqa: E402
+
+leave_bodies_to_django()
 
 application = ProtocolTypeRouter(
     {

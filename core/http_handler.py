@@ -120,3 +120,21 @@ class ThreadedASGIHandler(ASGIHandler):
         for cookie in response.cookies.values():
             headers.append((b"Set-Cookie", cookie.output(header="").encode("ascii").strip()))
         return {"status": response.status_code, "headers": headers}
+
+
+def leave_bodies_to_django() -> None:
+    """Stop Twisted (under daphne) from parsing POST form bodies itself.
+
+    Twisted's Request parses every `multipart/form-data` and urlencoded POST body
+    into `request.args` before daphne sees the request, and answers a body it
+    cannot parse (a multipart with nothing but a closing boundary) with a bare
+    400 and no body, so the API never gets to answer in its error shape. Daphne
+    never reads `args`: it hands the raw body to Django, which parses it (once)
+    where a view asks. Twisted sets the switch on each request in `__init__`; a
+    read-only property on daphne's request class wins over that.
+    """
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:  # not served by daphne
+        return
+    WebRequest._parsePOSTFormSubmission = property(lambda self: False, lambda self, value: None)

@@ -198,15 +198,26 @@ class KeysetPagination(BasePagination):
     def max_page_size() -> int:
         return int(getattr(settings, "API_MAX_PAGE_SIZE", 100))
 
+    def page_size_field(self) -> serializers.IntegerField:
+        return serializers.IntegerField(min_value=1, max_value=self.max_page_size())
+
+    def query_error_codes(self) -> dict[str, set[str]]:
+        """The 400 codes of the query parameters read here (for the schema)."""
+        page_size_codes = set(self.page_size_field().error_messages) - {"required", "null"}
+        return {
+            self.cursor_query_param: {error_codes.INVALID_CURSOR},
+            self.page_size_query_param: page_size_codes,
+        }
+
     def get_page_size(self, request: Request) -> int:
+        """`page_size` as documented: an integer from 1 to the maximum, else a 400."""
         raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.default_page_size()
         try:
-            size = int(raw) if raw is not None else self.default_page_size()
-        except ValueError:
-            size = self.default_page_size()
-        if size < 1:
-            size = self.default_page_size()
-        return min(size, self.max_page_size())
+            return self.page_size_field().run_validation(raw)
+        except APIValidationError as exc:
+            raise APIValidationError({self.page_size_query_param: exc.detail}) from None
 
     # --- cursor --------------------------------------------------------------
 

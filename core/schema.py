@@ -5,14 +5,21 @@ imports this module through PREPROCESSING_HOOKS before any view is inspected,
 which registers the extension below.
 """
 
+import inspect
 from contextlib import contextmanager
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import OpenApiExample, OpenApiRequest
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
-from drf_standardized_errors.openapi_utils import get_example_from_exception
+from drf_standardized_errors.openapi_utils import (
+    get_example_from_exception,
+    get_flat_serializer_fields,
+    get_serializer_fields_with_error_codes,
+)
 from rest_framework import exceptions, serializers
+
+from core.pagination import KeysetPagination
 
 # A body type each kind of view refuses, for its 415 example: JSON views refuse
 # form bodies, the uploads (multipart) refuse JSON.
@@ -53,12 +60,69 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             del self.get_request_serializer
 
     def _should_add_validation_error_response(self) -> bool:
+        if self._has_delete_body():
+            return True
         with self._plain_request_serializer():
             return super()._should_add_validation_error_response()
 
     def _determine_fields_with_error_codes(self):
+        if self._has_delete_body():
+            serializer = self._plain_serializer()
+            serializer = serializer() if inspect.isclass(serializer) else serializer
+            fields = get_flat_serializer_fields(serializer)
+            return get_serializer_fields_with_error_codes(fields)
         with self._plain_request_serializer():
             return super()._determine_fields_with_error_codes()
+
+    def _should_add_http403_error_response(self) -> bool:
+        # A refusal a service makes (only the author may edit) has no permission
+        # class to show it: the view lists the methods with `forbidden_methods`.
+        if self.method in getattr(self.view, "forbidden_methods", ()):
+            return True
+        return super()._should_add_http403_error_response()
+
+    # The library derives 400s from PUT/PATCH/POST bodies and django-filter only.
+    # Also derived here: a DELETE's body, the query serializers an operation
+    # declares (`parameters=[SomeSerializer]`, validated by the view), and the
+    # keyset paginator's `cursor` and `page_size`.
+
+    def _plain_serializer(self):
+        serializer = self.get_request_serializer()
+        return serializer.request if isinstance(serializer, OpenApiRequest) else serializer
+
+    def _has_delete_body(self) -> bool:
+        if self.method != "DELETE":
+            return False
+        # Only a body the operation declares (`request=`): no guessing from the view.
+        self._get_serializer = lambda: None
+        try:
+            serializer = self._plain_serializer()
+        finally:
+            del self._get_serializer
+        return isinstance(serializer, serializers.Field) or (
+            inspect.isclass(serializer) and issubclass(serializer, serializers.Field)
+        )
+
+    def _get_extra_validation_errors(self):
+        errors = {
+            name: set(codes) for name, codes in super()._get_extra_validation_errors().items()
+        }
+        if self.method != "GET":
+            return errors
+        for serializer in self.get_override_parameters():
+            if inspect.isclass(serializer) and issubclass(serializer, serializers.Serializer):
+                serializer = serializer()
+            if not isinstance(serializer, serializers.Serializer):
+                continue
+            fields = get_flat_serializer_fields(serializer)
+            for field in get_serializer_fields_with_error_codes(fields):
+                if field.name != "non_field_errors":
+                    errors.setdefault(field.name, set()).update(field.error_codes)
+        paginator = self._get_paginator() if self._is_list_view() else None
+        if isinstance(paginator, KeysetPagination):
+            for name, codes in paginator.query_error_codes().items():
+                errors.setdefault(name, set()).update(codes)
+        return errors
 
 
 def only_canonical_paths(endpoints, **kwargs):

@@ -107,6 +107,8 @@ FEED_FILTERS = frozenset(FeedFilterSerializer().fields)
 )
 class PostViewSet(viewsets.ModelViewSet):
     serializer_class = PostSerializer
+    # Only the author may edit or delete (forum.services): a 403 for anyone else.
+    forbidden_methods = ("PUT", "PATCH", "DELETE")
     pagination_class = PostPagination
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 
@@ -328,6 +330,8 @@ def _post_id(value) -> uuid.UUID:
 )
 class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = CommentUpdateSerializer
+    # Only the author may edit or delete (forum.services): a 403 for anyone else.
+    forbidden_methods = ("PUT", "PATCH", "DELETE")
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 
     def get_queryset(self):

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.fields import StrictBooleanField, StrictCharField
 from users.serializers import UserSummarySerializer
 
 from . import error_codes
@@ -82,9 +83,9 @@ class ReadAllResultSerializer(serializers.Serializer):
 
 
 class ChannelsSerializer(serializers.Serializer):
-    in_app = serializers.BooleanField(required=False, help_text="Listed in the app and socket.")
-    push = serializers.BooleanField(required=False, help_text="Pushed to your devices.")
-    email = serializers.BooleanField(required=False, help_text="Sent by email.")
+    in_app = StrictBooleanField(required=False, help_text="Listed in the app and socket.")
+    push = StrictBooleanField(required=False, help_text="Pushed to your devices.")
+    email = StrictBooleanField(required=False, help_text="Sent by email.")
 
 
 KindPreferencesSerializer = type(
@@ -99,7 +100,7 @@ KindPreferencesSerializer = type(
 
 class PreferencesSerializer(serializers.Serializer):
     kinds = KindPreferencesSerializer(required=False)
-    email_digest = serializers.BooleanField(
+    email_digest = StrictBooleanField(
         required=False, help_text="A daily email listing what you have not read."
     )
 
@@ -141,9 +142,9 @@ class DeviceSerializer(serializers.ModelSerializer):
 
 class DeviceRegisterSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(choices=Platform.choices)
-    token = serializers.CharField(max_length=512, trim_whitespace=True)
-    app_version = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    device_id = serializers.CharField(
+    token = StrictCharField(max_length=512, trim_whitespace=True)
+    app_version = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+    device_id = StrictCharField(
         max_length=128,
         required=False,
         allow_blank=True,
@@ -153,7 +154,7 @@ class DeviceRegisterSerializer(serializers.Serializer):
 
 
 class DeviceUnregisterSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=512, trim_whitespace=True)
+    token = StrictCharField(max_length=512, trim_whitespace=True)
 
 
 class BroadcastCreateSerializer(serializers.Serializer):

@@ -18,6 +18,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from core.fields import StrictCharField
+
 from . import error_codes, services
 from .auth import refuse_unless_can_authenticate, user_can_authenticate
 from .avatars import avatar_url
@@ -115,11 +117,11 @@ def validate_new_username(value: str, *, user: User | None = None) -> str:
 class MeUpdateSerializer(serializers.Serializer):
     """PATCH of /users/me/: every field optional; email is not editable here."""
 
-    username = serializers.CharField(
+    username = StrictCharField(
         required=False, min_length=3, max_length=30, help_text="3-30 letters, digits, . or _"
     )
-    display_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
-    bio = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    display_name = StrictCharField(required=False, allow_blank=True, max_length=80)
+    bio = StrictCharField(required=False, allow_blank=True, max_length=500)
 
     def validate_username(self, value: str) -> str:
         try:

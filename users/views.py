@@ -75,6 +75,11 @@ def _patch_me(request, user: User) -> Response:
     return Response(MeSerializer(selectors.me(user), context={"request": request}).data)
 
 
+@extend_validation_errors(
+    [error_codes.USERNAME_TAKEN, error_codes.INVALID_USERNAME],
+    field_name="username",
+    methods=["patch"],
+)
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 

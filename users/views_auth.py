@@ -579,6 +579,11 @@ class GoogleLoginView(TokenLoginMixin, SocialLoginView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if request.method.lower() not in self.http_method_names or not hasattr(
+            self, request.method.lower()
+        ):
+            # A method the route never takes is a 405, switched on or not.
+            raise exceptions.MethodNotAllowed(request.method)
         if not settings.ENABLE_SOCIAL_LOGIN:
             raise SocialLoginDisabled()
         try:

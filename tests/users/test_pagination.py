@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
@@ -120,9 +121,13 @@ def test_page_size_default_and_cap(rows, target, settings):
     settings.API_MAX_PAGE_SIZE = 6
     queryset = Follow.objects.filter(followee=target)
     assert len(page(FollowRows, "/api/v1/x/", queryset)["follows"]) == 4
-    assert len(page(FollowRows, "/api/v1/x/?page_size=1000", queryset)["follows"]) == 6
-    assert len(page(FollowRows, "/api/v1/x/?page_size=0", queryset)["follows"]) == 4
-    assert len(page(FollowRows, "/api/v1/x/?page_size=abc", queryset)["follows"]) == 4
+    assert len(page(FollowRows, "/api/v1/x/?page_size=6", queryset)["follows"]) == 6
+    assert len(page(FollowRows, "/api/v1/x/?page_size=", queryset)["follows"]) == 4
+    # Outside 1..API_MAX_PAGE_SIZE, or not a number: refused as the schema says.
+    for size, code in (("7", "max_value"), ("0", "min_value"), ("abc", "invalid")):
+        with pytest.raises(ValidationError) as refused:
+            page(FollowRows, f"/api/v1/x/?page_size={size}", queryset)
+        assert refused.value.get_codes() == {"page_size": [code]}
     # The page size travels in the links.
     next_page = page(FollowRows, "/api/v1/x/?page_size=2&q=keep", queryset)["next_page"]
     assert parse_qs(urlparse(next_page).query)["page_size"] == ["2"]
