@@ -16,5 +16,7 @@ class ForumConfig(AppConfig):
         register_stream("forum", lambda user, arg: True)
         register_stream("post", lambda user, arg: can_view_post(viewer=user, post_id=arg))
         # Nothing is told about a post or comment hidden or deleted meanwhile.
-        register_target_check("forum.post", hold_post_for_notification)
-        register_target_check("forum.comment", hold_comment_for_notification)
+        register_target_check("forum.post", lambda pk: hold_post_for_notification(post_id=pk))
+        register_target_check(
+            "forum.comment", lambda pk: hold_comment_for_notification(comment_id=pk)
+        )

@@ -7,13 +7,17 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from core import error_codes as core_codes
 from core.exceptions import Forbidden, invalid
 from core.media import ProcessedImage, absolute_url, media_setting, process_image
 from core.transactions import after_commit
+from core.types import Id
+from users.models import User
 
 from . import cache as post_cache
 from . import error_codes
@@ -22,7 +26,7 @@ from .models import ForumPost, Media
 UNKNOWN_MEDIA = "Not one of your uploads: upload the file first and use the URL it returns."
 
 
-def _store(*, owner, images: list[ProcessedImage], post: ForumPost | None) -> list[Media]:
+def _store(*, owner: User, images: list[ProcessedImage], post: ForumPost | None) -> list[Media]:
     """Save files and rows together: on any failure no file and no row remains."""
     saved: list[Media] = []
     try:
@@ -50,18 +54,18 @@ def _store(*, owner, images: list[ProcessedImage], post: ForumPost | None) -> li
     return saved
 
 
-def _queue_thumbnails(media_id) -> None:
+def _queue_thumbnails(media_id: Id) -> None:
     from .tasks import make_thumbnails
 
     make_thumbnails.delay(str(media_id))
 
 
-def upload_media(*, owner, upload) -> Media:
+def upload_media(*, owner: User, upload: UploadedFile) -> Media:
     image = process_image(upload, max_side=media_setting("POST_IMAGE_MAX_SIDE"))
     return _store(owner=owner, images=[image], post=None)[0]
 
 
-def upload_media_batch(*, owner, post: ForumPost, uploads: list) -> list[Media]:
+def upload_media_batch(*, owner: User, post: ForumPost, uploads: list[UploadedFile]) -> list[Media]:
     """All or nothing: every file is checked before the first one is stored."""
     if post.user_id != owner.pk:
         raise Forbidden(core_codes.PERMISSION_DENIED, "Only the author can add media to this post.")
@@ -75,7 +79,7 @@ def upload_media_batch(*, owner, post: ForumPost, uploads: list) -> list[Media]:
     return _store(owner=owner, images=images, post=post)
 
 
-def media_id_from_url(url: str) -> uuid.UUID | None:
+def media_id_from_url(*, url: str) -> uuid.UUID | None:
     """The media id named by a URL this server handed out (the file's stem)."""
     try:
         return uuid.UUID(PurePosixPath(urlparse(url).path).stem)
@@ -83,7 +87,9 @@ def media_id_from_url(url: str) -> uuid.UUID | None:
         return None
 
 
-def claim_media(*, owner, post: ForumPost, media_url: str | None, media_ids: list) -> None:
+def claim_media(
+    *, owner: User, post: ForumPost, media_url: str | None, media_ids: list[Id]
+) -> None:
     """Attach the author's own unattached uploads to a new post, in order.
 
     `media_url` must name an upload of this author on this server: any other
@@ -91,7 +97,7 @@ def claim_media(*, owner, post: ForumPost, media_url: str | None, media_ids: lis
     """
     wanted: list[uuid.UUID] = []
     if media_url:
-        media_id = media_id_from_url(media_url)
+        media_id = media_id_from_url(url=media_url)
         if media_id is None:
             raise invalid(
                 "media_url",
@@ -123,7 +129,7 @@ def claim_media(*, owner, post: ForumPost, media_url: str | None, media_ids: lis
         media.save(update_fields=["post", "position"])
 
 
-def make_thumbnails(media_id) -> None:
+def make_thumbnails(*, media_id: Id) -> None:
     """Idempotent: sizes already made are skipped."""
     media = Media.objects.filter(pk=media_id).first()
     if media is None:
@@ -157,5 +163,5 @@ def delete_orphans(*, older_than: timedelta | None = None) -> int:
     return deleted
 
 
-def media_url(media: Media, request=None) -> str:
+def media_url(*, media: Media, request: HttpRequest | None = None) -> str:
     return absolute_url(media.file.url, request)

@@ -16,6 +16,8 @@ from django.utils import timezone
 from core import error_codes as core_codes
 from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.text import to_plain_text
+from core.types import Id
+from users.models import User
 from users.roles import is_moderator
 from users.services import check_can_suspend, suspend_user
 
@@ -56,7 +58,9 @@ def _clean_details(*, reason: str, details: str) -> str:
     return text
 
 
-def _file_report(*, reporter, author_id, reason: str, details: str, **target) -> Report:
+def _file_report(
+    *, reporter: User, author_id: Id, reason: str, details: str, **target: ForumPost | ForumComment
+) -> Report:
     if author_id == reporter.pk:
         raise InvalidInput(
             error_codes.CANNOT_REPORT_OWN_CONTENT, "You cannot report your own content."
@@ -72,7 +76,7 @@ def _file_report(*, reporter, author_id, reason: str, details: str, **target) ->
         raise Conflict(error_codes.ALREADY_REPORTED, "You have already reported this.") from exc
 
 
-def report_post(*, reporter, post_id, reason: str, details: str = "") -> Report:
+def report_post(*, reporter: User, post_id: Id, reason: str, details: str = "") -> Report:
     """Report a post the reporter can see (404 otherwise); once per reporter (409)."""
     post = fetch_visible_post(viewer=reporter, post_id=post_id)
     return _file_report(
@@ -80,7 +84,7 @@ def report_post(*, reporter, post_id, reason: str, details: str = "") -> Report:
     )
 
 
-def report_comment(*, reporter, comment_id, reason: str, details: str = "") -> Report:
+def report_comment(*, reporter: User, comment_id: Id, reason: str, details: str = "") -> Report:
     """Report a comment the reporter can see (404 otherwise); once per reporter (409)."""
     comment = fetch_visible_comment(viewer=reporter, comment_id=comment_id, live=True)
     return _file_report(
@@ -94,8 +98,8 @@ def report_comment(*, reporter, comment_id, reason: str, details: str = "") -> R
 
 def resolve_report(
     *,
-    report_id,
-    moderator,
+    report_id: Id,
+    moderator: User,
     action: str,
     suspend_until: datetime | None = None,
     suspension_reason: str = "",
@@ -146,9 +150,7 @@ def resolve_report(
     return report
 
 
-def _suspend_author(*, author_id, moderator, until: datetime, reason: str) -> None:
-    from users.models import User
-
+def _suspend_author(*, author_id: Id, moderator: User, until: datetime, reason: str) -> None:
     if until <= timezone.now():
         raise invalid(
             "suspend_until",
@@ -164,7 +166,7 @@ def _suspend_author(*, author_id, moderator, until: datetime, reason: str) -> No
 
 
 @transaction.atomic
-def hide_post(*, post: ForumPost, moderator) -> ForumPost:
+def hide_post(*, post: ForumPost, moderator: User) -> ForumPost:
     """Take a post out of feeds, detail and search for all but its author and moderators.
 
     The notifications about the post and its comments are withdrawn (see
@@ -182,7 +184,7 @@ def hide_post(*, post: ForumPost, moderator) -> ForumPost:
 
 
 @transaction.atomic
-def restore_post(*, post: ForumPost, moderator) -> ForumPost:
+def restore_post(*, post: ForumPost, moderator: User) -> ForumPost:
     """Show a hidden post again. The notifications withdrawn when it was hidden are
     not re-created: that news is stale, and telling it twice is worse than not."""
     if post.hidden_at is not None:
@@ -202,7 +204,7 @@ def _counted(comment: ForumComment) -> bool:
 
 
 @transaction.atomic
-def hide_comment(*, comment: ForumComment, moderator) -> ForumComment:
+def hide_comment(*, comment: ForumComment, moderator: User) -> ForumComment:
     """Take a comment out of comment lists for all but its author and moderators.
 
     `comment_count` is what everyone sees, so a hidden comment leaves it. The
@@ -223,7 +225,7 @@ def hide_comment(*, comment: ForumComment, moderator) -> ForumComment:
 
 
 @transaction.atomic
-def restore_comment(*, comment: ForumComment, moderator) -> ForumComment:
+def restore_comment(*, comment: ForumComment, moderator: User) -> ForumComment:
     """Show a hidden comment again; as with `restore_post`, the notifications
     withdrawn when it was hidden are not re-created."""
     locked = ForumComment.objects.select_for_update().get(pk=comment.pk)

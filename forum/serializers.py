@@ -31,7 +31,7 @@ class MediaSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, media) -> str:
-        return media_url(media, self.context.get("request"))
+        return media_url(media=media, request=self.context.get("request"))
 
     @extend_schema_field(
         {
@@ -68,7 +68,7 @@ class PostSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_media_url(self, post) -> str | None:
         first = next(iter(post.media.all()), None)
-        return media_url(first, self.context.get("request")) if first else None
+        return media_url(media=first, request=self.context.get("request")) if first else None
 
     class Meta:
         model = ForumPost

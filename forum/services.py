@@ -1,5 +1,6 @@
 """Forum writes: one function per use case. Events go out on commit."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,10 +13,11 @@ from core import error_codes as core_codes
 from core.exceptions import Forbidden, invalid
 from core.locks import exists_for_share
 from core.text import find_profanity, mask_profanity, to_plain_text
+from core.types import Id
 from notifications.models import Kind
 from notifications.services import Target, notify, notify_mentions, withdraw_notifications
 from users.cache import invalidate_profile
-from users.models import Profile
+from users.models import Profile, User
 from users.roles import is_moderator
 
 from . import cache as post_cache
@@ -80,7 +82,7 @@ def _set_tags(post: ForumPost, names: list[str]) -> None:
     post_cache.invalidate_tags()
 
 
-def recount_public_posts(*, author_id) -> None:
+def recount_public_posts(*, author_id: Id) -> None:
     """Set the author's `post_count` to their public, not hidden posts: what any
     viewer of the profile may see, so the shared profile cache can hold it.
 
@@ -102,10 +104,10 @@ def recount_public_posts(*, author_id) -> None:
 @transaction.atomic
 def create_post(
     *,
-    author,
+    author: User,
     content: str,
     media_url: str | None = None,
-    media: list | None = None,
+    media: list[Id] | None = None,
     tags: list[str] | None = None,
     privacy: str = Privacy.PUBLIC,
 ) -> ForumPost:
@@ -137,7 +139,7 @@ def create_post(
 def update_post(
     *,
     post: ForumPost,
-    editor,
+    editor: User,
     content: str | None = None,
     tags: list[str] | None = None,
     privacy: str | None = None,
@@ -176,7 +178,7 @@ def update_post(
     return post
 
 
-def withdraw_post_notifications(*, post_id) -> int:
+def withdraw_post_notifications(*, post_id: Id) -> int:
     """Withdraw the notifications about a post and about every comment on it: the
     comments go out of sight (or away) with their post."""
     comment_ids = ForumComment.objects.filter(post_id=post_id).values_list("pk", flat=True)
@@ -186,13 +188,13 @@ def withdraw_post_notifications(*, post_id) -> int:
     )
 
 
-def withdraw_comment_notifications(*, comment_id) -> int:
+def withdraw_comment_notifications(*, comment_id: Id) -> int:
     """Withdraw the notifications about one comment. Those about replies to it
     stay: the replies are still there."""
     return withdraw_notifications(targets=[Target("forum.comment", comment_id)])
 
 
-def hold_post_for_notification(post_id) -> bool:
+def hold_post_for_notification(*, post_id: Id) -> bool:
     """Whether news about the post may still be told: it exists and is not hidden.
     Holds it until the delivery commits (`notifications.targets`)."""
     try:
@@ -201,7 +203,7 @@ def hold_post_for_notification(post_id) -> bool:
         return False
 
 
-def hold_comment_for_notification(comment_id) -> bool:
+def hold_comment_for_notification(*, comment_id: Id) -> bool:
     """Whether news about the comment may still be told: it exists, is neither
     hidden nor a deleted placeholder, and its post is not hidden. Holds both."""
     try:
@@ -218,7 +220,7 @@ def hold_comment_for_notification(comment_id) -> bool:
 
 
 @transaction.atomic
-def delete_post(*, post: ForumPost, actor, as_moderator: bool = False) -> None:
+def delete_post(*, post: ForumPost, actor: User, as_moderator: bool = False) -> None:
     """The author deletes their post; staff may remove any (`as_moderator`, admin).
 
     Notifications about the post and its comments are withdrawn with it."""
@@ -242,12 +244,19 @@ class LikeState:
     like_count: int
 
 
-def _can_see(post: ForumPost):
+def _can_see(post: ForumPost) -> Callable[[User], bool]:
     """Whether a user may see `post`, for the mentions told about it."""
     return lambda user: visible_post(viewer=user, post_id=post.pk) is not None
 
 
-def _set_like(*, like_model, target, target_field: str, user, liked: bool) -> tuple[bool, int]:
+def _set_like(
+    *,
+    like_model: type[PostLike | CommentLike],
+    target: ForumPost | ForumComment,
+    target_field: str,
+    user: User,
+    liked: bool,
+) -> tuple[bool, int]:
     """Insert or delete the like row; (whether it changed, the resulting count).
 
     The like row is the source of truth: only an insert that happened moves the
@@ -274,18 +283,18 @@ def _set_like(*, like_model, target, target_field: str, user, liked: bool) -> tu
     return changed, like_count
 
 
-def set_post_like(*, user, post_id, liked: bool) -> LikeState:
+def set_post_like(*, user: User, post_id: Id, liked: bool) -> LikeState:
     """Like or unlike a post, idempotently; `like_count` stays equal to the rows."""
     return _like_post(post=fetch_visible_post(viewer=user, post_id=post_id), user=user, liked=liked)
 
 
-def toggle_post_like(*, user, post_id) -> LikeState:
+def toggle_post_like(*, user: User, post_id: Id) -> LikeState:
     post = fetch_visible_post(viewer=user, post_id=post_id)
     currently = PostLike.objects.filter(post=post, user=user).exists()
     return _like_post(post=post, user=user, liked=not currently)
 
 
-def _like_post(*, post: ForumPost, user, liked: bool) -> LikeState:
+def _like_post(*, post: ForumPost, user: User, liked: bool) -> LikeState:
     with transaction.atomic():
         changed, like_count = _set_like(
             like_model=PostLike, target=post, target_field="post", user=user, liked=liked
@@ -304,19 +313,19 @@ def _like_post(*, post: ForumPost, user, liked: bool) -> LikeState:
     return LikeState(is_liked=liked, like_count=like_count)
 
 
-def set_comment_like(*, user, comment_id, liked: bool) -> LikeState:
+def set_comment_like(*, user: User, comment_id: Id, liked: bool) -> LikeState:
     """Like or unlike a comment, idempotently; same guarantees as `set_post_like`."""
     comment = fetch_visible_comment(viewer=user, comment_id=comment_id, live=True)
     return _like_comment(comment=comment, user=user, liked=liked)
 
 
-def toggle_comment_like(*, user, comment_id) -> LikeState:
+def toggle_comment_like(*, user: User, comment_id: Id) -> LikeState:
     comment = fetch_visible_comment(viewer=user, comment_id=comment_id, live=True)
     currently = CommentLike.objects.filter(comment=comment, user=user).exists()
     return _like_comment(comment=comment, user=user, liked=not currently)
 
 
-def _like_comment(*, comment: ForumComment, user, liked: bool) -> LikeState:
+def _like_comment(*, comment: ForumComment, user: User, liked: bool) -> LikeState:
     with transaction.atomic():
         changed, like_count = _set_like(
             like_model=CommentLike, target=comment, target_field="comment", user=user, liked=liked
@@ -340,7 +349,9 @@ def _like_comment(*, comment: ForumComment, user, liked: bool) -> LikeState:
 
 
 @transaction.atomic
-def create_comment(*, post: ForumPost, author, content: str, parent_id=None) -> ForumComment:
+def create_comment(
+    *, post: ForumPost, author: User, content: str, parent_id: Id | None = None
+) -> ForumComment:
     depth = 0
     parent = None
     if parent_id is not None:
@@ -399,7 +410,7 @@ def create_comment(*, post: ForumPost, author, content: str, parent_id=None) -> 
 
 
 @transaction.atomic
-def update_comment(*, comment: ForumComment, editor, content: str) -> ForumComment:
+def update_comment(*, comment: ForumComment, editor: User, content: str) -> ForumComment:
     if comment.user_id != editor.pk or comment.is_deleted:
         raise Forbidden(core_codes.PERMISSION_DENIED, "Only the author can edit this comment.")
     comment.content = _clean_content(
@@ -423,7 +434,7 @@ def update_comment(*, comment: ForumComment, editor, content: str) -> ForumComme
 
 
 @transaction.atomic
-def delete_comment(*, comment: ForumComment, actor) -> None:
+def delete_comment(*, comment: ForumComment, actor: User) -> None:
     """Delete a comment; one with replies becomes a placeholder so the thread holds.
 
     Either way the notifications about it are withdrawn."""

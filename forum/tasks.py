@@ -5,7 +5,7 @@ from . import media
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def make_thumbnails(media_id: str) -> None:
-    media.make_thumbnails(media_id)
+    media.make_thumbnails(media_id=media_id)
 
 
 @shared_task

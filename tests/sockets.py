@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 
 import pytest
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config.asgi import application
+from tests import factories
 
 ORIGIN = (b"origin", b"http://testserver")
 _emails = itertools.count()
@@ -18,11 +18,8 @@ _emails = itertools.count()
 
 @pytest.fixture
 def make_user(db):
-    def make(**fields):
-        email = fields.pop("email", f"rt{next(_emails)}@example.com")
-        return get_user_model().objects.create_user(email=email, password="pw-123456", **fields)
-
-    return make
+    """`tests.factories.make_user`, as a fixture for async tests that need the db."""
+    return factories.make_user
 
 
 def access_token(user, lifetime: timedelta | None = None) -> str:
@@ -71,6 +68,16 @@ class Socket:
         message = await self.comm.receive_output(timeout=timeout)
         assert message["type"] == "websocket.close", message
         return message.get("code", 1000)
+
+
+async def assert_may_subscribe(socket, stream: str, allowed: bool) -> None:
+    """`subscribe` to `stream` is acked if `allowed`, else refused like a stream
+    that does not exist (a post you may not see is never told apart)."""
+    reply = await socket.request("subscribe", {"stream": stream})
+    if allowed:
+        assert reply["type"] == "ack", reply
+    else:
+        assert reply["type"] == "error" and reply["data"]["code"] == "unknown_stream", reply
 
 
 @pytest.fixture

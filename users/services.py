@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
+from django.core.files.storage import Storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -16,6 +18,7 @@ from core.locks import lock_for_key_share
 from core.media import process_avatar
 from core.text import to_plain_text
 from core.transactions import after_commit
+from core.types import Id
 
 from . import error_codes, hooks
 from .cache import invalidate_profile
@@ -120,12 +123,12 @@ def update_profile(
     return user
 
 
-def _delete_file_on_commit(storage, name: str) -> None:
+def _delete_file_on_commit(storage: Storage, name: str) -> None:
     if name:
         after_commit(storage.delete, name)
 
 
-def set_avatar(*, user: User, upload) -> Profile:
+def set_avatar(*, user: User, upload: UploadedFile) -> Profile:
     """Validate the upload by content, store it re-encoded and square; the old file goes."""
     image = process_avatar(upload)
     with transaction.atomic():
@@ -159,7 +162,7 @@ def remove_avatar(*, user: User) -> Profile:
 # --- follows ----------------------------------------------------------------
 
 
-def _bump_counters(*, follower_id, followee_id, delta: int) -> None:
+def _bump_counters(*, follower_id: Id, followee_id: Id, delta: int) -> None:
     # Rows are updated in primary-key order so that A following B while B
     # follows A cannot deadlock.
     updates = {
@@ -222,7 +225,7 @@ def _refuse_if_blocked(*, follower: User, followee: User) -> None:
         raise Conflict(error_codes.USER_BLOCKED, "Unblock this user to follow them.")
 
 
-def _lock_profiles(*user_ids) -> None:
+def _lock_profiles(*user_ids: Id) -> None:
     # In primary-key order, as _bump_counters updates them.
     list(
         Profile.objects.select_for_update()
@@ -232,7 +235,7 @@ def _lock_profiles(*user_ids) -> None:
     )
 
 
-def hold_pair_for_notification(user_id, other_id) -> bool:
+def hold_pair_for_notification(*, user_id: Id, other_id: Id) -> bool:
     """Whether news between the two users may be told: neither blocked the other.
 
     Call it in the transaction that stores the news. It holds both profiles (a

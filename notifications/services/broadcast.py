@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from core.realtime import presence
 from core.transactions import after_commit
+from core.types import Id
+from users.models import User
 
 from .. import events, selectors
 from ..conf import conf
@@ -18,13 +21,13 @@ from ..kinds import SPECS
 from ..models import Broadcast, Kind, Notification
 from .delivery import queue_task
 
-User = get_user_model()
+T = TypeVar("T")
 
 
 BROADCAST_NAMESPACE = uuid.UUID("5d8f3f0e-2c1b-4f5e-9a53-6b0c1f7e2a10")
 
 
-def create_broadcast(*, sender, title: str, body: str) -> Broadcast:
+def create_broadcast(*, sender: User, title: str, body: str) -> Broadcast:
     """Queue a system notification to every user; the batches run in a task."""
     from ..tasks import send_broadcast
 
@@ -34,7 +37,7 @@ def create_broadcast(*, sender, title: str, body: str) -> Broadcast:
     return broadcast
 
 
-def send_broadcast_batch(*, broadcast_id) -> bool:
+def send_broadcast_batch(*, broadcast_id: Id) -> bool:
     """Notify the next batch of users in one short transaction; True if more remain.
 
     Users are walked in id order from the broadcast's cursor; notification ids are
@@ -43,7 +46,7 @@ def send_broadcast_batch(*, broadcast_id) -> bool:
     return _on_one_event_loop(_send_broadcast_batch, broadcast_id)
 
 
-def _on_one_event_loop(func, /, *args):
+def _on_one_event_loop(func: Callable[..., T], /, *args: object) -> T:
     """Run sync `func` under one outer event loop.
 
     Each publish does `async_to_sync`; from plain sync code that makes a new loop
@@ -57,7 +60,7 @@ def _on_one_event_loop(func, /, *args):
     return async_to_sync(outer)()
 
 
-def _send_broadcast_batch(broadcast_id) -> bool:
+def _send_broadcast_batch(broadcast_id: Id) -> bool:
     size = conf("BROADCAST_BATCH_SIZE")
     with transaction.atomic():
         broadcast = Broadcast.objects.select_for_update().get(pk=broadcast_id)
@@ -123,13 +126,13 @@ def _send_broadcast_batch(broadcast_id) -> bool:
     return more
 
 
-def _fan_out_broadcast(*, push_to: list, email_to: list, message: dict) -> None:
+def _fan_out_broadcast(*, push_to: list[str], email_to: list[str], message: dict) -> None:
     from ..tasks import send_notification_email, send_push
 
     if not SPECS[Kind.SYSTEM].push_when_online:
         online = presence.online_users(push_to)
         push_to = [uid for uid in push_to if uid not in online]
     for device_id in selectors.active_device_ids(user_ids=push_to):
-        queue_task(send_push, device_id, message)
+        queue_task(task=send_push, args=(device_id, message))
     for user_id in email_to:
-        queue_task(send_notification_email, user_id, message["title"], message["body"])
+        queue_task(task=send_notification_email, args=(user_id, message["title"], message["body"]))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
+from celery import Task
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from core.realtime import presence
 from core.transactions import after_commit
+from core.types import Id
+from users.models import User
 from users.services import hold_pair_for_notification
 
 from .. import events, selectors
@@ -23,7 +25,6 @@ from ..models import Notification, NotificationActor, NotificationDedupe
 from ..targets import target_is_shown
 
 logger = logging.getLogger(__name__)
-User = get_user_model()
 
 
 def deliver(
@@ -63,7 +64,7 @@ def deliver(
         # between and miss the row when it withdraws. After the target: a hide
         # or delete locks its content before it touches a profile. Not deduped,
         # so the same news after an unblock is told.
-        if actor_id and not hold_pair_for_notification(recipient_id, actor_id):
+        if actor_id and not hold_pair_for_notification(user_id=recipient_id, other_id=actor_id):
             return None
         if dedupe_key and not _claim(recipient_id=recipient_id, key=dedupe_key):
             return None
@@ -99,7 +100,7 @@ def deliver(
     return notification
 
 
-def _claim(*, recipient_id, key: str) -> bool:
+def _claim(*, recipient_id: Id, key: str) -> bool:
     """Record that `key` was told to the recipient; False if it already was."""
     try:
         with transaction.atomic():
@@ -142,7 +143,14 @@ def prune_dedupe(*, batch_size: int | None = None) -> int:
 
 
 def _store(
-    *, notification_id, recipient, kind, actor, target_type, target_id, data
+    *,
+    notification_id: str,
+    recipient: User,
+    kind: str,
+    actor: User | None,
+    target_type: str,
+    target_id: str,
+    data: dict,
 ) -> Notification | None:
     group = kind_group_key(kind, target_type=target_type, target_id=target_id)
     fields = {
@@ -195,7 +203,7 @@ def _store(
     raise RuntimeError(f"Could not store notification group {group}")
 
 
-def _fold(row: Notification, *, actor, data: dict, now) -> Notification:
+def _fold(row: Notification, *, actor: User | None, data: dict, now: datetime) -> Notification:
     """Fold one more act into the open row (locked): `actor_count` counts each actor
     once, however often they act (an actor the row counts is only moved to the front)."""
     keep = conf("RECENT_ACTORS")
@@ -224,12 +232,14 @@ def _fan_out(*, recipient_id: str, kind: str, channels: Channels, message: dict)
 
     if channels.push and (SPECS[kind].push_when_online or not presence.is_online(recipient_id)):
         for device_id in selectors.active_device_ids(user_ids=[recipient_id]):
-            queue_task(send_push, device_id, message)
+            queue_task(task=send_push, args=(device_id, message))
     if channels.email:
-        queue_task(send_notification_email, recipient_id, message["title"], message["body"])
+        queue_task(
+            task=send_notification_email, args=(recipient_id, message["title"], message["body"])
+        )
 
 
-def queue_task(task, *args) -> None:
+def queue_task(*, task: Task, args: tuple) -> None:
     """Queue a task. One that fails when run in-process (eager) must not stop the rest."""
     try:
         task.delay(*args)

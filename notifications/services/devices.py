@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from core import error_codes as core_codes
 from core.exceptions import NotFound
+from core.types import Id
+from users.models import User
 
 from ..models import Device
 from ..push import InvalidToken, PushMessage, get_push_backend
@@ -17,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def register_device(
-    *, user, platform: str, token: str, app_version: str = "", device_id: str = ""
+    *, user: User, platform: str, token: str, app_version: str = "", device_id: str = ""
 ) -> tuple[Device, bool]:
     """Register a push token for `user`; (device, created).
 
@@ -42,7 +44,7 @@ def register_device(
     return device, created
 
 
-def unregister_device(*, user, device_pk=None, token: str | None = None) -> None:
+def unregister_device(*, user: User, device_pk: Id | None = None, token: str | None = None) -> None:
     """Forget one of the user's devices, by id or by token; anybody else's is a 404."""
     devices = Device.objects.filter(user=user)
     devices = devices.filter(pk=device_pk) if device_pk is not None else devices.filter(token=token)
@@ -51,7 +53,7 @@ def unregister_device(*, user, device_pk=None, token: str | None = None) -> None
         raise NotFound(core_codes.NOT_FOUND, "No such device.")
 
 
-def deactivate_device(*, device_pk, reason: str) -> None:
+def deactivate_device(*, device_pk: Id, reason: str) -> None:
     Device.objects.filter(pk=device_pk, is_active=True).update(
         is_active=False, deactivated_at=timezone.now(), deactivation_reason=reason[:64]
     )

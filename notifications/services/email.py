@@ -5,22 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from core.transactions import after_commit
+from core.types import Id
+from users.models import User
 
 from .. import selectors
 from ..conf import conf
 from ..kinds import render
 from ..models import NotificationPreferences
 
-User = get_user_model()
 
-
-def email_notification(*, user_id, title: str, body: str) -> bool:
+def email_notification(*, user_id: Id, title: str, body: str) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.email:
         return False
@@ -30,7 +29,7 @@ def email_notification(*, user_id, title: str, body: str) -> bool:
     return True
 
 
-def send_digest(*, user_id) -> bool:
+def send_digest(*, user_id: Id) -> bool:
     """Email the user what they have not read since their last digest (once a day)."""
     now = timezone.now()
     with transaction.atomic():

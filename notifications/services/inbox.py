@@ -5,11 +5,14 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from core.types import Id
+from users.models import User
+
 from .. import events, selectors
 from ..models import Notification
 
 
-def mark_read(*, user, notification_id) -> Notification:
+def mark_read(*, user: User, notification_id: Id) -> Notification:
     with transaction.atomic():
         notification = selectors.get_notification(user=user, notification_id=notification_id)
         if notification.read_at is None:
@@ -27,7 +30,7 @@ def mark_read(*, user, notification_id) -> Notification:
     return notification
 
 
-def mark_all_read(*, user) -> int:
+def mark_all_read(*, user: User) -> int:
     with transaction.atomic():
         marked = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
             read_at=timezone.now()
@@ -42,7 +45,7 @@ def mark_all_read(*, user) -> int:
     return marked
 
 
-def delete_notification(*, user, notification_id) -> None:
+def delete_notification(*, user: User, notification_id: Id) -> None:
     with transaction.atomic():
         notification = selectors.get_notification(user=user, notification_id=notification_id)
         notification.delete()

@@ -15,16 +15,15 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
 
 from core.transactions import after_commit
+from core.types import Id
+from users.models import User
 
 from ..conf import conf
 from ..kinds import dedupe_key as kind_dedupe_key
 from ..models import Kind
-
-User = get_user_model()
 
 
 @dataclass(frozen=True)
@@ -34,15 +33,15 @@ class Target:
     type: str
     id: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "id", str(self.id))
 
 
 def notify(
     *,
-    recipient_id,
+    recipient_id: Id | None,
     kind: str,
-    actor_id=None,
+    actor_id: Id | None = None,
     target: Target | None = None,
     data: Mapping | None = None,
     dedupe_key: str | None = None,
@@ -87,7 +86,7 @@ def _queue_delivery(job: dict) -> None:
 MENTION_RE = re.compile(r"(?<![\w.@])@([A-Za-z0-9_.]{3,30})")
 
 
-def mentioned_usernames(text: str) -> list[str]:
+def mentioned_usernames(*, text: str) -> list[str]:
     """Handles written as @name, lowercased, in order, without repeats."""
     names = (match.rstrip(".").lower() for match in MENTION_RE.findall(text or ""))
     return list(dict.fromkeys(name for name in names if len(name) >= 3))
@@ -96,18 +95,18 @@ def mentioned_usernames(text: str) -> list[str]:
 def notify_mentions(
     *,
     text: str,
-    actor_id,
+    actor_id: Id,
     target: Target,
     data: Mapping | None = None,
-    can_see: Callable[[object], bool] | None = None,
-    exclude: Iterable = (),
-) -> list:
+    can_see: Callable[[User], bool] | None = None,
+    exclude: Iterable[Id] = (),
+) -> list[Id]:
     """Notify the users @mentioned in `text` who may see `target` (`can_see(user)`).
 
     At most NOTIFICATIONS["MAX_MENTIONS"] users; `exclude` (ids) are skipped, e.g.
     the post's author who already gets "commented on your post". Returns the ids.
     """
-    names = mentioned_usernames(text)[: conf("MAX_MENTIONS")]
+    names = mentioned_usernames(text=text)[: conf("MAX_MENTIONS")]
     if not names:
         return []
     skip = {str(pk) for pk in exclude} | {str(actor_id)}

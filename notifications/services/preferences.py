@@ -7,13 +7,17 @@ from collections.abc import Mapping
 from django.db import transaction
 
 from core.exceptions import invalid
+from users.models import User
 
 from .. import error_codes, selectors
 from ..models import Kind, NotificationPreferences
 
 
 def update_preferences(
-    *, user, kinds: Mapping | None = None, email_digest: bool | None = None
+    *,
+    user: User,
+    kinds: Mapping[str, Mapping[str, bool]] | None = None,
+    email_digest: bool | None = None,
 ) -> selectors.Preferences:
     """Merge the given choices into the user's; what is not given stays."""
     with transaction.atomic():

@@ -9,6 +9,8 @@ from django.db.models import F, Q, Window
 from django.db.models.deletion import Collector
 from django.db.models.functions import RowNumber
 
+from core.types import Id
+
 from .. import events, selectors
 from ..conf import conf
 from ..models import Notification, NotificationActor
@@ -36,7 +38,7 @@ def withdraw_notifications(*, targets: Iterable[Target]) -> int:
     return _withdraw(condition)
 
 
-def withdraw_between(*, user_id, other_id) -> int:
+def withdraw_between(*, user_id: Id, other_id: Id) -> int:
     """Take out what either user was told about the other's doings (a block); how
     many rows went or changed.
 

@@ -115,7 +115,7 @@ def test_media_rows_look_like_uploads_attached_to_posts(loaded):
         name = PurePosixPath(item.file.name)
         assert name.suffix == "." + extension_of[item.content_type]
         assert str(name.parent) == f"forum/{item.created_at:%Y/%m}"
-        assert media_id_from_url(item.file.url) == item.pk
+        assert media_id_from_url(url=item.file.url) == item.pk
         assert 0 < max(item.width, item.height) <= max_side and min(item.width, item.height) > 0
         assert item.size_bytes > 0
         if item.thumbnails:

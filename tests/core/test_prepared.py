@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.prepared import PreparedQuery
 from forum.models import ForumPost, Media, PostLike
 from tests.concurrency import run_in_parallel
-from tests.factories import UserFactory
+from tests.factories import MediaRowFactory, UserFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -174,16 +174,7 @@ def test_json_fields_come_back_converted_like_the_orms(posts, settings, tmp_path
     for position, (post, thumbs) in enumerate(
         [(made[ann][0], thumbnails), (made[ann][0], {}), (made[bob][1], {"320": "x_320.webp"})]
     ):
-        Media.objects.create(
-            owner=post.user,
-            post=post,
-            file=f"forum/t/{uuid.uuid4()}.jpg",
-            width=64,
-            height=48,
-            content_type="image/jpeg",
-            thumbnails=thumbs,
-            position=position,
-        )
+        MediaRowFactory(post=post, thumbnails=thumbs, position=position)
 
     def media_of(shape, p):
         ids = [p[f"post_{index}"] for index in range(shape)]

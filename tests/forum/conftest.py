@@ -1,22 +1,7 @@
-import itertools
-
 import pytest
-from django.contrib.auth import get_user_model
-from rest_framework.test import APIClient
 
-from users.models import Follow, Profile
-
-_seq = itertools.count()
-
-
-def make_user(username=None):
-    n = next(_seq)
-    username = username or f"user{n}"
-    user = get_user_model().objects.create_user(
-        email=f"{username}@example.com", password="pw-123456789", username=username
-    )
-    Profile.objects.get_or_create(user=user)
-    return user
+from tests.clients import client_for
+from tests.factories import FollowFactory, make_user
 
 
 @pytest.fixture
@@ -32,20 +17,13 @@ def author(db):
 @pytest.fixture
 def follower(db, author):
     user = make_user("follower")
-    Follow.objects.create(follower=user, followee=author)
+    FollowFactory(follower=user, followee=author)
     return user
 
 
 @pytest.fixture
 def stranger(db):
     return make_user("stranger")
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from django.db import connection
 
 from forum import services
 from forum.models import ForumPost
-from tests.sockets import access_token
+from tests.clients import client_for
+from tests.factories import make_user
+from tests.sockets import access_token, assert_may_subscribe
 from users import services as users_services
 from users.roles import grant_moderator
-
-from .conftest import client_for, make_user
 
 FEED = "/api/v1/forum/posts/"
 
@@ -254,11 +254,7 @@ async def test_post_stream_is_refused_across_a_block(open_socket):
     await database_sync_to_async(block)(blocker, blocked)
     for user, allowed in ((blocked, False), (bystander, True)):
         socket = await open_socket(access_token(user))
-        reply = await socket.request("subscribe", {"stream": f"post:{post.pk}"})
-        if allowed:
-            assert reply["type"] == "ack", reply
-        else:
-            assert reply["type"] == "error" and reply["data"]["code"] == "unknown_stream"
+        await assert_may_subscribe(socket, f"post:{post.pk}", allowed)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,10 +6,11 @@ from django.core.cache import cache
 from forum import cache as post_cache
 from forum import feed, moderation, services
 from forum.read_models import POST
+from tests.clients import client_for
+from tests.factories import make_user
 from users.models import User
 from users.roles import grant_moderator
 
-from .conftest import client_for, make_user
 from .test_media import image_bytes, upload_file
 
 pytestmark = pytest.mark.django_db

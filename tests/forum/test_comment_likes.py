@@ -5,10 +5,10 @@ from channels.db import database_sync_to_async
 
 from forum import services
 from forum.models import CommentLike, ForumComment
+from tests.clients import client_for
 from tests.concurrency import run_in_parallel
+from tests.factories import make_user
 from tests.sockets import access_token
-
-from .conftest import client_for, make_user
 
 
 @pytest.fixture

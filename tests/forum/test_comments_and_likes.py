@@ -4,9 +4,9 @@ from django.test.utils import CaptureQueriesContext
 
 from forum import services
 from forum.models import ForumComment, ForumPost, PostLike
+from tests.clients import client_for
 from tests.concurrency import run_in_parallel
-
-from .conftest import client_for, make_user
+from tests.factories import make_user
 
 COMMENT_CONTRACT = {"id": str, "user": dict, "content": str, "timestamp": str}
 

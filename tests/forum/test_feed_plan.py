@@ -11,8 +11,7 @@ from core.pagination import keyset_filter
 from forum import selectors
 from forum.models import ForumPost
 from forum.pagination import PostPagination
-
-from .conftest import make_user
+from tests.factories import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.requires_postgres]
 

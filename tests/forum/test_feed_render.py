@@ -6,17 +6,13 @@ be exactly what `PostSerializer` on `selectors.post_feed` under
 their fields, and the next/previous links.
 """
 
-import io
 import json
 import uuid
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
-from rest_framework.test import APIClient, APIRequestFactory
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework.test import APIRequestFactory
 
 from core.pagination import Cursor, encode_cursor
 from forum import media as forum_media
@@ -24,28 +20,14 @@ from forum import moderation, selectors, services
 from forum.models import ForumPost, Media, Privacy
 from forum.pagination import PostPagination
 from forum.serializers import FeedFilterSerializer, PostSerializer
-from users.models import Follow, Profile, User
+from tests.clients import bearer_client as bearer
+from tests.factories import FollowFactory, MediaRowFactory, image_upload, make_user
+from users.models import Profile, User
 from users.roles import grant_moderator
-
-from .conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
 PREFIXES = ["/api", "/api/v1"]
-
-
-def image_upload(name="photo.jpg") -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (20, 120, 200)).save(buffer, format="JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
-
-
-def bearer(user) -> APIClient:
-    """A client through the real JWT path (users.auth)."""
-    client = APIClient()
-    token = RefreshToken.for_user(user).access_token
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 def orm_body(viewer, url: str) -> dict:
@@ -96,7 +78,7 @@ def world(settings, tmp_path, django_capture_on_commit_callbacks):
     mod = make_user("mod")
     grant_moderator(mod)
     Profile.objects.filter(user=alice).update(avatar="avatars/2026/01/alice.jpg")
-    Follow.objects.create(follower=vera, followee=alice)
+    FollowFactory(follower=vera, followee=alice)
 
     def upload(owner, *, thumbnails: bool):
         if thumbnails:  # the thumbnail task runs on commit
@@ -289,13 +271,8 @@ def test_a_feed_page_costs_two_queries_whatever_its_size(
         ForumPost(user=authors[i % 5], content=f"post {i}", tag_names="a b") for i in range(count)
     )
     Media.objects.bulk_create(
-        Media(
-            owner=post.user,
+        MediaRowFactory.build(
             post=post,
-            file=f"forum/2026/01/{uuid.uuid4()}.jpg",
-            width=64,
-            height=48,
-            content_type="image/jpeg",
             thumbnails={"320": f"forum/2026/01/{i}_320.jpg"} if i % 2 else {},
             position=position,
         )

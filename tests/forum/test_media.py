@@ -8,8 +8,7 @@ from PIL import Image
 from forum import media as forum_media
 from forum import services
 from forum.models import ForumPost, Media
-
-from .conftest import client_for
+from tests.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

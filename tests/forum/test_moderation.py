@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from forum import moderation, services
 from forum.models import ForumComment, ForumPost, Report
+from tests.clients import client_for
+from tests.factories import make_user
 from users.models import User
 from users.roles import MODERATORS_GROUP, grant_moderator
-
-from .conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,8 @@
 import pytest
 
 from forum.models import ForumPost, PostLike
+from tests.clients import client_for
 from users.models import Profile
-
-from .conftest import client_for
 
 pytestmark = pytest.mark.django_db
 

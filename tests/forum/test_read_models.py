@@ -14,12 +14,13 @@ from forum import moderation, selectors, services
 from forum.pagination import CommentPagination
 from forum.read_models import COMMENT, POST
 from forum.serializers import CommentSerializer, PostSerializer
+from tests.clients import client_for
+from tests.factories import make_user
 from users import services as user_services
 from users.avatars import DEFAULT_AVATAR
 from users.models import Profile, User
 from users.roles import grant_moderator
 
-from .conftest import client_for, make_user
 from .test_feed_render import VIEWERS, bearer, fresh, world  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db

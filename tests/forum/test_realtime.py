@@ -4,9 +4,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from forum import services
-from tests.sockets import access_token
-
-from .conftest import make_user
+from tests.factories import FollowFactory, make_user
+from tests.sockets import access_token, assert_may_subscribe
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -14,9 +13,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 @database_sync_to_async
 def setup_users():
     author, follower, stranger = make_user(), make_user(), make_user()
-    from users.models import Follow
-
-    Follow.objects.create(follower=follower, followee=author)
+    FollowFactory(follower=follower, followee=author)
     return author, follower, stranger
 
 
@@ -33,12 +30,7 @@ async def test_post_stream_subscription_follows_visibility(
     )
     for user, allowed in ((author, True), (follower, follower_may), (stranger, stranger_may)):
         socket = await open_socket(access_token(user))
-        reply = await socket.request("subscribe", {"stream": f"post:{post.pk}"})
-        if allowed:
-            assert reply["type"] == "ack", reply
-        else:
-            # A post you may not see answers like one that does not exist.
-            assert reply["type"] == "error" and reply["data"]["code"] == "unknown_stream"
+        await assert_may_subscribe(socket, f"post:{post.pk}", allowed)
 
 
 async def test_likes_and_comments_reach_post_subscribers(open_socket):
@@ -71,7 +63,7 @@ async def test_only_public_posts_go_to_the_forum_stream(open_socket):
 
 @database_sync_to_async
 def rest_body(user, path: str):
-    from .conftest import client_for
+    from tests.clients import client_for
 
     response = client_for(user).get(path)
     assert response.status_code == 200, response.content

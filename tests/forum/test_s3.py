@@ -27,8 +27,8 @@ from storages.backends.s3 import S3Storage
 
 from forum import media as forum_media
 from forum.models import Media
+from tests.clients import client_for
 
-from .conftest import client_for
 from .test_media import image_bytes, upload_file
 
 pytestmark = pytest.mark.django_db

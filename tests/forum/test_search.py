@@ -5,9 +5,9 @@ from django.db import connection
 
 from forum import moderation, search, services
 from forum.models import ForumPost
+from tests.clients import client_for
+from tests.factories import make_user
 from users.models import Profile, User
-
-from .conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from django.core.cache import cache
 
 from forum import cache as forum_cache
 from forum import moderation, services
+from tests.clients import client_for
+from tests.factories import make_user
 from users.roles import grant_moderator
-
-from .conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 

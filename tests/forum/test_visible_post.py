@@ -9,10 +9,8 @@ from django.utils import timezone
 
 from forum import selectors, services
 from forum.models import ForumPost, Privacy
-from tests.factories import ModeratorFactory
+from tests.factories import ModeratorFactory, make_user
 from users import services as user_services
-
-from .conftest import make_user
 
 
 @pytest.mark.django_db

@@ -4,7 +4,6 @@ Most tests here are transactional: notifications are created after commit, as
 in production, so the real on_commit path runs (tasks are eager in the suite).
 """
 
-import itertools
 import json
 import threading
 import uuid
@@ -13,25 +12,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from notifications.models import Kind, Notification, NotificationActor
 from notifications.services import notifying
 from notifications.tasks import deliver_notification
+from tests.factories import make_user
 from tests.redis_calls import redis_calls  # noqa: F401  (fixture)
 from tests.sockets import open_socket  # noqa: F401  (fixture)
-
-_seq = itertools.count()
-
-
-def make_user(username=None, **fields):
-    n = next(_seq)
-    username = username or f"nuser{n}"
-    return get_user_model().objects.create_user(
-        email=f"{username}@example.com", password="pw-123456789", username=username, **fields
-    )
 
 
 @pytest.fixture
@@ -62,11 +50,10 @@ def held():
         yield jobs
 
 
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
+def about(notification) -> tuple:
+    """What a notification tells: (kind, actor id, target type, target id)."""
+    n = notification
+    return (n.kind, n.actor_id, n.target_type, n.target_id)
 
 
 def notifications_of(user, **filters):

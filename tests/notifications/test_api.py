@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from forum import services as forum
 from notifications.models import Kind, Notification
+from tests.clients import client_for
+from tests.factories import make_user
 
-from .conftest import client_for, make_user, notifications_of
+from .conftest import notifications_of
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,12 @@ from notifications.models import Kind, Notification, NotificationDedupe
 from notifications.services import Target, notify
 from notifications.services.delivery import deliver
 from notifications.targets import register_target_check, unregister_target_check
+from tests.clients import client_for
 from tests.concurrency import held_up_by, in_thread, run_in_parallel
+from tests.factories import make_user
 from users import services as users_services
 
-from .conftest import client_for, make_user, notifications_of
+from .conftest import notifications_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,9 +12,11 @@ from core.realtime.publish import PublishError
 from notifications.models import Broadcast, Device, Kind, Notification
 from notifications.services import broadcast as services
 from notifications.services.preferences import update_preferences
+from tests.clients import client_for
+from tests.factories import make_user
 from tests.sockets import access_token, realtime_settings
 
-from .conftest import client_for, make_user, notifications_of, notifications_settings
+from .conftest import about, notifications_of, notifications_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,12 +39,7 @@ def test_staff_broadcast_reaches_every_active_user_in_batches(settings):
     assert broadcast.finished_at is not None
     for user in [staff, *members]:
         [n] = notifications_of(user)
-        assert (n.kind, n.actor_id, n.target_type, n.target_id) == (
-            Kind.SYSTEM,
-            None,
-            "notifications.broadcast",
-            str(broadcast.pk),
-        )
+        assert about(n) == (Kind.SYSTEM, None, "notifications.broadcast", str(broadcast.pk))
     item = client_for(members[0]).get("/api/v1/notifications/").json()["notifications"][0]
     assert (item["title"], item["body"], item["actor"]) == (MESSAGE["title"], MESSAGE["body"], None)
     assert Notification.objects.count() == 8

@@ -18,8 +18,9 @@ from notifications.kinds import dedupe_key
 from notifications.models import Kind, NotificationDedupe
 from notifications.services.delivery import prune_dedupe
 from notifications.tasks import prune_notification_dedupe
+from tests.factories import make_user
 
-from .conftest import make_user, notifications_of, notifications_settings
+from .conftest import notifications_of, notifications_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,8 +3,8 @@
 import pytest
 
 from notifications.models import Device
-
-from .conftest import client_for, make_user
+from tests.clients import client_for
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

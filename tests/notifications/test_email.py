@@ -9,8 +9,7 @@ from notifications.models import Kind, Notification, NotificationPreferences
 from notifications.services import Target, notify
 from notifications.services.preferences import update_preferences
 from notifications.tasks import send_daily_digests
-
-from .conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

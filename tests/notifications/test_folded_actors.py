@@ -16,12 +16,14 @@ from forum import services as forum
 from notifications.models import Kind, Notification, NotificationActor, NotificationDedupe
 from notifications.services import delivery, withdraw_between
 from notifications.services.delivery import dedupe_retention, prune_dedupe
+from tests.clients import client_for
 from tests.concurrency import run_in_parallel
+from tests.factories import make_user
 from tests.sockets import access_token
 from users import services as users_services
 from users.roles import grant_moderator
 
-from .conftest import client_for, folded_row, make_user, notifications_of
+from .conftest import folded_row, notifications_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,8 +16,9 @@ from notifications.models import Device, Kind, Notification
 from notifications.services import notify
 from notifications.services.preferences import update_preferences
 from notifications.tasks import send_push
+from tests.factories import make_user
 
-from .conftest import fcm_error, make_user, notifications_of, notifications_settings
+from .conftest import fcm_error, notifications_of, notifications_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,9 +4,9 @@ import pytest
 from channels.db import database_sync_to_async
 
 from forum import services as forum
+from tests.clients import client_for
+from tests.factories import make_user
 from tests.sockets import access_token
-
-from .conftest import client_for, make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

@@ -1,19 +1,20 @@
 """Who is told what: every trigger from the forum and follows, and every non-trigger."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from forum import services as forum
 from forum.models import ForumComment, ForumPost
 from notifications.models import Kind, Notification, NotificationDedupe
+from tests.clients import client_for
+from tests.concurrency import run_in_parallel
+from tests.factories import make_user
 from users import services as users_services
 from users.models import Follow
 
-from .conftest import client_for, make_user, notifications_of, notifications_settings
+from .conftest import about, notifications_of, notifications_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,25 +152,11 @@ def test_parallel_likes_fold_into_exactly_one_row():
     author = make_user()
     post = forum.create_post(author=author, content="popular")
     fans = [make_user() for _ in range(10)]
-    errors = []
-    barrier = threading.Barrier(len(fans))
 
-    def like(fan):
-        try:
-            barrier.wait()
-            forum.set_post_like(user=fan, post_id=post.pk, liked=True)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    run_in_parallel(
+        [lambda fan=fan: forum.set_post_like(user=fan, post_id=post.pk, liked=True) for fan in fans]
+    )
 
-    threads = [threading.Thread(target=like, args=(fan,)) for fan in fans]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     [n] = notifications_of(author)
     assert n.actor_count == 10
 
@@ -225,12 +212,7 @@ def test_a_comment_like_tells_the_comment_author_once():
     forum.set_comment_like(user=commenter, comment_id=comment.pk, liked=True)
 
     [n] = notifications_of(commenter)
-    assert (n.kind, n.actor_id, n.target_type, n.target_id) == (
-        Kind.COMMENT_LIKED,
-        fan.pk,
-        "forum.comment",
-        str(comment.pk),
-    )
+    assert about(n) == (Kind.COMMENT_LIKED, fan.pk, "forum.comment", str(comment.pk))
     assert notifications_of(author) == []
 
 
@@ -342,12 +324,7 @@ def test_a_mention_in_a_post_tells_the_mentioned():
     post = forum.create_post(author=author, content="Thanks @Bob.Builder. See you!")
 
     [n] = notifications_of(bob)
-    assert (n.kind, n.actor_id, n.target_type, n.target_id) == (
-        Kind.MENTION,
-        author.pk,
-        "forum.post",
-        str(post.pk),
-    )
+    assert about(n) == (Kind.MENTION, author.pk, "forum.post", str(post.pk))
 
 
 def test_not_a_mention():
@@ -426,12 +403,7 @@ def test_a_follow_tells_the_followed_once():
     users_services.follow(follower=fan, followee=star)
 
     [n] = notifications_of(star)
-    assert (n.kind, n.actor_id, n.target_type, n.target_id) == (
-        Kind.NEW_FOLLOWER,
-        fan.pk,
-        "users.user",
-        str(fan.pk),
-    )
+    assert about(n) == (Kind.NEW_FOLLOWER, fan.pk, "users.user", str(fan.pk))
     assert notifications_of(fan) == []
 
 

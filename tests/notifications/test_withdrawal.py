@@ -17,12 +17,14 @@ from forum import services as forum
 from forum.models import ForumComment
 from notifications.models import Kind, Notification, NotificationActor, NotificationDedupe
 from notifications.services import Target, delivery, withdraw_between, withdraw_notifications
+from tests.clients import client_for
 from tests.concurrency import held_up_by
+from tests.factories import make_user
 from tests.sockets import access_token
 from users import services as users_services
 from users.roles import grant_moderator
 
-from .conftest import client_for, folded_row, make_user, notifications_of
+from .conftest import folded_row, notifications_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,20 +1,12 @@
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from tests.clients import bearer_client
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 from .fake_google import CERTS_PATH, TOKEN_PATH, USERINFO_PATH, FakeGoogle
 
 API = "/api/v1"
-
-
-def bearer_client(user) -> APIClient:
-    """A client holding a real access JWT for `user` (the full auth path runs)."""
-    client = APIClient()
-    token = RefreshToken.for_user(user).access_token
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 def assert_error(response, status: int, code: str, attr=...):

@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from forum import moderation, services
+from tests.clients import client_with
 from tests.factories import ModeratorFactory, StaffFactory, UserFactory
 from users.auth import user_with_role
 from users.models import User
@@ -21,12 +21,6 @@ from users.roles import revoke_moderator
 from .conftest import API, assert_error, bearer_client
 
 pytestmark = pytest.mark.django_db
-
-
-def client_with(token) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 def token_claiming(user_id) -> AccessToken:

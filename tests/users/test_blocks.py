@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from core.exceptions import Conflict, NotFound
+from tests.clients import all_pages
 from tests.concurrency import run_in_parallel
 from tests.factories import UserFactory
 from users import services
@@ -245,12 +246,7 @@ def test_blocked_list_is_paginated_newest_first_and_private(client_of, user, oth
     assert first.status_code == 200
     body = first.json()
     assert set(body) == {"users", "next_page", "previous_page"}
-    seen = [u["id"] for u in body["users"]]
-    url = body["next_page"]
-    while url:
-        page = client.get(url).json()
-        seen += [u["id"] for u in page["users"]]
-        url = page["next_page"]
+    seen = [u["id"] for u in all_pages(client, body, "users")]
     assert seen == [str(u.pk) for u in reversed(blocked)]
     assert body["users"][0]["is_following"] is False
 

@@ -2,6 +2,7 @@ import random
 
 import pytest
 
+from tests.clients import all_pages
 from tests.concurrency import run_in_parallel
 from tests.factories import FollowFactory, UserFactory
 from users import services
@@ -70,12 +71,7 @@ def test_followers_and_following_lists_are_paginated(client_of, user):
     body = first.json()
     assert set(body) == {"users", "next_page", "previous_page"}
     assert body["previous_page"] is None
-    seen = [u["id"] for u in body["users"]]
-    url = body["next_page"]
-    while url:
-        page = client.get(url).json()
-        seen += [u["id"] for u in page["users"]]
-        url = page["next_page"]
+    seen = [u["id"] for u in all_pages(client, body, "users")]
     # Newest follow first, each once.
     assert seen == [str(f.pk) for f in reversed(followers)]
 

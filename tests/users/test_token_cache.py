@@ -6,10 +6,10 @@ import datetime
 import time
 
 import pytest
-from rest_framework.test import APIClient
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
+from tests.clients import client_with
 from tests.factories import UserFactory
 from users import auth
 
@@ -39,12 +39,6 @@ def decodes(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(TokenBackend, "decode", counting)
     return seen
-
-
-def client_with(token) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 def test_a_token_is_verified_once_for_many_requests(decodes):
