@@ -425,6 +425,13 @@ FORUM = {
     "TAGS_CACHE_SECONDS": env.int("FORUM_TAGS_CACHE_SECONDS", default=60),
 }
 
+# --- Chat -------------------------------------------------------------------
+
+# Most participants of a group conversation, its owner included.
+CHAT_MAX_GROUP_SIZE = env.int("CHAT_MAX_GROUP_SIZE", default=500)
+# Longest message body, in characters.
+CHAT_MAX_MESSAGE_LENGTH = env.int("CHAT_MAX_MESSAGE_LENGTH", default=4000)
+
 # --- Notifications ----------------------------------------------------------
 
 NOTIFICATIONS = {
