@@ -6,9 +6,9 @@ and a suspended sender `users.error_codes.ACCOUNT_SUSPENDED`.
 """
 
 NOT_A_GROUP = "not_a_group"
+ONE_OTHER_PARTICIPANT = "one_other_participant"
 GROUP_TOO_LARGE = "group_too_large"
 ALREADY_PARTICIPANT = "already_participant"
-NOT_A_PARTICIPANT = "not_a_participant"
 CANNOT_REMOVE_OWNER = "cannot_remove_owner"
 CANNOT_CHAT_WITH_SELF = "cannot_chat_with_self"
 INVALID_MEDIA = "invalid_media"

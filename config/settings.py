@@ -352,6 +352,8 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "forum.models.ReportStatus",
         "ReportReasonEnum": "forum.models.ReportReason",
         "ReportActionEnum": "forum.moderation.ResolveAction.CHOICES",
+        "ConversationKindEnum": "chat.models.Kind",
+        "ParticipantRoleEnum": "chat.models.Role",
     },
 }
 
