@@ -590,3 +590,17 @@ def hide_message(*, moderator, message_id) -> Message:
         status=ReportStatus.RESOLVED, handled_by=moderator, handled_at=now
     )
     return message
+
+
+@transaction.atomic
+def dismiss_report(*, moderator, report_id) -> MessageReport:
+    """A moderator leaves the message up: the report (if still open) is dismissed."""
+    if not is_moderator(moderator):
+        raise Forbidden(core_codes.PERMISSION_DENIED, "Only moderators may do this.")
+    report = MessageReport.objects.select_for_update().get(pk=report_id)
+    if report.status == ReportStatus.OPEN:
+        report.status = ReportStatus.DISMISSED
+        report.handled_by = moderator
+        report.handled_at = timezone.now()
+        report.save(update_fields=["status", "handled_by", "handled_at"])
+    return report
