@@ -6,6 +6,7 @@ from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core import error_codes as core_codes
 from core.exceptions import NotFound
@@ -215,9 +216,7 @@ class ParticipantsView(GenericAPIView):
 
 
 @extend_validation_errors([error_codes.NOT_A_GROUP], methods=["delete"])
-class ParticipantView(GenericAPIView):
-    serializer_class = None
-
+class ParticipantView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Remove someone from a group (owner: anyone; admin: members)",
@@ -232,9 +231,7 @@ class ParticipantView(GenericAPIView):
 
 
 @extend_validation_errors([error_codes.NOT_A_GROUP], methods=["post"])
-class LeaveView(GenericAPIView):
-    serializer_class = None
-
+class LeaveView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Leave a group",
@@ -409,8 +406,7 @@ class MessageView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MessageHideView(GenericAPIView):
-    serializer_class = None
+class MessageHideView(APIView):
     permission_classes = [IsModerator]
 
     @extend_schema(
