@@ -12,6 +12,7 @@ from core import error_codes as core_codes
 from core.exceptions import NotFound
 from core.media import image_upload_request, upload_error_responses
 from core.permissions import IsModerator
+from core.reports import ReportCreateSerializer
 
 from . import error_codes, selectors, services
 from .media import upload_media
@@ -49,7 +50,6 @@ from .serializers import (
     MarkReadSerializer,
     MessageEditSerializer,
     MessagePageSerializer,
-    MessageReportCreateSerializer,
     MessageReportSerializer,
     MessageSendSerializer,
     MessageSerializer,
@@ -349,18 +349,18 @@ class ReadView(GenericAPIView):
 
 @extend_validation_errors([error_codes.CANNOT_REPORT_OWN_MESSAGE], methods=["post"])
 class MessageReportView(GenericAPIView):
-    serializer_class = MessageReportCreateSerializer
+    serializer_class = ReportCreateSerializer
 
     @extend_schema(
         tags=TAGS,
         summary="Report a message to the moderators",
         description="Once per message (409 `already_reported` after); not your own.",
-        request=MessageReportCreateSerializer,
+        request=ReportCreateSerializer,
         responses={201: MessageReportSerializer, 409: ReportConflictResponse, **NOT_FOUND_404},
         examples=REPORT_EXAMPLES,
     )
     def post(self, request, pk, message_id):
-        data = MessageReportCreateSerializer(data=request.data)
+        data = ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         report = services.report_message(
             reporter=request.user, conversation_id=pk, message_id=message_id, **data.validated_data

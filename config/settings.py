@@ -350,7 +350,7 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": f"{_ERROR_SERIALIZERS}.ErrorCode429Enum.choices",
         "ErrorCode500Enum": f"{_ERROR_SERIALIZERS}.ErrorCode500Enum.choices",
         "ReportStatusEnum": "forum.models.ReportStatus",
-        "ReportReasonEnum": "forum.models.ReportReason",
+        "ReportReasonEnum": "core.reports.ReportReason",
         "ReportActionEnum": "forum.moderation.ResolveAction.CHOICES",
         "ConversationKindEnum": "chat.models.Kind",
         "ParticipantRoleEnum": "chat.models.Role",
