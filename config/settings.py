@@ -494,6 +494,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "forum.tasks.delete_orphan_media",
         "schedule": timedelta(hours=1),
     },
+    "delete-orphan-chat-media": {
+        "task": "chat.tasks.delete_orphan_media",
+        "schedule": timedelta(hours=1),
+    },
     "notifications-daily-digest": {
         "task": "notifications.tasks.send_daily_digests",
         "schedule": timedelta(hours=24),
