@@ -375,8 +375,10 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": f"{_ERROR_SERIALIZERS}.ErrorCode429Enum.choices",
         "ErrorCode500Enum": f"{_ERROR_SERIALIZERS}.ErrorCode500Enum.choices",
         "ReportStatusEnum": "forum.models.ReportStatus",
-        "ReportReasonEnum": "forum.models.ReportReason",
+        "ReportReasonEnum": "core.reports.ReportReason",
         "ReportActionEnum": "forum.moderation.ResolveAction.CHOICES",
+        "ConversationKindEnum": "chat.models.Kind",
+        "ParticipantRoleEnum": "chat.models.Role",
     },
 }
 
@@ -450,6 +452,13 @@ FORUM = {
     "TAGS_CACHE_SECONDS": env.int("FORUM_TAGS_CACHE_SECONDS", default=60),
 }
 
+# --- Chat -------------------------------------------------------------------
+
+# Most participants of a group conversation, its owner included.
+CHAT_MAX_GROUP_SIZE = env.int("CHAT_MAX_GROUP_SIZE", default=500)
+# Longest message body, in characters.
+CHAT_MAX_MESSAGE_LENGTH = env.int("CHAT_MAX_MESSAGE_LENGTH", default=4000)
+
 # --- Notifications ----------------------------------------------------------
 
 NOTIFICATIONS = {
@@ -508,6 +517,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "delete-orphan-forum-media": {
         "task": "forum.tasks.delete_orphan_media",
+        "schedule": timedelta(hours=1),
+    },
+    "delete-orphan-chat-media": {
+        "task": "chat.tasks.delete_orphan_media",
         "schedule": timedelta(hours=1),
     },
     "notifications-daily-digest": {
