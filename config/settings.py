@@ -352,6 +352,8 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "forum.models.ReportStatus",
         "ReportReasonEnum": "forum.models.ReportReason",
         "ReportActionEnum": "forum.moderation.ResolveAction.CHOICES",
+        "ConversationKindEnum": "chat.models.Kind",
+        "ParticipantRoleEnum": "chat.models.Role",
     },
 }
 
@@ -424,6 +426,13 @@ FORUM = {
     "POPULAR_TAGS": env.int("FORUM_POPULAR_TAGS", default=20),
     "TAGS_CACHE_SECONDS": env.int("FORUM_TAGS_CACHE_SECONDS", default=60),
 }
+
+# --- Chat -------------------------------------------------------------------
+
+# Most participants of a group conversation, its owner included.
+CHAT_MAX_GROUP_SIZE = env.int("CHAT_MAX_GROUP_SIZE", default=500)
+# Longest message body, in characters.
+CHAT_MAX_MESSAGE_LENGTH = env.int("CHAT_MAX_MESSAGE_LENGTH", default=4000)
 
 # --- Notifications ----------------------------------------------------------
 

@@ -19,6 +19,7 @@ api_patterns = [
     path("auth/", include("users.auth_urls")),
     path("users/", include("users.urls")),
     path("forum/", include("forum.urls")),
+    path("chat/", include("chat.urls")),
     path("notifications/", include("notifications.urls")),
     path("mobile/push-token/", include("notifications.mobile_urls")),
 ]

@@ -53,3 +53,33 @@ class FollowFactory(factory.django.DjangoModelFactory):
 
         services.follow(follower=follower, followee=followee)
         return model_class.objects.get(follower=follower, followee=followee)
+
+
+# --- chat (through chat.services, as the API creates them) ----------------------
+
+
+def direct_conversation(user, other):
+    """The direct conversation of `user` and `other`."""
+    from chat import services
+
+    conversation, _ = services.start_direct(user=user, other_id=other.pk)
+    return conversation
+
+
+def group_conversation(owner, *members, title="Climbing crew"):
+    """A group owned by `owner` with `members`."""
+    from chat import services
+
+    return services.create_group(
+        creator=owner, title=title, participant_ids=[m.pk for m in members]
+    )
+
+
+def chat_message(conversation, sender, body="Hello", **kwargs):
+    """A message sent by `sender` (a participant) to `conversation`."""
+    from chat import services
+
+    message, _ = services.send_message(
+        sender=sender, conversation_id=conversation.pk, body=body, **kwargs
+    )
+    return message

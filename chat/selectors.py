@@ -1,0 +1,322 @@
+"""Chat reads. Only participants see a conversation, its messages and its members:
+every path starts from `fetch_participation` / `fetch_conversation_for`, which
+answer 404 to anyone else (a removed member or one who left included)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from core import error_codes as core_codes
+from core.exceptions import NotFound, invalid
+from core.realtime.presence import online_users
+
+from .models import ChatMedia, Conversation, ConversationParticipant, Message
+from .read_models import MESSAGE_COLUMNS
+
+NO_SUCH_CONVERSATION = "No such conversation."
+NO_SUCH_MESSAGE = "No such message."
+# Far in the past: what "after the read marker" means when there is none.
+_BEGINNING = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _signed_in(viewer) -> bool:
+    return viewer is not None and viewer.is_authenticated
+
+
+# --- permission-checked fetchers ------------------------------------------------------
+
+
+def active_participants(conversation_id) -> QuerySet[ConversationParticipant]:
+    return ConversationParticipant.objects.filter(
+        conversation_id=conversation_id, left_at__isnull=True
+    )
+
+
+def participant_ids(conversation_id) -> list:
+    """User ids of the conversation's current participants (who is told of it)."""
+    return list(active_participants(conversation_id).values_list("user_id", flat=True))
+
+
+def fetch_participation(*, viewer, conversation_id, lock: bool = False) -> ConversationParticipant:
+    """The viewer's current membership of the conversation, its conversation joined;
+    `NotFound` for anyone else (also for a malformed id). `lock`: the membership row
+    locked for update (read markers, mute)."""
+    conversation_id = _as_uuid(conversation_id)
+    if conversation_id is None or not _signed_in(viewer):
+        raise NotFound(core_codes.NOT_FOUND, NO_SUCH_CONVERSATION)
+    rows = active_participants(conversation_id).filter(user_id=viewer.pk)
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    participation = rows.select_related("conversation").first()
+    if participation is None:
+        raise NotFound(core_codes.NOT_FOUND, NO_SUCH_CONVERSATION)
+    return participation
+
+
+def fetch_conversation_for(*, viewer, conversation_id, lock: bool = False) -> Conversation:
+    """The conversation if `viewer` is one of its current participants, else
+    `NotFound`. `lock`: the conversation row locked for update (membership
+    changes and sends take it, so they happen one at a time per conversation)."""
+    conversation_id = _as_uuid(conversation_id)
+    if conversation_id is None or not _signed_in(viewer):
+        raise NotFound(core_codes.NOT_FOUND, NO_SUCH_CONVERSATION)
+    conversations = Conversation.objects.filter(
+        pk=conversation_id,
+        participants__user_id=viewer.pk,
+        participants__left_at__isnull=True,
+    )
+    if lock:
+        conversations = Conversation.objects.select_for_update().filter(
+            pk__in=conversations.values("pk")
+        )
+    conversation = conversations.first()
+    if conversation is None:
+        raise NotFound(core_codes.NOT_FOUND, NO_SUCH_CONVERSATION)
+    return conversation
+
+
+def fetch_message_for(*, viewer, message_id, lock: bool = False) -> Message:
+    """The message if `viewer` currently takes part in its conversation, else `NotFound`."""
+    message_id = _as_uuid(message_id)
+    if message_id is None or not _signed_in(viewer):
+        raise NotFound(core_codes.NOT_FOUND, NO_SUCH_MESSAGE)
+    messages = Message.objects.filter(
+        pk=message_id,
+        conversation__participants__user_id=viewer.pk,
+        conversation__participants__left_at__isnull=True,
+    )
+    if lock:
+        messages = Message.objects.select_for_update().filter(pk__in=messages.values("pk"))
+    message = messages.first()
+    if message is None:
+        raise NotFound(core_codes.NOT_FOUND, NO_SUCH_MESSAGE)
+    return message
+
+
+def fetch_message_in(*, conversation_id, message_id, field: str) -> Message:
+    """A message of this conversation named by the client (`up_to`, `before`):
+    400 on `field` if there is none."""
+    message = None
+    parsed = _as_uuid(message_id)
+    if parsed is not None:
+        message = Message.objects.filter(pk=parsed, conversation_id=conversation_id).first()
+    if message is None:
+        raise invalid(field, "No such message in this conversation.", core_codes.DOES_NOT_EXIST)
+    return message
+
+
+def fetch_any_message(*, message_id) -> Message:
+    """Any message, for moderators (no participation needed), else `NotFound`."""
+    try:
+        return Message.objects.get(pk=message_id)
+    except (Message.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise NotFound(core_codes.NOT_FOUND, NO_SUCH_MESSAGE) from exc
+
+
+# --- messages as rows ---------------------------------------------------------------
+
+
+def _with_media(rows: list[dict]) -> list[dict]:
+    """Attach each message row's `media_items` (one query for all of them)."""
+    by_message: dict = defaultdict(list)
+    ids = [row["id"] for row in rows if row["deleted_at"] is None and row["hidden_at"] is None]
+    if ids:
+        media = ChatMedia.objects.filter(message_id__in=ids).order_by("position", "created_at")
+        for item in media.values("id", "message_id", "file", "width", "height", "content_type"):
+            by_message[item["message_id"]].append(item)
+    for row in rows:
+        row["media_items"] = by_message.get(row["id"], [])
+    return rows
+
+
+def message_rows(message_ids: Iterable) -> dict:
+    """`{id: row}` of the messages, as `read_models.MESSAGE` renders them."""
+    ids = [m for m in message_ids if m is not None]
+    if not ids:
+        return {}
+    rows = list(Message.objects.filter(pk__in=ids).values(*MESSAGE_COLUMNS))
+    return {row["id"]: row for row in _with_media(rows)}
+
+
+def fetch_message(*, message_id) -> dict | None:
+    """One message's row (the caller checked who may see it)."""
+    return message_rows([message_id]).get(_as_uuid(message_id))
+
+
+def fetch_messages(
+    *, conversation_id, before: Message | None, after: Message | None, limit: int
+) -> list[dict]:
+    """Up to `limit` message rows of the conversation, newest first: older than
+    `before`, or the ones just newer than `after` (still newest first)."""
+    messages = Message.objects.filter(conversation_id=conversation_id)
+    if after is not None:
+        newer = Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.pk)
+        rows = list(
+            messages.filter(Q(created_at__gte=after.created_at) & newer)
+            .order_by("created_at", "id")
+            .values(*MESSAGE_COLUMNS)[:limit]
+        )
+        rows.reverse()
+    else:
+        if before is not None:
+            older = Q(created_at__lt=before.created_at) | Q(
+                created_at=before.created_at, id__lt=before.pk
+            )
+            messages = messages.filter(Q(created_at__lte=before.created_at) & older)
+        rows = list(messages.order_by("-created_at", "-id").values(*MESSAGE_COLUMNS)[:limit])
+    return _with_media(rows)
+
+
+# --- read state ------------------------------------------------------------------------
+
+
+def _unread_after(*, conversation, viewer_id, marker_at, marker_id) -> QuerySet[Message]:
+    """Messages of others, shown, after the marker (by created_at, then id)."""
+    return Message.objects.filter(
+        Q(created_at__gt=marker_at) | Q(created_at=marker_at, id__gt=marker_id),
+        conversation_id=conversation,
+        deleted_at__isnull=True,
+        hidden_at__isnull=True,
+    ).exclude(sender_id=viewer_id)
+
+
+def unread_count(participation: ConversationParticipant) -> int:
+    marker = participation.last_read_message
+    return _unread_after(
+        conversation=participation.conversation_id,
+        viewer_id=participation.user_id,
+        marker_at=marker.created_at if marker else _BEGINNING,
+        marker_id=marker.pk if marker else uuid.UUID(int=0),
+    ).count()
+
+
+def _unread_subquery(viewer_id) -> Coalesce:
+    unread = (
+        _unread_after(
+            conversation=OuterRef("conversation_id"),
+            viewer_id=viewer_id,
+            marker_at=Coalesce(OuterRef("last_read_message__created_at"), Value(_BEGINNING)),
+            marker_id=Coalesce(OuterRef("last_read_message_id"), Value(uuid.UUID(int=0))),
+        )
+        .order_by()
+        .values("conversation_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(unread, output_field=IntegerField()), 0)
+
+
+# --- conversations as rows -------------------------------------------------------------
+
+CONVERSATION_ORDERING = ("-conversation__last_activity_at", "-conversation_id")
+_CONVERSATION_VALUES = {
+    "id": "conversation_id",
+    "kind": "conversation__kind",
+    "title": "conversation__title",
+    "avatar__file": "conversation__avatar__file",
+    "last_activity_at": "conversation__last_activity_at",
+    "last_message_id": "conversation__last_message_id",
+}
+
+
+def my_conversations(*, viewer) -> QuerySet[ConversationParticipant]:
+    """The viewer's current memberships, each with its conversation's columns,
+    the viewer's `muted` and `unread_count`: one query for a page."""
+    return (
+        ConversationParticipant.objects.filter(user_id=viewer.pk, left_at__isnull=True)
+        .annotate(unread_count=_unread_subquery(viewer.pk))
+        .values(
+            "conversation_id",
+            "conversation__last_activity_at",
+            "conversation__kind",
+            "conversation__title",
+            "conversation__avatar__file",
+            "conversation__last_message_id",
+            "muted",
+            "unread_count",
+        )
+    )
+
+
+def _as_conversation_row(row: dict) -> dict:
+    out = {name: row[source] for name, source in _CONVERSATION_VALUES.items()}
+    out["muted"] = row["muted"]
+    out["unread_count"] = row["unread_count"]
+    # The keyset's columns, for the paginator's cursor.
+    out["conversation__last_activity_at"] = row["conversation__last_activity_at"]
+    out["conversation_id"] = row["conversation_id"]
+    return out
+
+
+def _complete(rows: list[dict]) -> list[dict]:
+    """Attach `participants` (with `online`) and `last_message`: two queries and
+    one presence lookup for the whole page."""
+    if not rows:
+        return rows
+    ids = [row["id"] for row in rows]
+    members = (
+        ConversationParticipant.objects.filter(conversation_id__in=ids, left_at__isnull=True)
+        .order_by("joined_at", "id")
+        .values("conversation_id", "user_id", "user__username", "user__profile__avatar", "role")
+    )
+    by_conversation: dict = defaultdict(list)
+    for member in members:
+        by_conversation[member["conversation_id"]].append(member)
+    online = online_users({m["user_id"] for ms in by_conversation.values() for m in ms})
+    for ms in by_conversation.values():
+        for member in ms:
+            member["online"] = member["user_id"] in online
+    last = message_rows(row["last_message_id"] for row in rows)
+    for row in rows:
+        row["participants"] = by_conversation.get(row["id"], [])
+        row["last_message"] = last.get(row["last_message_id"])
+    return rows
+
+
+def fetch_conversations(*, viewer, cursor, backward: bool, limit: int) -> list[dict]:
+    """Up to `limit` conversation rows of the viewer after `cursor` (a
+    `core.pagination.Cursor` on `CONVERSATION_ORDERING`, or None), by last
+    activity, newest first (oldest first when `backward`)."""
+    from core.pagination import keyset_filter, reversed_ordering
+
+    rows = my_conversations(viewer=viewer)
+    ordering = reversed_ordering(CONVERSATION_ORDERING) if backward else CONVERSATION_ORDERING
+    rows = rows.order_by(*ordering)
+    if cursor is not None:
+        rows = rows.filter(
+            keyset_filter(CONVERSATION_ORDERING, cursor.values, forward=not backward)
+        )
+    return _complete([_as_conversation_row(row) for row in rows[:limit]])
+
+
+def fetch_conversation(*, viewer, conversation_id) -> dict | None:
+    """The viewer's row of one conversation they take part in, else None."""
+    conversation_id = _as_uuid(conversation_id)
+    if conversation_id is None or not _signed_in(viewer):
+        return None
+    row = my_conversations(viewer=viewer).filter(conversation_id=conversation_id).first()
+    return None if row is None else _complete([_as_conversation_row(row)])[0]
+
+
+def conversation_shared_row(*, conversation_id) -> dict | None:
+    """A conversation's row without any viewer (events): per-viewer columns at rest."""
+    row = Conversation.objects.filter(pk=conversation_id).values(*_CONVERSATION_VALUES).first()
+    if row is None:
+        return None
+    return _complete([{**row, "muted": False, "unread_count": 0}])[0]
