@@ -433,6 +433,10 @@ FORUM = {
 CHAT_MAX_GROUP_SIZE = env.int("CHAT_MAX_GROUP_SIZE", default=500)
 # Longest message body, in characters.
 CHAT_MAX_MESSAGE_LENGTH = env.int("CHAT_MAX_MESSAGE_LENGTH", default=4000)
+# Socket: at most one `chat.typing` per user and conversation this often goes out.
+CHAT_TYPING_INTERVAL_SECONDS = env.float("CHAT_TYPING_INTERVAL_SECONDS", default=3.0)
+# How often beat tells the leave of users whose server died (presence expired).
+CHAT_PRESENCE_SWEEP_SECONDS = env.int("CHAT_PRESENCE_SWEEP_SECONDS", default=30)
 
 # --- Notifications ----------------------------------------------------------
 
@@ -501,6 +505,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-prune-dedupe": {
         "task": "notifications.tasks.prune_notification_dedupe",
         "schedule": timedelta(hours=1),
+    },
+    "chat-sweep-presence": {
+        "task": "chat.tasks.sweep_presence",
+        "schedule": timedelta(seconds=CHAT_PRESENCE_SWEEP_SECONDS),
     },
 }
 

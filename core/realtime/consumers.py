@@ -204,7 +204,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             parsed = eventlog.parse_event_id(event_id)
             if parsed is not None and parsed <= self.replayed_up_to:
                 return
-        if message.get("actor") in self.hidden_actors:
+        actor = message.get("actor")
+        if actor is not None and (
+            actor in self.hidden_actors
+            or (message.get("skip_actor") and actor == str(self.user.pk))
+        ):
             return
         await self.send(text_data=message["text"])
 

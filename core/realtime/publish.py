@@ -115,11 +115,17 @@ def envelope_text(
     return encode(head)[:-1] + ',"data":' + data_json + "}"
 
 
-def event_message(*, event_id: str | None, text: str, actor: str | None = None) -> dict:
+def event_message(
+    *, event_id: str | None, text: str, actor: str | None = None, skip_actor: bool = False
+) -> dict:
     """The channel-layer message a gateway socket turns into a frame. `actor` (who
     caused a stream event) never reaches the client: sockets use it to skip events
-    of users hidden from them (core.realtime.registry.register_hidden_actors)."""
-    return {"type": EVENT_MESSAGE, "id": event_id, "text": text, "actor": actor}
+    of users hidden from them (core.realtime.registry.register_hidden_actors) and,
+    with `skip_actor`, the actor's own sockets (typing)."""
+    message = {"type": EVENT_MESSAGE, "id": event_id, "text": text, "actor": actor}
+    if skip_actor:
+        message["skip_actor"] = True
+    return message
 
 
 def publish_to_users(
@@ -142,11 +148,16 @@ def publish_batch(events: Iterable[tuple], *, persist: bool = True) -> None:
         after_commit(_deliver_to_users, addressed, persist)
 
 
-def publish_to_stream(stream: str, event_type: str, data: Mapping, *, actor_id=None) -> None:
+def publish_to_stream(
+    stream: str, event_type: str, data: Mapping, *, actor_id=None, skip_actor: bool = False
+) -> None:
+    """`skip_actor`: not to the sockets of `actor_id` themselves (their own typing)."""
     group = stream_group(stream)
     data_json = _checked_payload(event_type, data)
     actor = _user_key(actor_id) if actor_id is not None else None
-    after_commit(_deliver_to_stream, stream, group, event_type, data_json, actor)
+    after_commit(
+        _deliver_to_stream, stream, group, event_type, data_json, actor, skip_actor and bool(actor)
+    )
 
 
 def disconnect_user(user_id, code: int = CLOSE_DISCONNECTED) -> None:
@@ -281,12 +292,18 @@ def _log(chunk: list[_Addressed], ts: str) -> list[str]:
 
 
 def _deliver_to_stream(
-    stream: str, group: str, event_type: str, data_json: str, actor: str | None = None
+    stream: str,
+    group: str,
+    event_type: str,
+    data_json: str,
+    actor: str | None = None,
+    skip_actor: bool = False,
 ):
     text = envelope_text(
         event_type=event_type, event_id=None, ts=utc_timestamp(), data_json=data_json, stream=stream
     )
-    _group_send_all([(group, event_message(event_id=None, text=text, actor=actor))])
+    message = event_message(event_id=None, text=text, actor=actor, skip_actor=skip_actor)
+    _group_send_all([(group, message)])
 
 
 def _group_send_all(messages: list[tuple[str, dict]]) -> None:
