@@ -110,12 +110,12 @@ return gone
 )
 
 
-def sweep() -> int:
+def sweep() -> list[str]:
     """Tell the leave of every announced user whose sockets all expired (their
-    server died): the number told."""
+    server died): the ids of those told."""
     candidates = sorted(announced())
     if not candidates:
-        return 0
+        return []
     if use_redis():
         script = redis_client().register_script(_SWEEP_SCRIPT)
         keys = [presence._key(uid) for uid in candidates] + [ANNOUNCED_KEY]
@@ -125,4 +125,4 @@ def sweep() -> int:
         gone = retract([uid for uid in candidates if uid not in online])
     for user_id in gone:
         tell(user_id, LEAVE)
-    return len(gone)
+    return list(gone)

@@ -8,4 +8,4 @@ from . import presence
 @shared_task
 def sweep_presence() -> int:
     """Tell the leave of users whose server died (their presence expired by TTL)."""
-    return presence.sweep()
+    return len(presence.sweep())

@@ -36,10 +36,13 @@ async def next_frame(socket, *, skip=PRESENCE, timeout: float = 3) -> dict:
             return frame
 
 
-async def request(socket, message_type: str, data: dict) -> dict:
-    """Send a frame and return its reply (`ack` or `error`), skipping presence."""
+async def request(socket, message_type: str, data: dict, *, skip_events=False) -> dict:
+    """Send a frame and return its reply (`ack` or `error`), skipping presence
+    (and, with `skip_events`, any event: replies alone carry a `ref`)."""
     ref = await socket.send(message_type, data)
     reply = await next_frame(socket)
+    while skip_events and "ref" not in reply:
+        reply = await next_frame(socket)
     assert reply.get("ref") == ref, reply
     return reply
 
