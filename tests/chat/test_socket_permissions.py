@@ -83,7 +83,7 @@ async def test_socket_permission_matrix(open_socket, role, settings):
 
 
 async def test_suspension_closes_the_socket_and_refuses_the_next(open_socket):
-    conversation, _, member = await arrange("participant")
+    _, _, member = await arrange("participant")
     socket = await connect(open_socket, member)
     until = timezone.now() + timedelta(days=1)
     await database_sync_to_async(user_services.suspend_user)(user=member, until=until)
