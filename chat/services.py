@@ -20,7 +20,10 @@ from django.utils import timezone
 
 from core import error_codes as core_codes
 from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
+from core.realtime.presence import online_users
 from core.text import to_plain_text
+from notifications.models import Kind as NotificationKind
+from notifications.services import Target, notify, withdraw_notifications
 from users import error_codes as user_codes
 from users.models import Block, User
 from users.roles import is_moderator
@@ -51,6 +54,7 @@ from .selectors import (
     unread_count,
 )
 
+NOTIFICATION_TARGET = "chat.conversation"
 TITLE_MAX_LENGTH = 100
 DETAILS_MAX_LENGTH = 1000
 CLIENT_REF_MAX_LENGTH = 64
@@ -457,7 +461,50 @@ def send_message(
         last_read_message=message
     )
     events.message_new(message)
+    _notify_away(conversation, message)
     return Sent(message, True)
+
+
+def conversation_target(conversation_id) -> Target:
+    """What a chat notification is about: the conversation (its messages fold)."""
+    return Target(NOTIFICATION_TARGET, conversation_id)
+
+
+def _notify_away(conversation: Conversation, message: Message) -> None:
+    """Tell the participants with no socket open (not in a conversation they muted)
+    through `notifications`, with their preferences and push. Messages in a row
+    fold into the recipient's one unread notification for the conversation
+    (`chat_message` collapses by target); blocks are checked at delivery."""
+    recipients = list(
+        active_participants(conversation.pk)
+        .filter(muted=False)
+        .exclude(user_id=message.sender_id)
+        .values_list("user_id", flat=True)
+    )
+    away = set(recipients) - online_users(recipients)
+    if not away:
+        return
+    data = {
+        "conversation_id": str(conversation.pk),
+        "message_id": str(message.pk),
+        "excerpt": message.body[:140] or "Sent an image",
+    }
+    if conversation.kind == Kind.GROUP:
+        data["title"] = conversation.title
+    for user_id in recipients:  # in participation order
+        if user_id in away:
+            notify(
+                recipient_id=user_id,
+                kind=NotificationKind.CHAT_MESSAGE,
+                actor_id=message.sender_id,
+                target=conversation_target(conversation.pk),
+                data=data,
+            )
+
+
+def _withdraw_notifications(message: Message) -> None:
+    """A message gone (deleted, hidden): the notifications that may quote it go too."""
+    withdraw_notifications(targets=[conversation_target(message.conversation_id)])
 
 
 def _own_live_message(*, actor, message_id) -> Message:
@@ -490,6 +537,7 @@ def delete_message(*, actor, message_id) -> Message:
     message.body = ""
     message.save(update_fields=["deleted_at", "body"])
     drop_message_media(message_id=message.pk)
+    _withdraw_notifications(message)
     events.message_deleted(message)
     return message
 
@@ -588,6 +636,7 @@ def hide_message(*, moderator, message_id) -> Message:
         message.hidden_at = now
         message.hidden_by = moderator
         message.save(update_fields=["hidden_at", "hidden_by"])
+        _withdraw_notifications(message)
         events.message_deleted(message)
     MessageReport.objects.filter(message=message, status=ReportStatus.OPEN).update(
         status=ReportStatus.RESOLVED, handled_by=moderator, handled_at=now

@@ -46,7 +46,8 @@ SPECS: dict[str, KindSpec] = {
     Kind.REPLY_TO_COMMENT: KindSpec(_SOCIAL),
     Kind.MENTION: KindSpec(_SOCIAL, dedupe="target"),
     Kind.NEW_FOLLOWER: KindSpec(_SOCIAL, dedupe="actor"),
-    Kind.CHAT_MESSAGE: KindSpec(_SOCIAL),
+    # Messages in a row fold into the unread notification of their conversation.
+    Kind.CHAT_MESSAGE: KindSpec(_SOCIAL, collapse=True),
     Kind.ORDER_PAID: KindSpec(_ORDER),
     Kind.ORDER_SHIPPED: KindSpec(_ORDER),
     Kind.ORDER_REFUNDED: KindSpec(_ORDER),

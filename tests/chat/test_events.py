@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def logged(user) -> list[tuple[str, dict]]:
+    """The chat events in the user's log (notifications have their own tests)."""
     entries = eventlog.read_since(user.pk, "0-0") or []
-    return [(e.type, json.loads(e.data_json)) for e in entries]
+    return [(e.type, json.loads(e.data_json)) for e in entries if e.type.startswith("chat.")]
 
 
 def types(user) -> list[str]:
