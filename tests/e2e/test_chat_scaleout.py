@@ -17,9 +17,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.requires_postgres, pytest.mark.requir
 
 @pytest.fixture
 def two_servers(transactional_db, collected_static, tmp_path):
-    with running_daphne(collected_static, tmp_path, "one") as one:
-        with running_daphne(collected_static, tmp_path, "two") as two:
-            yield one, two
+    with (
+        running_daphne(collected_static, tmp_path, "one") as one,
+        running_daphne(collected_static, tmp_path, "two") as two,
+    ):
+        yield one, two
 
 
 def socket_on(base: str, user):
