@@ -49,6 +49,7 @@ def co_participant_ids(user_id) -> list:
             conversation_id__in=mine.values("conversation_id"), left_at__isnull=True
         )
         .exclude(user_id=user_id)
+        .order_by()
         .values_list("user_id", flat=True)
         .distinct()
     )

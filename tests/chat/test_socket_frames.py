@@ -178,3 +178,35 @@ async def test_a_removed_member_stops_receiving_at_once(open_socket):
     assert not await database_sync_to_async(
         ConversationParticipant.objects.filter(user=carol, left_at__isnull=True).exists
     )()
+
+
+async def test_query_counts_per_frame(open_socket, all_queries, settings):
+    settings.CHAT_TYPING_INTERVAL_SECONDS = 60
+    alice, bob, carol = await people()
+    group = await a_group(alice, bob, carol)
+    sockets = [await connect(open_socket, user) for user in (alice, bob, carol)]
+    conversation = {"conversation_id": str(group.pk)}
+    for socket in sockets:  # connected through (presence told): frames come after
+        await request(socket, "ping", {})
+
+    all_queries.reset()
+    assert (await request(sockets[0], "chat.typing", conversation))["data"] == {"sent": True}
+    assert (await request(sockets[0], "chat.typing", conversation))["data"] == {"sent": False}
+    assert all_queries.count == 2, all_queries.sql  # the membership, once per frame
+
+    all_queries.reset()
+    reply = await request(sockets[0], "chat.message.sent", {**conversation, "body": "count"})
+    assert reply["type"] == "ack"
+    for socket in sockets:
+        assert (await next_frame(socket))["type"] == "chat.message.new"
+    sent = all_queries.count
+    assert sent <= 22, all_queries.sql  # whatever the number of recipients' sockets
+
+    more = [await connect(open_socket, user) for user in (bob, carol, bob, carol)]
+    for socket in more:
+        await request(socket, "ping", {})
+    all_queries.reset()
+    await request(sockets[0], "chat.message.sent", {**conversation, "body": "again"})
+    for socket in sockets + more:
+        assert (await next_frame(socket))["type"] == "chat.message.new"
+    assert all_queries.count == sent, all_queries.sql
