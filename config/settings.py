@@ -168,8 +168,13 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": env("CHANNEL_LAYER_PREFIX", default="asgi"),
-                "capacity": 1000,
+                # Messages a socket's channel holds before the layer drops more:
+                # far above what a live socket lags behind (bench/chat_fanout.py).
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
                 "expiry": 60,
+                # A socket leaves its groups (user.<id>, streams) silently after this
+                # long; the gateway renews them on every auth.refresh (7 days).
+                "group_expiry": env.int("CHANNEL_LAYER_GROUP_EXPIRY", default=7 * 24 * 3600),
             },
         }
     }

@@ -435,6 +435,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             ) from None
         self.user = user
         self._schedule_expiry(expires_at - time.time())
+        # Renews the socket's membership of its groups (the layer's group_expiry).
+        for group in list(self.joined_groups):
+            await self.channel_layer.group_add(group, self.channel_name)
         expires = datetime.fromtimestamp(expires_at, UTC).isoformat().replace("+00:00", "Z")
         return {"expires_at": expires}
 
