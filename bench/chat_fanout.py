@@ -226,7 +226,10 @@ async def run_scenario(client: Client, name: str, conversations: list, messages:
             "ref": ref,
             "data": {"conversation_id": conversation_id, "body": f"bench {i}", "client_ref": ref},
         }
-        await ws.send(json.dumps(frame))
+        try:
+            await ws.send(json.dumps(frame))
+        except Exception as exc:  # a socket the server closed: counted as undelivered
+            print(f"send failed on a closed socket: {exc!r}", flush=True)
         await asyncio.sleep(max(0.0, start + (i + 1) / rate - time.perf_counter()))
     deadline = time.perf_counter() + ARGS.timeout
     while time.perf_counter() < deadline:

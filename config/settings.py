@@ -166,7 +166,19 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py's asyncio pool refuses (MaxConnectionsError) past 100
+                # connections by default: one server with hundreds of sockets
+                # joining and leaving groups at once needs more.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+                        # Above channels_redis' 5 s blocking pop: at redis-py's default
+                        # (5 s too) a pop answered a hair late raised TimeoutError in
+                        # the consumer, closing its socket with 1011.
+                        "socket_timeout": 15,
+                    }
+                ],
                 "prefix": env("CHANNEL_LAYER_PREFIX", default="asgi"),
                 # Messages a socket's channel holds before the layer drops more:
                 # far above what a live socket lags behind (bench/chat_fanout.py).
