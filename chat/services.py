@@ -43,6 +43,7 @@ from .models import (
     Role,
     direct_key,
 )
+from .realtime import conversation_left
 from .selectors import (
     active_participants,
     fetch_any_message,
@@ -326,6 +327,8 @@ def _depart(conversation: Conversation, participation: ConversationParticipant) 
             heir.save(update_fields=["role"])
     _touch(conversation, at=participation.left_at)
     events.conversation_updated(conversation.pk, also_to=[participation.user_id])
+    # Their sockets lose the conversation's stream (typing) at once.
+    conversation_left(conversation_id=conversation.pk, user_id=participation.user_id)
 
 
 @transaction.atomic

@@ -176,12 +176,18 @@ def redis_cache(url: str) -> dict:
 
 
 def redis_channel_host(url: str) -> dict:
-    # channels_redis blocks up to 5 s (its brpop_timeout) in a read that waits for
-    # a message: the read timeout must outlast it.
     return {
         "address": url,
         "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
-        "socket_timeout": REDIS_SOCKET_TIMEOUT + 5,
+        # channels_redis blocks up to 5 s (its brpop_timeout) in a read that waits
+        # for a message: the read timeout must outlast it with room to spare (at
+        # 5 s, a pop answered a hair late under load raised TimeoutError in the
+        # consumer and closed its socket with 1011).
+        "socket_timeout": REDIS_SOCKET_TIMEOUT + 10,
+        # redis-py's asyncio pool refuses (MaxConnectionsError) past 100
+        # connections by default: one server with hundreds of sockets joining and
+        # leaving groups at once needs more.
+        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
     }
 
 
@@ -193,8 +199,13 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [redis_channel_host(REDIS_URL)],
                 "prefix": env("CHANNEL_LAYER_PREFIX", default="asgi"),
-                "capacity": 1000,
+                # Messages a socket's channel holds before the layer drops more:
+                # far above what a live socket lags behind (bench/chat_fanout.py).
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
                 "expiry": 60,
+                # A socket leaves its groups (user.<id>, streams) silently after this
+                # long; the gateway renews them on every auth.refresh (7 days).
+                "group_expiry": env.int("CHANNEL_LAYER_GROUP_EXPIRY", default=7 * 24 * 3600),
             },
         }
     }
@@ -458,6 +469,10 @@ FORUM = {
 CHAT_MAX_GROUP_SIZE = env.int("CHAT_MAX_GROUP_SIZE", default=500)
 # Longest message body, in characters.
 CHAT_MAX_MESSAGE_LENGTH = env.int("CHAT_MAX_MESSAGE_LENGTH", default=4000)
+# Socket: at most one `chat.typing` per user and conversation this often goes out.
+CHAT_TYPING_INTERVAL_SECONDS = env.float("CHAT_TYPING_INTERVAL_SECONDS", default=3.0)
+# How often beat tells the leave of users whose server died (presence expired).
+CHAT_PRESENCE_SWEEP_SECONDS = env.int("CHAT_PRESENCE_SWEEP_SECONDS", default=30)
 
 # --- Notifications ----------------------------------------------------------
 
@@ -530,6 +545,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-prune-dedupe": {
         "task": "notifications.tasks.prune_notification_dedupe",
         "schedule": timedelta(hours=1),
+    },
+    "chat-sweep-presence": {
+        "task": "chat.tasks.sweep_presence",
+        "schedule": timedelta(seconds=CHAT_PRESENCE_SWEEP_SECONDS),
     },
 }
 

@@ -9,12 +9,16 @@ class ForumConfig(AppConfig):
         from core.realtime.registry import register_stream
         from notifications.targets import register_target_check
 
-        from .selectors import can_view_post
+        from .selectors import can_view_post, visible_post_ids
         from .services import hold_comment_for_notification, hold_post_for_notification
 
         # `forum` carries public posts only: anyone signed in may listen.
         register_stream("forum", lambda user, arg: True)
-        register_stream("post", lambda user, arg: can_view_post(viewer=user, post_id=arg))
+        register_stream(
+            "post",
+            lambda user, arg: can_view_post(viewer=user, post_id=arg),
+            many=lambda user, args: visible_post_ids(viewer=user, post_ids=args),
+        )
         # Nothing is told about a post or comment hidden or deleted meanwhile.
         register_target_check("forum.post", lambda pk: hold_post_for_notification(post_id=pk))
         register_target_check(

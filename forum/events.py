@@ -1,7 +1,9 @@
 """Realtime events the forum emits: names and payloads in one place.
 
 Public posts go to the `forum` stream; likes and comments to the post's own
-stream (`post:<id>`), whose subscribers passed the post's visibility check.
+stream (`post:<id>`), whose subscribers passed the post's visibility check and
+are checked again whenever it may have changed (`post_visibility_changed`,
+`post_deleted`; users' follows and blocks re-check their own subscriptions).
 
 A new post or comment is sent as REST shows it (`read_models.POST` /
 `COMMENT`: the `user` object, `Z` times), rendered once for every subscriber:
@@ -11,7 +13,7 @@ no request to take an origin from, local-storage media and avatar URLs are
 root-relative (`/media/...`); S3 and CDN URLs are absolute as on REST.
 """
 
-from core.realtime.publish import publish_to_stream
+from core.realtime.publish import end_stream, publish_to_stream, recheck_stream
 
 from .comments import fetch_comment
 from .feed import fetch_post
@@ -33,6 +35,17 @@ def post_new(post) -> None:
     if row is None:  # not public (any more): the stream is for everyone
         return
     publish_to_stream("forum", POST_NEW, POST.renderer().for_everyone(row), actor_id=post.user_id)
+
+
+def post_visibility_changed(post_id) -> None:
+    """Privacy changed or a moderator hid it: subscribers who may no longer see it
+    lose the post's stream (`stream.ended`, `not_visible`)."""
+    recheck_stream(post_stream(post_id))
+
+
+def post_deleted(post_id) -> None:
+    """Every subscriber loses the post's stream (`stream.ended`, `deleted`)."""
+    end_stream(post_stream(post_id))
 
 
 def post_liked(*, post_id, like_count: int) -> None:

@@ -22,7 +22,7 @@ from users.roles import is_moderator
 from users.services import check_can_suspend, suspend_user
 
 from . import cache as post_cache
-from . import error_codes
+from . import error_codes, events
 from .models import ForumComment, ForumPost, Report, ReportStatus
 from .selectors import fetch_visible_comment, fetch_visible_post
 from .services import (
@@ -163,6 +163,7 @@ def hide_post(*, post: ForumPost, moderator: User) -> ForumPost:
         post_cache.invalidate_post(post.pk)
         if post.tag_names:
             post_cache.invalidate_tags()
+        events.post_visibility_changed(post.pk)
     return post
 
 

@@ -119,6 +119,23 @@ def can_view_post(*, viewer, post_id) -> bool:
         return False
 
 
+def visible_post_ids(*, viewer, post_ids) -> set[str]:
+    """Which of `post_ids` (strings) `viewer` may see, in one query; malformed ids
+    are left out."""
+    wanted = []
+    for post_id in post_ids:
+        try:
+            wanted.append(uuid.UUID(str(post_id)))
+        except ValueError:
+            continue
+    if not wanted:
+        return set()
+    return {
+        str(pk)
+        for pk in visible_posts(viewer=viewer).filter(pk__in=wanted).values_list("pk", flat=True)
+    }
+
+
 def popular_tags(*, prefix: str = "", limit: int) -> list[dict]:
     """The `limit` tags on most public, not hidden posts, most used first: the same
     list for every viewer, so it can be shared (forum.cache.popular_tags)."""

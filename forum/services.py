@@ -167,6 +167,7 @@ def update_post(
     post_cache.invalidate_post(post.pk)
     if privacy_changed:
         recount_public_posts(author_id=post.user_id)
+        events.post_visibility_changed(post.pk)
     if "content" in fields and post.hidden_at is None:
         notify_mentions(
             text=post.content,
@@ -234,8 +235,10 @@ def delete_post(*, post: ForumPost, actor: User, as_moderator: bool = False) -> 
     post_cache.invalidate_post(post.pk)
     if post.tag_names:
         post_cache.invalidate_tags()
+    post_id = post.pk
     post.delete()
     recount_public_posts(author_id=post.user_id)
+    events.post_deleted(post_id)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from core import error_codes as core_codes
 from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.locks import lock_for_key_share
 from core.media import process_avatar
+from core.realtime.publish import recheck_user_streams
 from core.text import to_plain_text
 from core.transactions import after_commit
 from core.types import Id
@@ -206,6 +207,8 @@ def unfollow(*, follower: User, followee: User) -> bool:
         if not deleted:
             return False
         _bump_counters(follower_id=follower.pk, followee_id=followee.pk, delta=-1)
+        # Followers-only streams of the followee end for the follower's sockets.
+        recheck_user_streams([follower.pk])
     return True
 
 
@@ -275,6 +278,8 @@ def block_user(*, blocker: User, blocked: User) -> bool:
         hooks.user_blocked.fire(blocker=blocker, blocked=blocked)
         invalidate_profile(blocker.pk)
         invalidate_profile(blocked.pk)
+        # Each one's sockets stop hearing the other and end streams no longer visible.
+        recheck_user_streams([blocker.pk, blocked.pk])
     return True
 
 
@@ -308,7 +313,8 @@ def revoke_refresh_tokens(*, user: User) -> int:
 def suspend_user(*, user: User, until: datetime, reason: str = "") -> User:
     """Suspend `user` until `until`: login, refresh and their access tokens are refused
     from now on, their refresh tokens are revoked and their open sockets closed."""
-    from core.realtime.publish import disconnect_user
+    from core.realtime.codes import STREAM_SUSPENDED
+    from core.realtime.publish import disconnect_user, end_user_streams
 
     if timezone.is_naive(until):
         raise invalid("until", "Give a time zone.", error_codes.NAIVE_DATETIME)
@@ -323,6 +329,7 @@ def suspend_user(*, user: User, until: datetime, reason: str = "") -> User:
         user.suspended_until = until
         user.suspension_reason = reason[:255]
         revoke_refresh_tokens(user=user)
+        end_user_streams([user.pk], reason=STREAM_SUSPENDED)
         disconnect_user(user.pk)
     return user
 

@@ -18,6 +18,15 @@ A handshake without a valid token (missing, malformed, expired, unknown or
 suspended user) or from a foreign Origin is refused before it is accepted: the
 client sees the upgrade fail (HTTP 403), not a close code.
 
+Reasons of a ``stream.ended`` frame (``{"stream", "reason"}``: the subscription
+ended, nothing more of the stream comes; subscribing again is checked afresh):
+
+- ``not_visible``: you may no longer see what the stream is about (it went private
+  or followers-only, was hidden, you unfollowed, a block came between you).
+- ``deleted``: its object was deleted.
+- ``suspended``: your account was suspended (the socket closes with 4003 next).
+- apps add their own (``removed``: you left or were removed from a conversation).
+
 Error codes, sent as ``{"type": "error", "ref": ..., "data": {"code": ..., "message": ...}}``
 (with ``"field"`` too when the error names one); the socket stays open after
 every one of them except where a close follows:
@@ -44,6 +53,11 @@ CLOSE_TOKEN_EXPIRED = 4001
 CLOSE_DISCONNECTED = 4003
 CLOSE_RATE_LIMITED = 4008
 CLOSE_TRY_AGAIN_LATER = 1013
+
+STREAM_ENDED = "stream.ended"
+STREAM_NOT_VISIBLE = "not_visible"
+STREAM_DELETED = "deleted"
+STREAM_SUSPENDED = "suspended"
 
 MALFORMED_FRAME = "malformed_frame"
 FRAME_TOO_LARGE = "frame_too_large"

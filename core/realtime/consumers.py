@@ -239,9 +239,57 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             parsed = eventlog.parse_event_id(event_id)
             if parsed is not None and parsed <= self.replayed_up_to:
                 return
-        if message.get("actor") in self.hidden_actors:
+        actor = message.get("actor")
+        if actor is not None and (
+            actor in self.hidden_actors
+            or (message.get("skip_actor") and actor == str(self.user.pk))
+        ):
             return
         await self.send(text_data=message["text"])
+
+    async def realtime_revoke(self, message):
+        """Visibility changed (``core.realtime.publish.recheck_*`` / ``end_*``): end
+        the subscriptions concerned that no longer pass. Channels hands a consumer
+        its messages one at a time, so events queued behind this wait for it."""
+        if self.closing:
+            return
+        if message.get("refresh_hidden"):
+            try:
+                self.hidden_actors = await database_sync_to_async(registry.hidden_actors_for)(
+                    self.user
+                )
+            except Exception:
+                logger.exception("Refreshing hidden actors failed")
+        streams, kinds = message.get("streams"), message.get("kinds")
+        concerned = [
+            stream
+            for stream in self.subscriptions
+            if (streams is None or stream in streams)
+            and (kinds is None or parse_stream(stream)[0] in kinds)
+        ]
+        if not concerned:
+            return
+        allowed = await self._visible(concerned) if message.get("recheck") else set()
+        reason = message.get("reason") or codes.STREAM_NOT_VISIBLE
+        for stream in concerned:
+            if stream not in allowed:
+                await self._end_subscription(stream, reason)
+
+    async def _end_subscription(self, stream: str, reason: str) -> None:
+        group = self.subscriptions.pop(stream, None)
+        if group is None:
+            return
+        await self._leave(group)
+        data = _encode({"stream": stream, "reason": reason})
+        await self.send(
+            text_data=envelope_text(
+                event_type=codes.STREAM_ENDED,
+                event_id=None,
+                ts=utc_timestamp(),
+                data_json=data,
+                stream=stream,
+            )
+        )
 
     async def realtime_disconnect(self, message):
         await self._close(message.get("code", codes.CLOSE_DISCONNECTED))
@@ -358,15 +406,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _subscribe(self, data: dict) -> dict:
         stream = _stream_from(data)
-        if stream in self.subscriptions:
-            return {"stream": stream}
-        if len(self.subscriptions) >= self.max_subscriptions:
+        if stream not in self.subscriptions and len(self.subscriptions) >= self.max_subscriptions:
             raise Conflict(
                 codes.TOO_MANY_SUBSCRIPTIONS,
                 f"A socket may follow at most {self.max_subscriptions} streams.",
             )
-        if not await self._may_see(stream):
+        # Checked again when already subscribed: the answer is the rule's as of now.
+        if stream not in await self._visible([stream]):
+            group = self.subscriptions.pop(stream, None)
+            if group is not None:
+                await self._leave(group)
             raise NotFound(codes.UNKNOWN_STREAM, "No such stream.")
+        if stream in self.subscriptions:
+            return {"stream": stream}
         # Refreshed on every subscribe: blocks made since then apply from the next one.
         self.hidden_actors = await database_sync_to_async(registry.hidden_actors_for)(self.user)
         group = stream_group(stream)
@@ -381,18 +433,29 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._leave(group)
         return {"stream": stream}
 
-    async def _may_see(self, stream: str) -> bool:
-        try:
-            kind, arg = parse_stream(stream)
-        except ValueError:
-            return False
-        checker = registry.get_stream_checker(kind)
-        if checker is None:
-            return False
-        try:
-            return bool(await database_sync_to_async(checker)(self.user, arg))
-        except (ValueError, ValidationError, ObjectDoesNotExist, Http404, DomainError):
-            return False
+    async def _visible(self, streams: list[str]) -> set[str]:
+        """The ``streams`` this socket's user may follow now: one checker call per
+        kind when the kind registered a ``many`` checker. Fails closed."""
+        by_kind: dict[str, dict] = {}
+        for stream in streams:
+            try:
+                kind, arg = parse_stream(stream)
+            except ValueError:
+                continue
+            by_kind.setdefault(kind, {})[arg] = stream
+        visible: set[str] = set()
+        for kind, by_arg in by_kind.items():
+            try:
+                allowed = await database_sync_to_async(registry.allowed_args)(
+                    self.user, kind, list(by_arg)
+                )
+            except (ValueError, ValidationError, ObjectDoesNotExist, Http404, DomainError):
+                continue
+            except Exception:
+                logger.exception("Stream checker for %r failed", kind)
+                continue
+            visible.update(by_arg[arg] for arg in allowed)
+        return visible
 
     async def _auth_refresh(self, data: dict) -> dict | None:
         raw_token = data.get("token")
@@ -411,6 +474,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             ) from None
         self.user = user
         self._schedule_expiry(expires_at - time.time())
+        # Renews the socket's membership of its groups (the layer's group_expiry).
+        for group in list(self.joined_groups):
+            await self.channel_layer.group_add(group, self.channel_name)
         expires = datetime.fromtimestamp(expires_at, UTC).isoformat().replace("+00:00", "Z")
         return {"expires_at": expires}
 

@@ -19,6 +19,18 @@ tasks, sync handlers), never from a coroutine.
   public stream (``"forum"``, ``"post:<id>"``). Not logged: ``"id": null`` and a
   ``"stream"`` field. Everything in ``data`` reaches every subscriber.
 - ``disconnect_user(user_id, code=4003)``: closes every open socket of the user.
+- ``recheck_stream(stream)`` / ``recheck_user_streams(user_ids)``: visibility
+  changed (a post went private or was hidden; a user unfollowed, blocked or was
+  blocked, left a conversation). Every socket subscribed to the stream (or every
+  socket of those users, for their subscriptions) runs the stream's checker again
+  and ends what no longer passes; users' sockets also refresh whom they hide.
+- ``end_stream(stream, reason=...)`` / ``end_user_streams(user_ids, ...)``: the
+  subscriptions end without a check (the post was deleted, the user suspended).
+
+An ended subscription is answered by one frame, ``{"type": "stream.ended", "id":
+null, "stream": "post:<id>", "data": {"stream": "post:<id>", "reason": ...}}``
+(reasons in ``core.realtime.codes``); nothing of that stream reaches the socket
+after it, and subscribing again is checked afresh.
 
 Addressed events go out in chunks, each logged (one atomic call, all or nothing)
 before it is sent, so a socket never gets a live event that resume would not
@@ -52,7 +64,7 @@ from core.transactions import after_commit
 
 from . import eventlog
 from .backend import REALTIME_STORE_PART, realtime_settings
-from .codes import CLOSE_DISCONNECTED
+from .codes import CLOSE_DISCONNECTED, STREAM_DELETED, STREAM_NOT_VISIBLE
 from .groups import stream_group, user_group
 from .layer import group_send_many
 
@@ -61,6 +73,7 @@ logger = logging.getLogger(__name__)
 CHANNEL_LAYER_PART = "channel_layer"
 EVENT_MESSAGE = "realtime.event"
 DISCONNECT_MESSAGE = "realtime.disconnect"
+REVOKE_MESSAGE = "realtime.revoke"
 _EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
@@ -112,11 +125,17 @@ def envelope_text(
     return encode(head)[:-1] + ',"data":' + data_json + "}"
 
 
-def event_message(*, event_id: str | None, text: str, actor: str | None = None) -> dict:
+def event_message(
+    *, event_id: str | None, text: str, actor: str | None = None, skip_actor: bool = False
+) -> dict:
     """The channel-layer message a gateway socket turns into a frame. `actor` (who
     caused a stream event) never reaches the client: sockets use it to skip events
-    of users hidden from them (core.realtime.registry.register_hidden_actors)."""
-    return {"type": EVENT_MESSAGE, "id": event_id, "text": text, "actor": actor}
+    of users hidden from them (core.realtime.registry.register_hidden_actors) and,
+    with `skip_actor`, the actor's own sockets (typing)."""
+    message = {"type": EVENT_MESSAGE, "id": event_id, "text": text, "actor": actor}
+    if skip_actor:
+        message["skip_actor"] = True
+    return message
 
 
 def publish_to_users(
@@ -139,17 +158,74 @@ def publish_batch(events: Iterable[tuple], *, persist: bool = True) -> None:
         after_commit(_deliver_to_users, addressed, persist)
 
 
-def publish_to_stream(stream: str, event_type: str, data: Mapping, *, actor_id=None) -> None:
+def publish_to_stream(
+    stream: str, event_type: str, data: Mapping, *, actor_id=None, skip_actor: bool = False
+) -> None:
+    """`skip_actor`: not to the sockets of `actor_id` themselves (their own typing)."""
     group = stream_group(stream)
     data_json = _checked_payload(event_type, data)
     actor = _user_key(actor_id) if actor_id is not None else None
-    after_commit(_deliver_to_stream, stream, group, event_type, data_json, actor)
+    after_commit(
+        _deliver_to_stream, stream, group, event_type, data_json, actor, skip_actor and bool(actor)
+    )
 
 
 def disconnect_user(user_id, code: int = CLOSE_DISCONNECTED) -> None:
     message = {"type": DISCONNECT_MESSAGE, "code": int(code)}
     group = user_group(_user_key(user_id))
     after_commit(_group_send_all, [(group, message)])
+
+
+def recheck_stream(stream: str, *, reason: str = STREAM_NOT_VISIBLE) -> None:
+    """The stream's visibility changed: its subscribers are checked again."""
+    _revoke_on_stream(stream, recheck=True, reason=reason)
+
+
+def end_stream(stream: str, *, reason: str = STREAM_DELETED) -> None:
+    """The stream is gone for everyone (its object was deleted)."""
+    _revoke_on_stream(stream, recheck=False, reason=reason)
+
+
+def recheck_user_streams(
+    user_ids: Iterable, *, kinds=None, streams=None, reason: str = STREAM_NOT_VISIBLE
+) -> None:
+    """What these users may see changed: their sockets check their subscriptions
+    again (only those of ``kinds`` or among ``streams`` when given) and refresh
+    the users they hide (blocks)."""
+    _revoke_for_users(user_ids, recheck=True, kinds=kinds, streams=streams, reason=reason)
+
+
+def end_user_streams(user_ids: Iterable, *, reason: str, kinds=None, streams=None) -> None:
+    """These users' subscriptions end without a check (all, or those of ``kinds`` /
+    among ``streams``)."""
+    _revoke_for_users(user_ids, recheck=False, kinds=kinds, streams=streams, reason=reason)
+
+
+def _revoke_message(*, recheck: bool, reason: str, kinds=None, streams=None, hidden=False) -> dict:
+    return {
+        "type": REVOKE_MESSAGE,
+        "recheck": recheck,
+        "reason": reason,
+        "kinds": None if kinds is None else sorted(set(kinds)),
+        "streams": None if streams is None else sorted(set(streams)),
+        "refresh_hidden": hidden,
+    }
+
+
+def _revoke_on_stream(stream: str, *, recheck: bool, reason: str) -> None:
+    message = _revoke_message(recheck=recheck, reason=reason, streams=[stream])
+    after_commit(_group_send_all, [(stream_group(stream), message)])
+
+
+def _revoke_for_users(user_ids, *, recheck: bool, kinds, streams, reason: str) -> None:
+    for stream in streams or ():
+        stream_group(stream)  # a bad name fails in the caller
+    message = _revoke_message(
+        recheck=recheck, reason=reason, kinds=kinds, streams=streams, hidden=recheck
+    )
+    groups = [user_group(uid) for uid in dict.fromkeys(_user_key(uid) for uid in user_ids)]
+    if groups:
+        after_commit(_group_send_all, [(group, message) for group in groups])
 
 
 def _user_key(user_or_id) -> str:
@@ -292,12 +368,18 @@ _gaps = _Gaps()
 
 
 def _deliver_to_stream(
-    stream: str, group: str, event_type: str, data_json: str, actor: str | None = None
+    stream: str,
+    group: str,
+    event_type: str,
+    data_json: str,
+    actor: str | None = None,
+    skip_actor: bool = False,
 ):
     text = envelope_text(
         event_type=event_type, event_id=None, ts=utc_timestamp(), data_json=data_json, stream=stream
     )
-    _group_send_all([(group, event_message(event_id=None, text=text, actor=actor))])
+    message = event_message(event_id=None, text=text, actor=actor, skip_actor=skip_actor)
+    _group_send_all([(group, message)])
 
 
 def _group_send_all(messages: list[tuple[str, dict]]) -> None:

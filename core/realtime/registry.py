@@ -19,12 +19,23 @@ they can call services directly.
 A stream checker is a sync callable ``(user, arg) -> bool`` (``arg`` is ``None``
 for streams without one, like ``forum``), run through ``database_sync_to_async``.
 It must answer False both for objects that do not exist and for objects the
-user may not see.
+user may not see. A kind may also give ``many``, a sync callable
+``(user, [arg, ...]) -> allowed args`` answering for several streams of the kind in
+one query: the gateway uses it when it re-checks a socket's subscriptions.
+
+Visibility is re-checked not per event but when it changes: the app whose rule
+changed calls ``core.realtime.publish.recheck_stream`` (a post went private, was
+hidden), ``recheck_user_streams`` (a user unfollowed, blocked, was removed from a
+conversation) or ``end_stream`` / ``end_user_streams`` (deleted, suspended). Each
+socket concerned runs the checker again (or not at all, for an end) and ends the
+subscriptions that no longer pass with a ``stream.ended`` frame; the socket handles
+its channel-layer messages one at a time, so no event sent after the change reaches
+it through an ended subscription.
 """
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +57,12 @@ class RealtimeContext:
 
 Handler = Callable[[RealtimeContext, dict], Awaitable[dict | None]]
 StreamChecker = Callable[[Any, str | None], bool]
+StreamBatchChecker = Callable[[Any, list], Iterable]
 
 _handlers: dict[str, Handler] = {}
 _handler_sources: dict[str, Callable] = {}
 _stream_checkers: dict[str, StreamChecker] = {}
+_stream_batch_checkers: dict[str, StreamBatchChecker] = {}
 _hidden_actors: list[Callable[[Any], Any]] = []
 
 
@@ -73,16 +86,36 @@ def get_handler(type_name: str) -> Handler | None:
     return _handlers.get(type_name)
 
 
-def register_stream(kind: str, checker: StreamChecker) -> None:
+def register_stream(
+    kind: str, checker: StreamChecker, *, many: StreamBatchChecker | None = None
+) -> None:
     if not _KIND_RE.match(kind):
         raise ImproperlyConfigured(f"Invalid realtime stream kind {kind!r}.")
     if _stream_checkers.get(kind, checker) is not checker:
         raise ImproperlyConfigured(f"A checker for stream kind {kind!r} is already registered.")
     _stream_checkers[kind] = checker
+    if many is not None:
+        _stream_batch_checkers[kind] = many
+    else:
+        _stream_batch_checkers.pop(kind, None)
 
 
 def unregister_stream(kind: str) -> None:
     _stream_checkers.pop(kind, None)
+    _stream_batch_checkers.pop(kind, None)
+
+
+def allowed_args(user, kind: str, args: list) -> set:
+    """The ``args`` of streams of ``kind`` that ``user`` may follow now (sync): one
+    call of the kind's ``many`` checker, else its checker once per arg."""
+    many = _stream_batch_checkers.get(kind)
+    if many is not None:
+        wanted = set(args)
+        return {arg for arg in many(user, list(args)) if arg in wanted}
+    checker = _stream_checkers.get(kind)
+    if checker is None:
+        return set()
+    return {arg for arg in args if checker(user, arg)}
 
 
 def get_stream_checker(kind: str) -> StreamChecker | None:

@@ -62,3 +62,7 @@ def client_for(user=None) -> APIClient:
 @pytest.fixture
 def api():
     return client_for
+
+
+from tests.queries import all_queries  # noqa: E402, F401  (fixture)
+from tests.sockets import open_socket  # noqa: E402, F401  (fixture)

@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -80,9 +81,10 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture
-def daphne_server(transactional_db, collected_static, tmp_path) -> str:
-    """Base URL of a daphne serving config.asgi:application on the test database."""
+@contextmanager
+def running_daphne(collected_static: Path, tmp_path: Path, name: str = "daphne"):
+    """A daphne serving config.asgi:application on the test database, on a free
+    port: yields its base URL. Several may run at once (they share Redis)."""
     port = free_port()
     env = {
         **os.environ,
@@ -96,7 +98,7 @@ def daphne_server(transactional_db, collected_static, tmp_path) -> str:
         "STATIC_ROOT": str(collected_static),
         "CELERY_TASK_ALWAYS_EAGER": "true",
     }
-    log_path = tmp_path / "daphne.log"
+    log_path = tmp_path / f"{name}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
@@ -121,6 +123,13 @@ def daphne_server(transactional_db, collected_static, tmp_path) -> str:
             yield url
         finally:
             stop(process)
+
+
+@pytest.fixture
+def daphne_server(transactional_db, collected_static, tmp_path) -> str:
+    """Base URL of a daphne serving config.asgi:application on the test database."""
+    with running_daphne(collected_static, tmp_path) as url:
+        yield url
 
 
 # --- Headless Chromium (Debian's package), driven by Playwright -------------

@@ -31,4 +31,5 @@ def api():
     return client_for
 
 
+from tests.queries import all_queries  # noqa: E402, F401  (fixture)
 from tests.sockets import open_socket  # noqa: E402, F401  (fixture)

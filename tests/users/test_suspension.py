@@ -92,6 +92,11 @@ def test_suspend_rejects_past_or_naive_until(user):
     assert (naive.value.field, naive.value.code) == ("until", "naive_datetime")
 
 
+async def _receive_two(layer, channel):
+    # In one event loop: the layer keeps its receive buffer per loop.
+    return [await layer.receive(channel) for _ in range(2)]
+
+
 @pytest.mark.requires_redis
 @pytest.mark.django_db
 def test_suspension_closes_open_sockets(user, django_capture_on_commit_callbacks):
@@ -101,9 +106,11 @@ def test_suspension_closes_open_sockets(user, django_capture_on_commit_callbacks
     try:
         with django_capture_on_commit_callbacks(execute=True):
             suspend(user)
-        message = async_to_sync(layer.receive)(channel)
+        ended, message = async_to_sync(_receive_two)(layer, channel)
     finally:
         async_to_sync(layer.group_discard)(user_group(user.pk), channel)
+    # Its subscriptions end first (`stream.ended`, reason `suspended`), then it closes.
+    assert ended["type"] == "realtime.revoke" and ended["reason"] == "suspended"
     assert message["type"] == "realtime.disconnect"
     assert message["code"] == 4003
 
