@@ -129,6 +129,8 @@ class CheckoutSession:
 
 
 def _session(obj) -> CheckoutSession:
+    if hasattr(obj, "to_dict"):  # a StripeObject (not a dict since stripe 13)
+        obj = obj.to_dict()
     intent = obj.get("payment_intent")
     if isinstance(intent, dict):  # expanded
         intent = intent.get("id")
@@ -225,14 +227,14 @@ def refund(*, payment_intent: str, order_id: str) -> str:
     return obj["id"]
 
 
-def construct_event(payload: bytes, signature: str | None) -> stripe.Event:
-    """The event if `signature` (the Stripe-Signature header) is Stripe's for this
+def construct_event(payload: bytes, signature: str | None) -> dict:
+    """The event (as plain dicts) if `signature` (the Stripe-Signature header) is Stripe's for this
     body, made within the tolerance; else 400 `invalid_signature`."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         raise PaymentsNotConfigured()
     try:
-        return stripe.Webhook.construct_event(
+        event = stripe.Webhook.construct_event(
             payload,
             signature or "",
             secret,
@@ -244,3 +246,9 @@ def construct_event(payload: bytes, signature: str | None) -> stripe.Event:
         ) from exc
     except ValueError as exc:
         raise InvalidInput(error_codes.INVALID_PAYLOAD, "The body is not a Stripe event.") from exc
+    event = event.to_dict()
+    if not isinstance(event.get("data"), dict) or not isinstance(event["data"].get("object"), dict):
+        raise InvalidInput(error_codes.INVALID_PAYLOAD, "The event has no data.object.")
+    if not event.get("id") or not event.get("type"):
+        raise InvalidInput(error_codes.INVALID_PAYLOAD, "The event has no id or type.")
+    return event
