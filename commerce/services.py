@@ -309,12 +309,12 @@ def _same_lines(order: Order, items: list[CartItem]) -> bool:
 
 
 def _unpaid_order_for(user, items: list[CartItem]) -> Order | None:
-    """The user's unpaid order for exactly this cart, with a session still open
-    for a while: a checkout asked twice answers it again."""
+    """The user's unpaid order for exactly this cart, open for a while yet: a
+    checkout asked twice answers it again (its session asked of Stripe again
+    under the order's Idempotency-Key if the first request has not stored it
+    yet, which answers the same session)."""
     soon = timezone.now() + timedelta(minutes=5)
-    candidates = Order.objects.filter(
-        user=user, status=S.PENDING_PAYMENT, expires_at__gt=soon
-    ).exclude(stripe_session_id="")
+    candidates = Order.objects.filter(user=user, status=S.PENDING_PAYMENT, expires_at__gt=soon)
     for order in candidates.prefetch_related("items")[:3]:
         if _same_lines(order, items):
             return order
@@ -388,7 +388,7 @@ def checkout(*, user) -> CheckoutResult:
         raise PaymentsNotConfigured()
     result = _reserve_order(user=user)
     order = result.order
-    if not result.created:
+    if order.stripe_session_id:
         return result
     items = list(order.items.all())
     try:
@@ -415,10 +415,12 @@ def checkout(*, user) -> CheckoutResult:
         raise
     order.stripe_session_id = session.id
     order.checkout_url = session.url
-    Order.objects.filter(pk=order.pk).update(
+    stored = Order.objects.filter(pk=order.pk, status=S.PENDING_PAYMENT).update(
         stripe_session_id=session.id, checkout_url=session.url, updated_at=timezone.now()
     )
-    return CheckoutResult(order, created=True)
+    if not stored:  # released meanwhile by a parallel request whose Stripe call failed
+        raise PaymentProviderUnavailable()
+    return result
 
 
 def _release_reservations(order: Order) -> None:
