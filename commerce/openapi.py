@@ -24,16 +24,18 @@ PaymentsUnavailableResponse = error_response(
 )
 CancelConflictResponse = error_response(
     "CancelConflict",
-    [error_codes.ORDER_NOT_CANCELLABLE],
+    [error_codes.ORDER_NOT_CANCELLABLE, error_codes.INVALID_TRANSITION],
     "409: the order is not unpaid any more (paid, or being paid at Stripe).",
 )
 RefundConflictResponse = error_response(
     "RefundConflict",
-    [error_codes.ORDER_NOT_REFUNDABLE],
+    [error_codes.ORDER_NOT_REFUNDABLE, error_codes.INVALID_TRANSITION],
     "409: the order is not paid (or is refunded already).",
 )
 FulfilConflictResponse = error_response(
-    "FulfilConflict", [error_codes.ORDER_NOT_FULFILLABLE], "409: only a paid order ships."
+    "FulfilConflict",
+    [error_codes.ORDER_NOT_FULFILLABLE, error_codes.INVALID_TRANSITION],
+    "409: only a paid order ships (`invalid_transition`: its status changed meanwhile).",
 )
 
 # --- examples ---------------------------------------------------------------------
