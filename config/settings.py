@@ -511,6 +511,37 @@ if NOTIFICATIONS["DEDUPE_RETENTION_HOURS"] * 3600 < NOTIFICATIONS["COLLAPSE_WIND
         "NOTIFICATIONS_DEDUPE_RETENTION_HOURS must cover NOTIFICATIONS_COLLAPSE_WINDOW_SECONDS."
     )
 
+# --- Shop (commerce) ----------------------------------------------------------
+
+# Stripe. Without a secret key the catalogue and the cart work and checkout answers
+# 503 payments_not_configured.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# The API's base URL: another only for a fake Stripe in tests or local setups.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+# Seconds one request to Stripe may take (connect and answer) before checkout gives up.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+# Retries of a request Stripe did not answer (same Idempotency-Key: never a second session).
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+# Oldest webhook signature timestamp accepted, in seconds (replays older are refused).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+SHOP_CURRENCY = env("SHOP_CURRENCY", default="eur").lower()
+# Stock is held for an unpaid order this long; the Checkout Session expires with it.
+CHECKOUT_RESERVATION_MINUTES = env.int("CHECKOUT_RESERVATION_MINUTES", default=30)
+if not 30 <= CHECKOUT_RESERVATION_MINUTES <= 24 * 60:
+    # Stripe's bounds for a Checkout Session's expires_at.
+    raise ImproperlyConfigured("CHECKOUT_RESERVATION_MINUTES must be between 30 and 1440.")
+CHECKOUT_SUCCESS_URL = env(
+    "CHECKOUT_SUCCESS_URL",
+    default=f"{FRONTEND_URL.rstrip('/')}/orders/{{ORDER_ID}}?paid=1&session_id={{CHECKOUT_SESSION_ID}}",
+)
+CHECKOUT_CANCEL_URL = env(
+    "CHECKOUT_CANCEL_URL", default=f"{FRONTEND_URL.rstrip('/')}/cart?checkout=cancelled"
+)
+# Most units of one product per cart line (and per order line), and most lines per cart.
+SHOP_MAX_QUANTITY = env.int("SHOP_MAX_QUANTITY", default=10)
+SHOP_MAX_CART_LINES = env.int("SHOP_MAX_CART_LINES", default=50)
+
 # --- Celery -----------------------------------------------------------------
 
 # Without Redis, tasks run eagerly; Celery still opens a producer on the in-process
@@ -549,6 +580,11 @@ CELERY_BEAT_SCHEDULE = {
     "chat-sweep-presence": {
         "task": "chat.tasks.sweep_presence",
         "schedule": timedelta(seconds=CHAT_PRESENCE_SWEEP_SECONDS),
+    },
+    # Unpaid orders past their reservation: asks Stripe, then pays or expires them.
+    "commerce-reconcile-checkouts": {
+        "task": "commerce.tasks.reconcile_checkouts",
+        "schedule": timedelta(minutes=5),
     },
 }
 

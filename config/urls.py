@@ -22,6 +22,8 @@ api_patterns = [
     path("chat/", include("chat.urls")),
     path("notifications/", include("notifications.urls")),
     path("mobile/push-token/", include("notifications.mobile_urls")),
+    # The shop: products/, cart/, checkout/session/, orders/, payments/webhook/.
+    path("", include("commerce.urls")),
 ]
 
 urlpatterns = [

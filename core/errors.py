@@ -84,6 +84,14 @@ class ExceptionHandler(StandardizedExceptionHandler):
             return BadRequest()
         return super().convert_known_exceptions(exc)
 
+    def report_exception(self, exc, response) -> None:
+        # A DomainError is a service's deliberate answer (a 503 "provider
+        # unavailable" included, which the service logs itself), not a crash for
+        # error monitoring; everything else is reported as drf-standardized-errors does.
+        if isinstance(self.exc, DomainError):
+            return
+        super().report_exception(exc, response)
+
 
 @dataclass(frozen=True)
 class KnownError:

@@ -19,6 +19,7 @@ UPLOADS = {
     "POST /api/v1/forum/posts/{id}/media/batch/": ("files", "files"),
     "POST /api/v1/users/me/avatar/": ("avatar", "file"),
     "POST /api/v1/chat/upload/": ("file", "file"),
+    "POST /api/v1/products/{id}/images/": ("file", "file"),
 }
 
 

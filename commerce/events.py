@@ -1,0 +1,22 @@
+"""Realtime events the shop emits: names and payloads in one place.
+
+`commerce.order.updated` goes to the buyer alone (every device, resumable), each
+time the order's status changes: the order exactly as `GET orders/{id}/`
+shows it. With no request to take an origin from, nothing in it is a URL of
+this server but `checkout_url` (Stripe's).
+"""
+
+from core.realtime.publish import publish_to_users
+
+from .read_models import ORDER
+from .selectors import order_row
+
+ORDER_UPDATED = "commerce.order.updated"
+
+
+def order_updated(order) -> None:
+    """Sent once the caller's transaction commits, with the order as it is then."""
+    row = order_row(order_id=order.pk)
+    if row is None:
+        return
+    publish_to_users([order.user_id], ORDER_UPDATED, ORDER.renderer().one(row))

@@ -1,0 +1,141 @@
+"""Checkout: the cart as an unpaid order, its stock reserved, and a Checkout
+Session made by the real `stripe` package at the fake Stripe; every refusal
+clear, and nothing held when Stripe fails."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from commerce.models import Order, OrderStatus, Reservation
+from tests.commerce.conftest import add_to_cart, checkout, make_product, stock_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+URL = "/api/v1/checkout/session/"
+
+
+def test_the_session_expires_with_the_reservation(api, buyer, fake_stripe, settings):
+    settings.CHECKOUT_RESERVATION_MINUTES = 45
+    settings.CHECKOUT_SUCCESS_URL = "https://shop.example/ok/{ORDER_ID}?s={CHECKOUT_SESSION_ID}"
+    settings.CHECKOUT_CANCEL_URL = "https://shop.example/cart"
+    mug = make_product(stock=3)
+    add_to_cart(buyer, mug, 2)
+    before = timezone.now()
+    body = checkout(buyer)
+    order = Order.objects.get(pk=body["order_id"])
+    reservation = Reservation.objects.get(order=order)
+    assert reservation.quantity == 2 and reservation.expires_at == order.expires_at
+    assert order.expires_at - before >= timedelta(minutes=45)
+    assert body["expires_at"] == order.expires_at.isoformat().replace("+00:00", "Z")
+    session = fake_stripe.sessions[order.stripe_session_id]
+    assert session["expires_at"] == int(order.expires_at.timestamp())
+    assert session["success_url"] == f"https://shop.example/ok/{order.pk}?s={{CHECKOUT_SESSION_ID}}"
+    assert session["cancel_url"] == "https://shop.example/cart"
+    assert session["customer_email"] == buyer.email
+    assert fake_stripe.requests[0]["authorization"] == "Bearer sk_test_fake"
+
+
+def test_checkout_asked_again_answers_the_same_order_and_session(api, buyer, fake_stripe):
+    mug = make_product(stock=3)
+    add_to_cart(buyer, mug, 1)
+    first = api(buyer).post(URL)
+    again = api(buyer).post(URL)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json() == first.json()
+    assert len(fake_stripe.requested("POST", "/v1/checkout/sessions")) == 1
+    assert Order.objects.count() == 1 and stock_of(mug).reserved == 1
+
+
+def test_a_retried_request_to_stripe_makes_no_second_session(api, buyer, fake_stripe, settings):
+    settings.STRIPE_MAX_NETWORK_RETRIES = 2
+    settings.STRIPE_TIMEOUT_SECONDS = 0.5
+    fake_stripe.script("/v1/checkout/sessions", (200, {}, 1.0))  # too slow, then fine
+    mug = make_product(stock=3)
+    add_to_cart(buyer, mug, 1)
+    body = checkout(buyer)
+    creates = fake_stripe.requested("POST", "/v1/checkout/sessions")
+    assert len(creates) == 2
+    assert {r["idempotency_key"] for r in creates} == {f"checkout-session-{body['order_id']}"}
+    assert len(fake_stripe.sessions) == 1
+
+
+def test_an_empty_cart_is_a_400(api, buyer, fake_stripe):
+    response = api(buyer).post(URL)
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {
+        "code": "cart_empty",
+        "detail": "The cart is empty.",
+        "attr": "cart",
+    }
+    assert not fake_stripe.requests
+
+
+def test_without_a_stripe_key_the_cart_works_and_checkout_is_a_503(api, buyer, settings):
+    settings.STRIPE_SECRET_KEY = ""
+    mug = make_product(stock=3)
+    assert api(buyer).post("/api/v1/cart/items/", {"product_id": str(mug.pk)}).status_code == 201
+    response = api(buyer).post(URL)
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == "payments_not_configured"
+    assert not Order.objects.exists() and stock_of(mug).reserved == 0
+
+
+def test_a_product_taken_off_sale_since_it_was_added_is_a_409(api, buyer, fake_stripe):
+    mug = make_product("Mug", stock=3)
+    add_to_cart(buyer, mug, 1)
+    mug.is_active = False
+    mug.save()
+    response = api(buyer).post(URL)
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "product_unavailable"
+    assert not Order.objects.exists() and not fake_stripe.requests
+
+
+def test_stock_gone_since_it_was_added_is_a_409_and_nothing_is_reserved(api, buyer, fake_stripe):
+    mug = make_product("Mug", stock=5)
+    pot = make_product("Pot", stock=5)
+    add_to_cart(buyer, mug, 2)
+    add_to_cart(buyer, pot, 3)
+    stock = stock_of(pot)
+    stock.on_hand = 2
+    stock.save()
+    response = api(buyer).post(URL)
+    assert response.status_code == 409
+    error = response.json()["errors"][0]
+    assert error["code"] == "out_of_stock" and "Pot" in error["detail"]
+    assert stock_of(mug).reserved == 0 and stock_of(pot).reserved == 0
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (500, {"error": {"type": "api_error", "message": "Stripe is down"}}),
+        (401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}),
+        (429, {"error": {"type": "invalid_request_error", "code": "rate_limit"}}),
+        (200, {"id": "cs_never"}, 1.5),  # slower than STRIPE_TIMEOUT_SECONDS
+    ],
+    ids=["down", "refusing", "rate-limited", "slow"],
+)
+def test_stripe_failing_is_a_503_and_the_stock_is_released_at_once(
+    api, buyer, fake_stripe, settings, answer
+):
+    settings.STRIPE_TIMEOUT_SECONDS = 0.5
+    fake_stripe.script("/v1/checkout/sessions", answer)
+    mug = make_product(stock=3)
+    add_to_cart(buyer, mug, 2)
+    response = api(buyer).post(URL)
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == "payment_provider_unavailable"
+    order = Order.objects.get()
+    assert order.status == OrderStatus.CANCELLED and order.status_reason
+    assert stock_of(mug).reserved == 0 and not Reservation.objects.exists()
+    # The cart is intact: the buyer can try again.
+    assert api(buyer).get("/api/v1/cart/").json()["items"][0]["quantity"] == 2
+    assert api(buyer).post(URL).status_code == 201
+    assert stock_of(mug).reserved == 2
+
+
+def test_checkout_needs_a_signed_in_user(api):
+    assert api().post(URL).status_code == 401
