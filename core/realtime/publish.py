@@ -31,6 +31,7 @@ is logged, never raised into the caller).
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 
+from core import metrics
 from core.transactions import after_commit
 
 from . import eventlog
@@ -102,11 +104,20 @@ def envelope_text(
     return encode(head)[:-1] + ',"data":' + data_json + "}"
 
 
-def event_message(*, event_id: str | None, text: str, actor: str | None = None) -> dict:
+def event_message(
+    *, event_id: str | None, text: str, actor: str | None = None, event_type: str | None = None
+) -> dict:
     """The channel-layer message a gateway socket turns into a frame. `actor` (who
     caused a stream event) never reaches the client: sockets use it to skip events
     of users hidden from them (core.realtime.registry.register_hidden_actors)."""
-    return {"type": EVENT_MESSAGE, "id": event_id, "text": text, "actor": actor}
+    return {
+        "type": EVENT_MESSAGE,
+        "id": event_id,
+        "text": text,
+        "actor": actor,
+        # For the sockets' frame metrics (core.metrics), so they need not parse `text`.
+        "event_type": event_type,
+    }
 
 
 def publish_to_users(
@@ -187,6 +198,7 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
                 user_group(event.user_id),
                 event_message(
                     event_id=event_id,
+                    event_type=event.event_type,
                     text=envelope_text(
                         event_type=event.event_type,
                         event_id=event_id,
@@ -199,6 +211,8 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
         ]
         try:
             await group_send_many(layer, messages)
+            for event_type, count in Counter(event.event_type for event in chunk).items():
+                metrics.events_published(event_type, "user", count)
         except Exception as exc:
             logger.exception("Realtime events for %s users may not have been sent", len(chunk))
             (not_sent if persist else not_logged).extend(users)
@@ -221,7 +235,10 @@ def _deliver_to_stream(
     text = envelope_text(
         event_type=event_type, event_id=None, ts=utc_timestamp(), data_json=data_json, stream=stream
     )
-    _group_send_all([(group, event_message(event_id=None, text=text, actor=actor))])
+    _group_send_all(
+        [(group, event_message(event_id=None, text=text, actor=actor, event_type=event_type))]
+    )
+    metrics.events_published(event_type, "stream")
 
 
 def _group_send_all(messages: list[tuple[str, dict]]) -> None:
