@@ -50,6 +50,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
         ordering = ["-date_joined"]
+        indexes = [
+            # Newest first (the admin's list) and sign-ups per day (the dashboard).
+            models.Index(fields=["-date_joined"], name="users_user_joined_idx"),
+        ]
         permissions = [("suspend_user", "Can suspend and unsuspend users")]
 
     def __str__(self) -> str:
@@ -143,3 +147,4 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blocker_id} blocks {self.blocked_id}"
+
