@@ -1,12 +1,12 @@
 """Wall time of staff pages (admin changelists, the dashboard) on the forum data of
 bench/generate_forum_data.py, in-process through Django's test client.
 
-    .venv/bin/python bench/admin_pages.py [--database platform_bench] [--rounds 5]
-        [--path /admin/forum/forumpost/ ...] [--exact] [--no-write]
+    .venv/bin/python bench/admin_pages.py [--database platform_bench]
+        [--rounds 5] [--path /admin/forum/forumpost/ ...] [--exact] [--no-write]
 
-Logs in a superuser (created if missing), then per path: one warm-up request and
-`--rounds` timed ones; reports the median and the number of SQL queries. With
-`--exact` the admin's big-table paginator and `show_full_result_count` are put
+Logs in a superuser (created if missing; a JWT for /api/ paths), then per path:
+one warm-up request and `--rounds` timed ones; reports the median and the number
+of SQL queries. With `--exact` the admin's big-table paginator and `show_full_result_count` are put
 back to Django's defaults (an exact COUNT(*), twice), for the before/after ratio.
 Appends a Markdown entry to BENCHMARKS.md unless --no-write.
 """
@@ -70,22 +70,28 @@ def main() -> None:
         email="bench-admin@example.com",
         defaults={"username": "bench_admin", "is_staff": True, "is_superuser": True},
     )
+    from rest_framework_simplejwt.tokens import AccessToken
+
     client = Client()
-    client.force_login(staff)
+    client.force_login(staff)  # the admin's session
+    bearer = {"Authorization": f"Bearer {AccessToken.for_user(staff)}"}  # the API's JWT
     rows = []
     for path in args.paths or DEFAULT_PATHS:
-        response = client.get(path)
+        headers = bearer if path.startswith("/api/") else {}
+        response = client.get(path, headers=headers)
         assert response.status_code == 200, (path, response.status_code)
         timings = []
         for _ in range(args.rounds):
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                response = client.get(path)
+                response = client.get(path, headers=headers)
                 timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
         rows.append((path, statistics.median(timings), max(timings), len(queries)))
     load = os.getloadavg()[0]
     mode = "exact COUNT(*) (Django's default)" if args.exact else "estimated counts"
+    if settings.DASHBOARD_CACHE_SECONDS == 0:
+        mode += ", dashboard uncached"
     lines = [
         f"\n### Staff pages on {args.database}: {mode} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n",
         f"`{' '.join(['.venv/bin/python', *sys.argv])}` — {os.cpu_count()} cores, "

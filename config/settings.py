@@ -409,6 +409,8 @@ REALTIME = {
 USERS = {
     # Seconds a public profile stays in the shared cache (0: no caching); see users/cache.py.
     "PROFILE_CACHE_SECONDS": env.int("USERS_PROFILE_CACHE_SECONDS", default=300),
+    # One row per user per day for daily active users (users/activity.py).
+    "RECORD_ACTIVITY": env.bool("USERS_RECORD_ACTIVITY", default=True),
 }
 
 # --- Forum -----------------------------------------------------------------
@@ -625,3 +627,16 @@ if SENTRY_DSN:
 # /ready/ also checks S3 and Stripe when they are configured, as optional parts:
 # reported, never failing readiness. Seconds each of those checks may take.
 READY_OPTIONAL_TIMEOUT_SECONDS = env.float("READY_OPTIONAL_TIMEOUT_SECONDS", default=2.0)
+
+# --- Staff dashboard (core/dashboard.py) ---------------------------------------
+
+# Seconds the dashboard's figures stay cached (0: computed on every view), and how
+# often beat recomputes the 7/30/90-day ranges into the cache (0: never; keep it
+# below the cache's lifetime so staff always read a warm copy).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=120)
+DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=60)
+if DASHBOARD_REFRESH_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["core-refresh-dashboard"] = {
+        "task": "core.tasks.refresh_dashboard",
+        "schedule": timedelta(seconds=DASHBOARD_REFRESH_SECONDS),
+    }

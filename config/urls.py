@@ -15,6 +15,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from core.health import HealthView, ReadyView
 from core.metrics import metrics_view
+from core.views_dashboard import dashboard_page
 
 api_patterns = [
     path("auth/", include("users.auth_urls")),
@@ -22,9 +23,13 @@ api_patterns = [
     path("forum/", include("forum.urls")),
     path("notifications/", include("notifications.urls")),
     path("mobile/push-token/", include("notifications.mobile_urls")),
+    # Staff: the dashboard's figures as JSON.
+    path("admin/", include("core.admin_urls")),
 ]
 
 urlpatterns = [
+    # The staff dashboard (charts), inside the admin's login and staff check.
+    path("admin/dashboard/", admin.site.admin_view(dashboard_page), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("health/", HealthView.as_view(), name="health"),
     path("ready/", ReadyView.as_view(), name="ready"),

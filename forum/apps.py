@@ -18,3 +18,8 @@ class ForumConfig(AppConfig):
         # Nothing is told about a post or comment hidden or deleted meanwhile.
         register_target_check("forum.post", hold_post_for_notification)
         register_target_check("forum.comment", hold_comment_for_notification)
+
+        # Posts, comments, top posts and open reports on the staff dashboard.
+        from . import dashboard
+
+        dashboard.register()
