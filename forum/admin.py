@@ -46,6 +46,13 @@ class ReadOnlyOnceCreated:
         # Content is created by its authors through the API.
         return request.user.is_superuser
 
+    def get_inline_instances(self, request, obj=None):
+        # The inlines (media, replies) are read-only: shown, never submitted, so a
+        # save (tags) needs no formset data for them.
+        if request.method == "POST":
+            return []
+        return super().get_inline_instances(request, obj)
+
 
 class MediaInline(admin.TabularInline):
     model = Media
