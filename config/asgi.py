@@ -20,14 +20,16 @@ from django.conf import settings  # noqa: E402
 from core.http_handler import ThreadedASGIHandler, leave_bodies_to_django  # noqa: E402
 from core.realtime.auth import JWTAuthMiddleware  # noqa: E402
 from core.realtime.routing import websocket_urlpatterns  # noqa: E402
+from core.sentry import wrap_asgi  # noqa: E402
 
 leave_bodies_to_django()
 
 application = ProtocolTypeRouter(
     {
         "http": ThreadedASGIHandler(settings.HTTP_CONCURRENCY),
-        "websocket": AllowedHostsOriginValidator(
-            JWTAuthMiddleware(URLRouter(websocket_urlpatterns))
+        # Sockets reported to Sentry when SENTRY_DSN is set (HTTP is, by its Django integration).
+        "websocket": wrap_asgi(
+            AllowedHostsOriginValidator(JWTAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "dj_rest_auth",
     "dj_rest_auth.registration",
+    "django_prometheus",
     # project
     "core",
     "users",
@@ -67,7 +68,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Observability: Prometheus' request timing around everything, then the request
+    # id, then one JSON access-log line per request (core.middleware).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (Swagger UI / Redoc assets, admin) straight from daphne.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -81,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -402,7 +408,7 @@ CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -441,6 +447,8 @@ REALTIME = {
 USERS = {
     # Seconds a public profile stays in the shared cache (0: no caching); see users/cache.py.
     "PROFILE_CACHE_SECONDS": env.int("USERS_PROFILE_CACHE_SECONDS", default=300),
+    # One row per user per day for daily active users (users/activity.py).
+    "RECORD_ACTIVITY": env.bool("USERS_RECORD_ACTIVITY", default=True),
 }
 
 # --- Forum -----------------------------------------------------------------
@@ -654,18 +662,27 @@ USE_TZ = True
 # --- Logging: every line carries the request id ------------------------------
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+# "json": one JSON object per line (core.logging.JsonFormatter); "text": the plain
+# line. Both redact tokens and passwords.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
     "formatters": {
-        "default": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "text": {
+            "()": "core.logging.TextFormatter",
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+        },
+        "json": {"()": "core.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "default",
+            "formatter": LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -673,3 +690,46 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }
+
+# --- Observability: metrics and error reporting --------------------------------
+
+# /metrics (Prometheus) answers these addresses or networks (REMOTE_ADDR, never a
+# forwarded header) and requests with `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# A Celery worker serves its metrics on this port (0: not at all).
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_ADDR = env("METRICS_WORKER_ADDR", default="127.0.0.1")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# Sentry: on when SENTRY_DSN is set, with no personal data (core/sentry.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
+SENTRY_RELEASE = env("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from core.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
+
+# /ready/ also checks S3 and Stripe when they are configured, as optional parts:
+# reported, never failing readiness. Seconds each of those checks may take.
+READY_OPTIONAL_TIMEOUT_SECONDS = env.float("READY_OPTIONAL_TIMEOUT_SECONDS", default=2.0)
+
+# --- Staff dashboard (core/dashboard.py) ---------------------------------------
+
+# Seconds the dashboard's figures stay cached (0: computed on every view), and how
+# often beat recomputes the 7/30/90-day ranges into the cache (0: never; keep it
+# below the cache's lifetime so staff always read a warm copy).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=120)
+DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=60)
+if DASHBOARD_REFRESH_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["core-refresh-dashboard"] = {
+        "task": "core.tasks.refresh_dashboard",
+        "schedule": timedelta(seconds=DASHBOARD_REFRESH_SECONDS),
+    }

@@ -14,6 +14,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.health import HealthView, ReadyView
+from core.metrics import metrics_view
+from core.views_dashboard import dashboard_page
 
 api_patterns = [
     path("auth/", include("users.auth_urls")),
@@ -24,12 +26,18 @@ api_patterns = [
     path("mobile/push-token/", include("notifications.mobile_urls")),
     # The shop: products/, cart/, checkout/session/, orders/, payments/webhook/.
     path("", include("commerce.urls")),
+    # Staff: the dashboard's figures as JSON.
+    path("admin/", include("core.admin_urls")),
 ]
 
 urlpatterns = [
+    # The staff dashboard (charts), inside the admin's login and staff check.
+    path("admin/dashboard/", admin.site.admin_view(dashboard_page), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("health/", HealthView.as_view(), name="health"),
     path("ready/", ReadyView.as_view(), name="ready"),
+    # Prometheus; only from METRICS_ALLOWED_IPS or with METRICS_TOKEN.
+    path("metrics", metrics_view, name="prometheus-metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path(

@@ -2,7 +2,9 @@
 
 Plain Django views: no authentication, no throttling, no DRF machinery, so a
 probe answers even when the API layer is misconfigured. `/health/` touches
-nothing; `/ready/` checks each backing service and names the one that failed.
+nothing; `/ready/` checks each backing service (database, cache, channel layer, Celery
+broker) and names the one that failed; S3 and Stripe, when configured, are
+reported under `optional` and never fail readiness.
 """
 
 import asyncio
@@ -10,8 +12,10 @@ import logging
 import uuid
 from collections.abc import Callable
 
+import requests
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
@@ -73,12 +77,78 @@ def check_realtime_store() -> None:
         raise CheckFailed("the realtime store did not answer PING")
 
 
+def check_celery_broker() -> None:
+    """The broker accepts a connection (nothing to check when tasks run eagerly
+    on the in-process memory transport)."""
+    from config.celery import app
+
+    if app.conf.task_always_eager and str(app.conf.broker_url).startswith("memory://"):
+        return
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
     "channel_layer": check_channel_layer,
     "realtime_store": check_realtime_store,
+    "celery_broker": check_celery_broker,
 }
+
+
+def check_s3() -> None:
+    import boto3
+    from botocore.config import Config
+
+    timeout = settings.READY_OPTIONAL_TIMEOUT_SECONDS
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.AWS_S3_ENDPOINT_URL,
+        region_name=settings.AWS_S3_REGION_NAME,
+        config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
+    )
+    client.head_bucket(Bucket=settings.AWS_STORAGE_BUCKET_NAME)
+
+
+def check_stripe() -> None:
+    """Stripe answers an authenticated read (the account's balance)."""
+    base = (getattr(settings, "STRIPE_API_BASE", "") or "https://api.stripe.com").rstrip("/")
+    if not base.startswith(("https://", "http://")):
+        raise RuntimeError("STRIPE_API_BASE must be an http(s) URL")
+    reply = requests.get(
+        f"{base}/v1/balance",
+        headers={"Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}"},
+        timeout=settings.READY_OPTIONAL_TIMEOUT_SECONDS,
+    )
+    if reply.status_code != 200:
+        raise RuntimeError(f"Stripe answered {reply.status_code}")
+
+
+def optional_checks() -> dict[str, Callable[[], None]]:
+    """Parts checked only when configured; their failure is reported, not fatal."""
+    checks = {}
+    if getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""):
+        checks["s3"] = check_s3
+    if getattr(settings, "STRIPE_SECRET_KEY", ""):
+        checks["stripe"] = check_stripe
+    return checks
+
+
+def _run(checks: dict[str, Callable[[], None]]) -> dict[str, str]:
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception as exc:
+            if is_outage(exc) or isinstance(exc, CheckFailed):
+                logger.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
+            else:
+                logger.exception("readiness check %s failed", name)
+            results[name] = "failed"
+        else:
+            results[name] = "ok"
+    return results
 
 
 class HealthView(View):
@@ -96,23 +166,17 @@ class ReadyView(View):
     http_method_names = ["get", "head"]
 
     def get(self, request):
-        checks: dict[str, str] = {}
-        for name, check in CHECKS.items():
-            try:
-                check()
-            except Exception as exc:
-                if is_outage(exc) or isinstance(exc, CheckFailed):
-                    logger.warning(
-                        "readiness check %s failed: %s: %s", name, type(exc).__name__, exc
-                    )
-                else:
-                    logger.exception("readiness check %s failed", name)
-                checks[name] = "failed"
-            else:
-                checks[name] = "ok"
+        checks = _run(CHECKS)
         failed = [name for name, result in checks.items() if result != "ok"]
+        body: dict = {"status": "ok", "checks": checks}
+        optional = _run(optional_checks())
+        if optional:
+            # S3 and Stripe: the API serves most requests without them.
+            body["optional"] = optional
+            degraded = [name for name, result in optional.items() if result != "ok"]
+            if degraded:
+                body["degraded"] = degraded
         if failed:
-            return JsonResponse(
-                {"status": "unavailable", "failed": failed, "checks": checks}, status=503
-            )
-        return JsonResponse({"status": "ok", "checks": checks})
+            body.update(status="unavailable", failed=failed)
+            return JsonResponse(body, status=503)
+        return JsonResponse(body)

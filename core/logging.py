@@ -4,14 +4,20 @@ settings.LOGGING names RequestIdFilter, so Django imports this module while it
 configures logging, in the web process and in Celery workers alike; that import
 also connects the Celery signals below.
 
+JsonFormatter writes one JSON object per line (LOG_FORMAT=json, the default);
+both formatters redact tokens and passwords from every line (`redact`).
+
 A task queued while serving a request carries the request's id in a message
 header, and the worker logs with it while the task runs, so one grep follows a
 request into its background work. A task queued from elsewhere (beat, a shell)
 logs with its own task id.
 """
 
+import json
 import logging
+import re
 from contextvars import Token
+from datetime import UTC, datetime
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
@@ -61,3 +67,72 @@ def _leave_task(task_id=None, **kwargs) -> None:
             request_id.reset(token)
         except ValueError:  # postrun ran in another context than prerun
             request_id.set_(request_id.NONE)
+
+
+# --- JSON lines and redaction ---------------------------------------------------
+
+# What must never reach a log, whichever logger wrote it: query-string tokens
+# (`?token=`, `&access_token=`), bearer credentials, anything shaped like a JWT,
+# and password or token fields in JSON or form text.
+_SECRET_PATTERNS = [
+    (
+        re.compile(r"(?i)([?&;](?:access_|refresh_|id_)?token=)[^&\s\"']+"),
+        r"\1[redacted]",
+    ),
+    (re.compile(r"(?i)(bearer[\s,]+)[A-Za-z0-9._~+/=-]{8,}"), r"\1[redacted]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
+    (
+        re.compile(
+            r"(?i)([\"']?(?:password\d?|new_password\d?|old_password|secret|access|refresh|token)"
+            r"[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|(?!\[redacted)[^\s,&}\"']+)"
+        ),
+        r"\1[redacted]",
+    ),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+# Attributes every LogRecord has; anything else was passed with `extra=`.
+_RECORD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request_id",
+}
+
+
+class TextFormatter(logging.Formatter):
+    """The plain format, with secrets redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, and every
+    field passed with `extra=` (user_id, route, status, duration_ms, db_queries, ...).
+    Secrets are redacted from every string in it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            "request_id": getattr(record, "request_id", request_id.get()),
+        }
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRS and not key.startswith("_"):
+                entry[key] = redact(value) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["exc_info"] = redact(self.formatException(record.exc_info))
+        elif record.exc_text:
+            entry["exc_info"] = redact(record.exc_text)
+        if record.stack_info:
+            entry["stack_info"] = redact(self.formatStack(record.stack_info))
+        # Extras that are not strings (dicts, objects) are redacted in their JSON text.
+        return json.dumps(entry, default=lambda value: redact(str(value)), ensure_ascii=False)

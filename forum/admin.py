@@ -1,14 +1,103 @@
-from django.contrib import admin, messages
+"""Staff's forum: posts, comments and reports, changed only through the services.
 
+Posts and comments are read-only once they exist (hide, restore and delete are
+actions that call forum.moderation / forum.services); the big tables count with
+estimates (core.admin_tools.LargeTableAdmin) and have no date drill-down, which
+would scan them.
+"""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from core.admin_tools import LargeTableAdmin
 from core.exceptions import Conflict
 
 from . import cache as post_cache
 from . import moderation, services
-from .models import ForumComment, ForumPost, Report, ReportStatus, Tag
+from .models import CommentLike, ForumComment, ForumPost, Media, PostLike, Report, ReportStatus, Tag
+
+
+class HiddenFilter(admin.SimpleListFilter):
+    title = "hidden by a moderator"
+    parameter_name = "hidden"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Hidden"), ("no", "Visible")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(hidden_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(hidden_at__isnull=True)
+        return queryset
+
+
+class ReadOnlyOnceCreated:
+    """Every field read-only on the change form: changes go through actions."""
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_readonly_fields(request, obj)
+        return [f.name for f in self.model._meta.fields] + list(
+            super().get_readonly_fields(request, obj)
+        )
+
+    def has_add_permission(self, request):
+        # Content is created by its authors through the API.
+        return request.user.is_superuser
+
+    def get_inline_instances(self, request, obj=None):
+        # The inlines (media, replies) are read-only: shown, never submitted, so a
+        # save (tags) needs no formset data for them.
+        if request.method == "POST":
+            return []
+        return super().get_inline_instances(request, obj)
+
+
+class MediaInline(admin.TabularInline):
+    model = Media
+    fk_name = "post"
+    extra = 0
+    can_delete = False
+    fields = ["preview", "position", "content_type", "width", "height", "size_bytes"]
+    readonly_fields = fields
+    ordering = ["position", "created_at"]
+
+    @admin.display(description="image")
+    def preview(self, obj):
+        if not obj.file:
+            return "-"
+        return format_html('<img src="{}" style="max-height:64px" alt="">', obj.file.url)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReplyInline(admin.TabularInline):
+    model = ForumComment
+    fk_name = "parent"
+    verbose_name = "reply"
+    verbose_name_plural = "replies"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["user", "short_content", "timestamp", "like_count", "hidden_at", "is_deleted"]
+    readonly_fields = fields
+    ordering = ["timestamp", "id"]
+
+    @admin.display(description="content")
+    def short_content(self, obj):
+        return obj.content[:80]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ForumPost)
-class ForumPostAdmin(admin.ModelAdmin):
+class ForumPostAdmin(ReadOnlyOnceCreated, LargeTableAdmin):
     list_display = [
         "id",
         "user",
@@ -17,20 +106,29 @@ class ForumPostAdmin(admin.ModelAdmin):
         "timestamp",
         "like_count",
         "comment_count",
-        "hidden_at",
+        "is_hidden",
     ]
-    list_filter = ["privacy", ("hidden_at", admin.EmptyFieldListFilter), "timestamp"]
+    list_filter = ["privacy", HiddenFilter, "timestamp"]
     search_fields = ["content", "user__email", "user__username"]
-    raw_id_fields = ["user", "hidden_by"]
-    readonly_fields = ["like_count", "comment_count", "timestamp", "updated_at"]
+    autocomplete_fields = ["user"]
+    raw_id_fields = ["hidden_by"]
+    readonly_fields = ["like_count", "comment_count", "timestamp", "updated_at", "open_reports"]
     filter_horizontal = ["tags"]
-    date_hierarchy = "timestamp"
     list_select_related = ["user"]
+    inlines = [MediaInline]
     actions = ["hide", "restore"]
 
     @admin.display(description="content")
     def short_content(self, obj):
         return obj.content[:80]
+
+    @admin.display(description="hidden", boolean=True, ordering="hidden_at")
+    def is_hidden(self, obj):
+        return obj.hidden_at is not None
+
+    @admin.display(description="open reports")
+    def open_reports(self, obj):
+        return obj.reports.filter(status=ReportStatus.OPEN).count()
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -48,40 +146,76 @@ class ForumPostAdmin(admin.ModelAdmin):
         for post in queryset:
             services.delete_post(post=post, actor=request.user, as_moderator=True)
 
-    @admin.action(description="Hide selected posts")
+    @admin.action(description="Hide selected posts", permissions=["change"])
     def hide(self, request, queryset):
-        for post in queryset:
+        count = 0
+        for post in queryset.filter(hidden_at__isnull=True):
             moderation.hide_post(post=post, moderator=request.user)
+            count += 1
+        self.message_user(request, f"Hid {count} post(s).", messages.SUCCESS)
 
-    @admin.action(description="Restore selected posts")
+    @admin.action(description="Restore selected posts", permissions=["change"])
     def restore(self, request, queryset):
-        for post in queryset:
+        count = 0
+        for post in queryset.filter(hidden_at__isnull=False):
             moderation.restore_post(post=post, moderator=request.user)
+            count += 1
+        self.message_user(request, f"Restored {count} post(s).", messages.SUCCESS)
 
 
 @admin.register(ForumComment)
-class ForumCommentAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "post", "depth", "timestamp", "is_deleted", "hidden_at"]
-    list_filter = ["is_deleted", ("hidden_at", admin.EmptyFieldListFilter), "timestamp"]
+class ForumCommentAdmin(ReadOnlyOnceCreated, LargeTableAdmin):
+    list_display = [
+        "id",
+        "user",
+        "post",
+        "short_content",
+        "depth",
+        "timestamp",
+        "is_deleted",
+        "is_hidden",
+    ]
+    list_filter = ["is_deleted", HiddenFilter, "timestamp"]
     search_fields = ["content", "user__email", "user__username"]
-    raw_id_fields = ["user", "post", "parent", "hidden_by"]
-    readonly_fields = ["like_count", "timestamp", "updated_at"]
-    list_select_related = ["user"]
+    autocomplete_fields = ["user", "post", "parent"]
+    raw_id_fields = ["hidden_by"]
+    readonly_fields = ["like_count", "timestamp", "updated_at", "reply_count"]
+    list_select_related = ["user", "post"]
+    ordering = ["-timestamp", "-id"]
+    inlines = [ReplyInline]
     actions = ["hide", "restore"]
 
-    @admin.action(description="Hide selected comments")
-    def hide(self, request, queryset):
-        for comment in queryset:
-            moderation.hide_comment(comment=comment, moderator=request.user)
+    @admin.display(description="content")
+    def short_content(self, obj):
+        return obj.content[:80]
 
-    @admin.action(description="Restore selected comments")
+    @admin.display(description="hidden", boolean=True, ordering="hidden_at")
+    def is_hidden(self, obj):
+        return obj.hidden_at is not None
+
+    @admin.display(description="replies")
+    def reply_count(self, obj):
+        return obj.replies.count()
+
+    @admin.action(description="Hide selected comments", permissions=["change"])
+    def hide(self, request, queryset):
+        count = 0
+        for comment in queryset.filter(hidden_at__isnull=True):
+            moderation.hide_comment(comment=comment, moderator=request.user)
+            count += 1
+        self.message_user(request, f"Hid {count} comment(s).", messages.SUCCESS)
+
+    @admin.action(description="Restore selected comments", permissions=["change"])
     def restore(self, request, queryset):
-        for comment in queryset:
+        count = 0
+        for comment in queryset.filter(hidden_at__isnull=False):
             moderation.restore_comment(comment=comment, moderator=request.user)
+            count += 1
+        self.message_user(request, f"Restored {count} comment(s).", messages.SUCCESS)
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(LargeTableAdmin):
     """The moderation queue: open reports first, oldest first."""
 
     list_display = [
@@ -102,10 +236,10 @@ class ReportAdmin(admin.ModelAdmin):
         "post__content",
         "comment__content",
     ]
-    raw_id_fields = ["reporter", "post", "comment", "handled_by"]
+    autocomplete_fields = ["reporter", "post", "comment"]
+    raw_id_fields = ["handled_by"]
     readonly_fields = ["created_at", "handled_by", "handled_at", "status"]
     list_select_related = ["reporter", "post", "comment", "handled_by"]
-    date_hierarchy = "created_at"
     ordering = ["created_at"]
     actions = ["hide_content", "dismiss"]
 
@@ -142,3 +276,41 @@ class ReportAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+class ReadOnlyAdmin(LargeTableAdmin):
+    """Rows the services keep (likes, uploads): looked at, never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Media)
+class MediaAdmin(ReadOnlyAdmin):
+    list_display = ["id", "owner", "post", "content_type", "width", "height", "created_at"]
+    list_filter = ["content_type", ("post", admin.EmptyFieldListFilter)]
+    search_fields = ["owner__email", "owner__username"]
+    list_select_related = ["owner", "post"]
+    autocomplete_fields = ["owner", "post"]
+
+
+@admin.register(PostLike)
+class PostLikeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "user", "post", "created_at"]
+    search_fields = ["user__email", "user__username"]
+    list_select_related = ["user", "post"]
+    autocomplete_fields = ["user", "post"]
+
+
+@admin.register(CommentLike)
+class CommentLikeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "user", "comment", "created_at"]
+    search_fields = ["user__email", "user__username"]
+    list_select_related = ["user", "comment"]
+    autocomplete_fields = ["user", "comment"]

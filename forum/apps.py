@@ -24,3 +24,8 @@ class ForumConfig(AppConfig):
         register_target_check(
             "forum.comment", lambda pk: hold_comment_for_notification(comment_id=pk)
         )
+
+        # Posts, comments, top posts and open reports on the staff dashboard.
+        from . import dashboard
+
+        dashboard.register()

@@ -221,6 +221,8 @@ class ForumComment(models.Model):
         indexes = [
             models.Index(fields=["post", "timestamp", "id"], name="forum_comment_post_idx"),
             models.Index(fields=["user"], name="forum_comment_user_idx"),
+            # Newest first across posts: the admin's list and the per-day counts.
+            models.Index(fields=["-timestamp", "-id"], name="forum_comment_recent_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
-from django.utils import timezone
+
+from core.admin_tools import LargeTableAdmin
 
 from .models import Broadcast, Device, Notification, NotificationPreferences
 from .services import broadcast
@@ -21,7 +22,7 @@ class ReadFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(LargeTableAdmin):
     list_display = (
         "kind",
         "recipient",
@@ -33,10 +34,8 @@ class NotificationAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", ReadFilter)
     search_fields = ("recipient__email", "recipient__username", "target_id")
-    raw_id_fields = ("recipient", "actor")
+    autocomplete_fields = ("recipient", "actor")
     list_select_related = ("recipient", "actor")
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     readonly_fields = ("group_key",)
 
 
@@ -45,23 +44,25 @@ class NotificationPreferencesAdmin(admin.ModelAdmin):
     list_display = ("user", "email_digest", "last_digest_at", "updated_at")
     list_filter = ("email_digest",)
     search_fields = ("user__email", "user__username")
-    raw_id_fields = ("user",)
+    autocomplete_fields = ("user",)
+    list_select_related = ("user",)
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(LargeTableAdmin):
     list_display = ("user", "platform", "app_version", "is_active", "last_pushed_at", "created_at")
     list_filter = ("platform", "is_active", "deactivation_reason")
-    search_fields = ("user__email", "user__username", "device_id", "token")
-    raw_id_fields = ("user",)
+    search_fields = ("user__email", "user__username", "device_id")
+    autocomplete_fields = ("user",)
     list_select_related = ("user",)
     actions = ["deactivate"]
 
     @admin.action(description="Deactivate selected devices (no more pushes)")
     def deactivate(self, request, queryset):
-        count = queryset.filter(is_active=True).update(
-            is_active=False, deactivated_at=timezone.now(), deactivation_reason="admin"
-        )
+        count = 0
+        for device_pk in queryset.filter(is_active=True).values_list("pk", flat=True):
+            services.deactivate_device(device_pk=device_pk, reason="admin")
+            count += 1
         self.message_user(request, f"Deactivated {count} devices.", messages.SUCCESS)
 
 
@@ -69,11 +70,24 @@ class DeviceAdmin(admin.ModelAdmin):
 class BroadcastAdmin(admin.ModelAdmin):
     """Adding a broadcast sends it to every user, in batches, in the background."""
 
-    list_display = ("title", "status", "recipient_count", "created_by", "created_at", "finished_at")
-    list_filter = ("status",)
+    list_display = (
+        "title",
+        "status",
+        "audience",
+        "recipient_count",
+        "created_by",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "targeted")
+    list_select_related = ("created_by",)
     search_fields = ("title",)
     fields = ("title", "body", "status", "recipient_count", "created_by", "finished_at")
     readonly_fields = ("status", "recipient_count", "created_by", "finished_at")
+
+    @admin.display(description="to")
+    def audience(self, obj):
+        return "selected users" if obj.targeted else "everyone"
 
     def has_change_permission(self, request, obj=None):
         # A sent announcement is a record; it is not edited afterwards.

@@ -197,7 +197,7 @@ class Device(models.Model):
 
 
 class Broadcast(models.Model):
-    """A system announcement to every user, sent in batches by a task."""
+    """A system announcement to every user (or to chosen ones), sent in batches by a task."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -220,6 +220,11 @@ class Broadcast(models.Model):
     recipient_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # To `recipients` only (staff picked them in the admin); else to every user.
+    targeted = models.BooleanField(default=False, editable=False)
+    recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -5,7 +5,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils import timezone
+
+from core.admin_tools import EstimatedCountPaginator
 
 from . import services
 from .cache import invalidate_profile
@@ -23,6 +26,11 @@ class UserCreationForm(BaseUserCreationForm):
         if User.objects.filter(email=email).exists():
             raise forms.ValidationError("A user with this email address already exists.")
         return email
+
+
+class BroadcastForm(forms.Form):
+    title = forms.CharField(max_length=120)
+    body = forms.CharField(max_length=2000, widget=forms.Textarea)
 
 
 class UserEditForm(UserChangeForm):
@@ -55,11 +63,12 @@ class SuspensionStatusFilter(admin.SimpleListFilter):
 
 
 def _suspend_for(days: int):
-    @admin.action(description=f"Suspend selected users for {days} days")
+    @admin.action(description=f"Suspend selected users for {days} days", permissions=["suspend"])
     def action(modeladmin, request, queryset):
         until = timezone.now() + timedelta(days=days)
         count = 0
         for user in queryset.exclude(pk=request.user.pk):
+            # The service also revokes their tokens and closes their sockets.
             services.suspend_user(user=user, until=until, reason=f"Suspended by {request.user}")
             count += 1
         modeladmin.message_user(request, f"Suspended {count} user(s).", messages.SUCCESS)
@@ -70,6 +79,8 @@ def _suspend_for(days: int):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     form = UserEditForm
     add_form = UserCreationForm
     inlines = [ProfileInline]
@@ -87,10 +98,14 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "username", "profile__display_name")
     ordering = ("-date_joined",)
     list_select_related = ("profile",)
-    readonly_fields = ("date_joined", "last_login")
+    readonly_fields = ("date_joined", "last_login", "is_suspended_now", "counts")
     fieldsets = (
         (None, {"fields": ("email", "username", "password")}),
-        ("Suspension", {"fields": ("suspended_until", "suspension_reason")}),
+        (
+            "Suspension",
+            {"fields": ("is_suspended_now", "suspended_until", "suspension_reason")},
+        ),
+        ("Activity", {"fields": ("counts",)}),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -100,17 +115,78 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")}),
     )
-    actions = [_suspend_for(1), _suspend_for(7), _suspend_for(30), "unsuspend"]
+    actions = [
+        _suspend_for(1),
+        _suspend_for(7),
+        _suspend_for(30),
+        "unsuspend",
+        "send_notification",
+    ]
 
     @admin.display(description="display name", ordering="profile__display_name")
     def display_name(self, user):
         return user.profile.display_name
 
-    @admin.action(description="Lift the suspension of selected users")
+    @admin.display(description="suspended now", boolean=True)
+    def is_suspended_now(self, user):
+        return bool(user.suspended_until and user.suspended_until > timezone.now())
+
+    @admin.display(description="posts / followers / following")
+    def counts(self, user):
+        profile = getattr(user, "profile", None)
+        if profile is None:
+            return "-"
+        return f"{profile.post_count} / {profile.follower_count} / {profile.following_count}"
+
+    def has_suspend_permission(self, request):
+        return request.user.has_perm("users.suspend_user")
+
+    def has_broadcast_permission(self, request):
+        return request.user.has_perm("notifications.add_broadcast")
+
+    @admin.action(
+        description="Reactivate selected users (lift the suspension)", permissions=["suspend"]
+    )
     def unsuspend(self, request, queryset):
+        count = 0
         for user in queryset:
             services.unsuspend_user(user=user)
-        self.message_user(request, f"Unsuspended {queryset.count()} user(s).", messages.SUCCESS)
+            count += 1
+        self.message_user(request, f"Reactivated {count} user(s).", messages.SUCCESS)
+
+    @admin.action(description="Send a notification to selected users", permissions=["broadcast"])
+    def send_notification(self, request, queryset):
+        """An intermediate page asks for the title and body; the notification then goes
+        out in the background (notifications.services.create_broadcast)."""
+        from notifications import services as notification_services
+
+        form = BroadcastForm(request.POST if "send" in request.POST else None)
+        if form.is_valid():
+            recipient_ids = list(queryset.values_list("pk", flat=True))
+            notification_services.create_broadcast(
+                sender=request.user,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                recipient_ids=recipient_ids,
+            )
+            self.message_user(
+                request,
+                f"The notification is on its way to {len(recipient_ids)} user(s).",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Send a notification",
+            "form": form,
+            "queryset": queryset[:50],
+            "count": queryset.count(),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "opts": self.model._meta,
+            "action": "send_notification",
+        }
+        return TemplateResponse(request, "admin/users/user/send_notification.html", context)
 
     def get_inlines(self, request, obj):
         # On the add page the profile is created by save_model, not by the inline.

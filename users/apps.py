@@ -12,3 +12,8 @@ class UsersConfig(AppConfig):
 
         # Live stream events (new posts, comments) skip users blocked either way.
         register_hidden_actors(blocked_either_way)
+
+        # Daily active users and sign-ups on the staff dashboard.
+        from . import dashboard
+
+        dashboard.register()

@@ -12,6 +12,7 @@ from rest_framework_simplejwt.settings import api_settings
 from core.prepared import PreparedQuery
 
 from . import error_codes
+from .activity import record_activity
 from .models import User
 from .roles import with_moderator_role
 
@@ -125,4 +126,6 @@ class JWTAuthentication(_JWTAuthentication):
                 "User not found.", code=error_codes.USER_NOT_FOUND
             )
         refuse_unless_can_authenticate(user)
+        # Daily active users: a row on the user's first request of the day only.
+        record_activity(user.pk)
         return user

@@ -50,6 +50,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
         ordering = ["-date_joined"]
+        indexes = [
+            # Newest first (the admin's list) and sign-ups per day (the dashboard).
+            models.Index(fields=["-date_joined"], name="users_user_joined_idx"),
+        ]
         permissions = [("suspend_user", "Can suspend and unsuspend users")]
 
     def __str__(self) -> str:
@@ -143,3 +147,21 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blocker_id} blocks {self.blocked_id}"
+
+
+class ActiveDay(models.Model):
+    """A user was active (an authenticated request) on this day, in the configured
+    time zone: one row per user per day, written at most once a day per user
+    (users.activity.record_activity), read by the dashboard's daily active users."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            # Leading `day`: the per-day counts read a range of it.
+            models.UniqueConstraint(fields=["day", "user"], name="users_activeday_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.day}"

@@ -10,6 +10,10 @@ from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, QuerySet
 
 MODERATORS_GROUP = "moderators"
+# Shop staff: a data migration (users/migrations/0004_shop_staff_group.py) creates
+# the group with what they need of users (look customers up); the shop grants it
+# its own permissions in its migrations.
+SHOP_STAFF_GROUP = "shop staff"
 
 
 def with_moderator_role(users: QuerySet) -> QuerySet:

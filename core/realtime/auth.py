@@ -8,6 +8,7 @@ loaded by the token's claim and must pass SimpleJWT's
 handshake is refused before it is accepted.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
+
+from core import request_id
 
 BEARER_SUBPROTOCOL = "bearer"
 SCOPE_KEY = "realtime_auth"
@@ -83,6 +86,24 @@ async def _refuse_handshake(receive, send) -> None:
         await send({"type": "websocket.close"})
 
 
+def _log_refusal(scope, reason: str) -> None:
+    # The reason code only: never the token, nor the query string that carried it.
+    headers = dict(scope.get("headers") or [])
+    sent = headers.get(b"x-request-id", b"").decode("latin-1") or None
+    logging.getLogger("core.realtime.socket").info(
+        "socket refused: %s",
+        reason,
+        extra={
+            "event": "socket.refused",
+            "request_id": request_id.from_header(sent),
+            "user_id": None,
+            "route": "/ws/",
+            "status": 403,
+            "code": reason,
+        },
+    )
+
+
 class JWTAuthMiddleware(BaseMiddleware):
     """Puts ``user`` and ``realtime_auth`` (a SocketAuth) in the scope, or refuses."""
 
@@ -91,14 +112,16 @@ class JWTAuthMiddleware(BaseMiddleware):
             return await super().__call__(scope, receive, send)
         raw_token, via_subprotocol = token_from_scope(scope)
         auth = None
+        reason = "no_token"
         if raw_token:
             try:
                 user, expires_at = await database_sync_to_async(authenticate_token)(raw_token)
-            except SocketAuthError:
-                pass
+            except SocketAuthError as exc:
+                reason = exc.code
             else:
                 auth = SocketAuth(user=user, expires_at=expires_at, via_subprotocol=via_subprotocol)
         if auth is None:
+            _log_refusal(scope, reason)
             return await _refuse_handshake(receive, send)
         scope = dict(scope, user=auth.user, **{SCOPE_KEY: auth})
         return await self.inner(scope, receive, send)

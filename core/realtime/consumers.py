@@ -24,7 +24,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404
 
-from core import degraded, json_depth
+from core import degraded, json_depth, metrics, request_id
 from core.errors import known_error
 from core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 
@@ -36,6 +36,20 @@ from .publish import CHANNEL_LAYER_PART, envelope_text, utc_timestamp
 from .registry import RealtimeContext
 
 logger = logging.getLogger(__name__)
+# One line per socket connect and disconnect and per refused frame, with the
+# fields of the HTTP access log (core.middleware.AccessLogMiddleware).
+socket_logger = logging.getLogger("core.realtime.socket")
+ROUTE = "/ws/"
+_BUILTIN_TYPES = frozenset({"ping", "subscribe", "unsubscribe", "auth.refresh"})
+
+
+def _frame_label(message_type) -> str:
+    # Bounded label values: a client cannot mint a metric series per made-up type.
+    if isinstance(message_type, str) and (
+        message_type in _BUILTIN_TYPES or registry.get_handler(message_type) is not None
+    ):
+        return message_type
+    return "other"
 
 
 class TokenBucket:
@@ -74,7 +88,28 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.presence_refreshed_at = 0.0
         self.strikes = 0
         self.hidden_actors: frozenset[str] = frozenset()
+        self.request_id = request_id.NONE
+        self.connected_at = 0.0
         self.accepted = False
+
+    async def __call__(self, scope, receive, send):
+        # Every log line of this socket (handlers included) carries its id: the
+        # handshake's X-Request-ID if sane, else a fresh one.
+        headers = dict(scope.get("headers") or [])
+        sent = headers.get(b"x-request-id", b"").decode("latin-1") or None
+        self.request_id = request_id.from_header(sent)
+        token = request_id.set_(self.request_id)
+        try:
+            return await super().__call__(scope, receive, send)
+        finally:
+            request_id.reset(token)
+
+    def _log_fields(self, **fields) -> dict:
+        return {
+            "user_id": str(self.user.pk) if self.user is not None else None,
+            "route": ROUTE,
+            **fields,
+        }
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -123,6 +158,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         # live too, and is dropped by id instead of being lost.
         await self._join(user_group(self.user.pk))
         await self.accept(BEARER_SUBPROTOCOL if auth.via_subprotocol else None)
+        self.connected_at = time.monotonic()
+        self.accepted = True
+        metrics.OPEN_SOCKETS.inc()
+        socket_logger.info(
+            "socket connected",
+            extra=self._log_fields(event="socket.connect", status=101, duration_ms=0.0),
+        )
         self._schedule_expiry(auth.seconds_left())
         await self._refresh_presence(force=True)
         since = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since")
@@ -131,14 +173,30 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         self.closing = True
+        self._log_disconnect(code)
         await self._cleanup()
 
     async def _close(self, code: int) -> None:
         if self.closing:
             return
         self.closing = True
+        self._log_disconnect(code)
         await self.close(code)
         await self._cleanup()
+
+    def _log_disconnect(self, code) -> None:
+        if not self.accepted:
+            return
+        self.accepted = False
+        metrics.OPEN_SOCKETS.dec()
+        socket_logger.info(
+            "socket disconnected",
+            extra=self._log_fields(
+                event="socket.disconnect",
+                status=code,
+                duration_ms=round((time.monotonic() - self.connected_at) * 1000, 2),
+            ),
+        )
 
     async def _cleanup(self) -> None:
         if self.cleaned_up:
@@ -222,6 +280,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
             return
         for event in events:
+            metrics.frame_out(event.type)
             await self.send(
                 text_data=envelope_text(
                     event_type=event.type, event_id=event.id, ts=event.ts, data_json=event.data_json
@@ -245,6 +304,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             or (message.get("skip_actor") and actor == str(self.user.pk))
         ):
             return
+        metrics.frame_out(message.get("event_type") or "event")
         await self.send(text_data=message["text"])
 
     async def realtime_revoke(self, message):
@@ -300,6 +360,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         if not self.bucket.take():
+            metrics.frame_in("rate_limited")
             self.strikes += 1
             await self._send_error(None, codes.RATE_LIMITED, "Too many frames; slow down.")
             if self.strikes >= self.max_strikes:
@@ -318,6 +379,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         try:
             frame = json_depth.loads(text_data, max_depth=int(settings.API_JSON_MAX_DEPTH))
         except ValueError:
+            metrics.frame_in("malformed")
             await self._send_error(None, codes.MALFORMED_FRAME, "Frame is not valid JSON.")
             return
         if not isinstance(frame, dict):
@@ -330,6 +392,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
             return
         message_type = frame.get("type")
+        metrics.frame_in(_frame_label(message_type))
         if not isinstance(message_type, str) or not message_type:
             await self._send_error(ref, codes.MALFORMED_FRAME, "Frame has no type.")
             return
@@ -376,6 +439,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             else:
                 await self._send_error(ref, known.code, known.message, field=known.attr)
             return
+        metrics.frame_out("ack")
         await self.send(text_data=reply)
 
     async def _dispatch(self, message_type: str, data: dict):
@@ -483,9 +547,15 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     # --- output -------------------------------------------------------------------
 
     async def _send_json(self, content: dict) -> None:
+        metrics.frame_out(content.get("type") or "other")
         await self.send(text_data=_encode(content))
 
     async def _send_error(self, ref, code: str, message: str, *, field: str | None = None) -> None:
+        socket_logger.info(
+            "socket frame refused: %s",
+            code,
+            extra=self._log_fields(event="socket.frame_error", code=code, field=field),
+        )
         data = {"code": code, "message": message}
         if field is not None:
             data["field"] = field

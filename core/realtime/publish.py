@@ -51,6 +51,7 @@ import json
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,7 +60,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 
-from core import degraded
+from core import degraded, metrics
 from core.transactions import after_commit
 
 from . import eventlog
@@ -126,13 +127,25 @@ def envelope_text(
 
 
 def event_message(
-    *, event_id: str | None, text: str, actor: str | None = None, skip_actor: bool = False
+    *,
+    event_id: str | None,
+    text: str,
+    actor: str | None = None,
+    skip_actor: bool = False,
+    event_type: str | None = None,
 ) -> dict:
     """The channel-layer message a gateway socket turns into a frame. `actor` (who
     caused a stream event) never reaches the client: sockets use it to skip events
     of users hidden from them (core.realtime.registry.register_hidden_actors) and,
-    with `skip_actor`, the actor's own sockets (typing)."""
-    message = {"type": EVENT_MESSAGE, "id": event_id, "text": text, "actor": actor}
+    with `skip_actor`, the actor's own sockets (typing). `event_type` is for the
+    sockets' frame metrics (core.metrics), so they need not parse `text`."""
+    message = {
+        "type": EVENT_MESSAGE,
+        "id": event_id,
+        "text": text,
+        "actor": actor,
+        "event_type": event_type,
+    }
     if skip_actor:
         message["skip_actor"] = True
     return message
@@ -278,6 +291,7 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
                 user_group(event.user_id),
                 event_message(
                     event_id=event_id,
+                    event_type=event.event_type,
                     text=envelope_text(
                         event_type=event.event_type,
                         event_id=event_id,
@@ -290,6 +304,8 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
         ]
         try:
             await group_send_many(layer, messages)
+            for event_type, count in Counter(event.event_type for event in chunk).items():
+                metrics.events_published(event_type, "user", count)
         except Exception as exc:
             if degraded.is_outage(exc):
                 # Logged ones reach their users on resume; unlogged (typing) ones are gone.
@@ -378,8 +394,11 @@ def _deliver_to_stream(
     text = envelope_text(
         event_type=event_type, event_id=None, ts=utc_timestamp(), data_json=data_json, stream=stream
     )
-    message = event_message(event_id=None, text=text, actor=actor, skip_actor=skip_actor)
+    message = event_message(
+        event_id=None, text=text, actor=actor, skip_actor=skip_actor, event_type=event_type
+    )
     _group_send_all([(group, message)])
+    metrics.events_published(event_type, "stream")
 
 
 def _group_send_all(messages: list[tuple[str, dict]]) -> None:

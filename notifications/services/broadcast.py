@@ -27,12 +27,19 @@ T = TypeVar("T")
 BROADCAST_NAMESPACE = uuid.UUID("5d8f3f0e-2c1b-4f5e-9a53-6b0c1f7e2a10")
 
 
-def create_broadcast(*, sender: User, title: str, body: str) -> Broadcast:
-    """Queue a system notification to every user; the batches run in a task."""
+def create_broadcast(
+    *, sender: User, title: str, body: str, recipient_ids: list[Id] | None = None
+) -> Broadcast:
+    """Queue a system notification to every user, or to `recipient_ids` only when
+    given; the batches run in a task."""
     from ..tasks import send_broadcast
 
     with transaction.atomic():
-        broadcast = Broadcast.objects.create(created_by=sender, title=title, body=body)
+        broadcast = Broadcast.objects.create(
+            created_by=sender, title=title, body=body, targeted=recipient_ids is not None
+        )
+        if recipient_ids is not None:
+            broadcast.recipients.add(*recipient_ids)
         after_commit(send_broadcast.delay, str(broadcast.pk))
     return broadcast
 
@@ -67,6 +74,12 @@ def _send_broadcast_batch(broadcast_id: Id) -> bool:
         if broadcast.status == Broadcast.Status.DONE:
             return False
         users = User.objects.filter(is_active=True, date_joined__lte=broadcast.created_at)
+        if broadcast.targeted:
+            users = users.filter(
+                pk__in=Broadcast.recipients.through.objects.filter(
+                    broadcast_id=broadcast.pk
+                ).values("user_id")
+            )
         if broadcast.cursor is not None:
             users = users.filter(pk__gt=broadcast.cursor)
         user_ids = [str(pk) for pk in users.order_by("pk").values_list("pk", flat=True)[:size]]

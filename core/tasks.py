@@ -1,0 +1,12 @@
+from celery import shared_task
+
+from . import dashboard
+
+
+@shared_task
+def refresh_dashboard() -> list[int]:
+    """Recompute the dashboard's ranges into the cache (beat, every
+    DASHBOARD_REFRESH_SECONDS): the page and the API then answer from it."""
+    for days in dashboard.RANGES:
+        dashboard.figures(days, refresh=True)
+    return list(dashboard.RANGES)

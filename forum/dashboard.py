@@ -1,0 +1,74 @@
+"""The forum's figures on the staff dashboard (core.dashboard)."""
+
+from core.dashboard import Window, daily_counts, register_series, register_table
+
+from .models import ForumComment, ForumPost, Report, ReportStatus
+
+TOP_POSTS = 10
+OPEN_REPORTS_SHOWN = 10
+
+
+def posts(window: Window) -> dict:
+    return daily_counts(ForumPost.objects.all(), "timestamp", window)
+
+
+def comments(window: Window) -> dict:
+    return daily_counts(ForumComment.objects.all(), "timestamp", window)
+
+
+def top_posts(window: Window) -> list[dict]:
+    """The most liked visible posts published in the range."""
+    rows = (
+        ForumPost.objects.filter(
+            timestamp__gte=window.start, timestamp__lt=window.end, hidden_at__isnull=True
+        )
+        .order_by("-like_count", "-timestamp")
+        .values("id", "user__username", "content", "like_count", "comment_count", "timestamp")[
+            :TOP_POSTS
+        ]
+    )
+    return [
+        {
+            "id": str(row["id"]),
+            "author": row["user__username"],
+            "content": row["content"][:80],
+            "likes": row["like_count"],
+            "comments": row["comment_count"],
+            "published": row["timestamp"].isoformat().replace("+00:00", "Z"),
+        }
+        for row in rows
+    ]
+
+
+def open_reports(window: Window) -> list[dict]:
+    """The oldest open reports (the queue's head), whatever the range."""
+    rows = (
+        Report.objects.filter(status=ReportStatus.OPEN)
+        .order_by("created_at", "id")
+        .values("id", "reason", "post_id", "comment_id", "created_at")[:OPEN_REPORTS_SHOWN]
+    )
+    return [
+        {
+            "id": str(row["id"]),
+            "reason": row["reason"],
+            "target": f"post {row['post_id']}"
+            if row["post_id"]
+            else f"comment {row['comment_id']}",
+            "reported": row["created_at"].isoformat().replace("+00:00", "Z"),
+        }
+        for row in rows
+    ]
+
+
+def register() -> None:
+    register_series("posts", "Posts", posts)
+    register_series("comments", "Comments", comments)
+    register_table(
+        "top_posts",
+        "Top posts",
+        ["id", "author", "content", "likes", "comments", "published"],
+        top_posts,
+    )
+    register_table(
+        "open_reports", "Open reports", ["id", "reason", "target", "reported"], open_reports
+    )
