@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from core.admin_tools import LargeTableAdmin
 
 from .models import Broadcast, Device, Notification, NotificationPreferences
-from .services import broadcast
+from .services import broadcast, devices
 
 
 class ReadFilter(admin.SimpleListFilter):
@@ -61,7 +61,7 @@ class DeviceAdmin(LargeTableAdmin):
     def deactivate(self, request, queryset):
         count = 0
         for device_pk in queryset.filter(is_active=True).values_list("pk", flat=True):
-            services.deactivate_device(device_pk=device_pk, reason="admin")
+            devices.deactivate_device(device_pk=device_pk, reason="admin")
             count += 1
         self.message_user(request, f"Deactivated {count} devices.", messages.SUCCESS)
 

@@ -92,18 +92,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.connected_at = 0.0
         self.accepted = False
 
-    async def __call__(self, scope, receive, send):
-        # Every log line of this socket (handlers included) carries its id: the
-        # handshake's X-Request-ID if sane, else a fresh one.
-        headers = dict(scope.get("headers") or [])
-        sent = headers.get(b"x-request-id", b"").decode("latin-1") or None
-        self.request_id = request_id.from_header(sent)
-        token = request_id.set_(self.request_id)
-        try:
-            return await super().__call__(scope, receive, send)
-        finally:
-            request_id.reset(token)
-
     def _log_fields(self, **fields) -> dict:
         return {
             "user_id": str(self.user.pk) if self.user is not None else None,
@@ -114,6 +102,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     # --- lifecycle ----------------------------------------------------------------
 
     async def __call__(self, scope, receive, send):
+        # Every log line of this socket (handlers included) carries its id: the
+        # handshake's X-Request-ID if sane, else a fresh one.
+        headers = dict(scope.get("headers") or [])
+        sent = headers.get(b"x-request-id", b"").decode("latin-1") or None
+        self.request_id = request_id.from_header(sent)
+        token = request_id.set_(self.request_id)
         # A Redis outage (the channel layer's receive loop, joining a group) ends
         # the socket with 1013, "try again later", never an error handshake.
         try:
@@ -123,6 +117,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 raise
             degraded.report(CHANNEL_LAYER_PART, exc, doing="serving a socket")
             await self._close_for_outage()
+        finally:
+            request_id.reset(token)
 
     async def _close_for_outage(self) -> None:
         if not self.closing:
