@@ -30,6 +30,7 @@ def test_health_and_ready(daphne_server):
         "database": "ok",
         "cache": "ok",
         "channel_layer": "ok",
+        "celery_broker": "ok",
     }
 
 
