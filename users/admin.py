@@ -98,7 +98,16 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "username", "profile__display_name")
     ordering = ("-date_joined",)
     list_select_related = ("profile",)
-    readonly_fields = ("date_joined", "last_login", "is_suspended_now", "counts")
+    # Suspension moves only through the actions (the service revokes tokens and
+    # closes sockets); the form shows it.
+    readonly_fields = (
+        "date_joined",
+        "last_login",
+        "is_suspended_now",
+        "suspended_until",
+        "suspension_reason",
+        "counts",
+    )
     fieldsets = (
         (None, {"fields": ("email", "username", "password")}),
         (

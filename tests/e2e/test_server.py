@@ -31,6 +31,7 @@ def test_health_and_ready(daphne_server):
         "cache": "ok",
         "channel_layer": "ok",
         "realtime_store": "ok",
+        "celery_broker": "ok",
     }
 
 

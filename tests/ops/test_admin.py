@@ -288,3 +288,12 @@ def test_small_tables_are_counted_exactly(content):
     paginator = admin_tools.EstimatedCountPaginator(ForumPost.objects.all(), 100)
 
     assert paginator.count == 1
+
+
+def test_suspension_is_not_edited_in_the_form(superuser):
+    target = UserFactory()
+    client = client_for(superuser)
+
+    page = client.get(reverse("admin:users_user_change", args=[target.pk]))
+
+    assert 'name="suspended_until' not in page.content.decode()
