@@ -18,7 +18,7 @@ from core.exceptions import NotFound, invalid
 from core.pagination import keyset_filter, reversed_ordering
 from core.realtime.presence import online_users
 
-from .models import ChatMedia, Conversation, ConversationParticipant, Message
+from .models import ChatMedia, ContentType, Conversation, ConversationParticipant, Message
 from .read_models import MESSAGE_COLUMNS
 
 NO_SUCH_CONVERSATION = "No such conversation."
@@ -150,7 +150,13 @@ def fetch_any_message(*, message_id) -> Message:
 def _with_media(rows: list[dict]) -> list[dict]:
     """Attach each message row's `media_items` (one query for all of them)."""
     by_message: dict = defaultdict(list)
-    ids = [row["id"] for row in rows if row["deleted_at"] is None and row["hidden_at"] is None]
+    ids = [
+        row["id"]
+        for row in rows
+        if row["content_type"] == ContentType.IMAGE
+        and row["deleted_at"] is None
+        and row["hidden_at"] is None
+    ]
     if ids:
         media = ChatMedia.objects.filter(message_id__in=ids).order_by("position", "created_at")
         for item in media.values("id", "message_id", "file", "width", "height", "content_type"):

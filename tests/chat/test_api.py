@@ -556,3 +556,14 @@ def test_beat_cleans_up_chat_uploads(settings):
         if e["task"] == "chat.tasks.delete_orphan_media"
     ]
     assert entry["task"] == delete_orphan_media.name and entry["task"] in app.tasks
+
+
+@pytest.mark.parametrize("members", [2, 30])
+def test_a_send_costs_the_same_queries_whatever_the_group_size(
+    members, alice, user_factory, django_assert_max_num_queries
+):
+    group = group_conversation(alice, *(user_factory() for _ in range(members)))
+    client = client_for(alice)
+    with django_assert_max_num_queries(13):
+        response = client.post(f"{API}/conversations/{group.pk}/messages/", {"body": "hi"})
+    assert response.status_code == 201
