@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from core.exceptions import invalid
 from core.media import media_setting, process_image
@@ -76,3 +80,21 @@ def _delete_files(names: list[str]) -> None:
     storage = ChatMedia._meta.get_field("file").storage
     for name in names:
         storage.delete(name)
+
+
+def delete_orphans(*, older_than: timedelta | None = None) -> int:
+    """Remove uploads neither sent in a message nor a group's avatar, once older
+    than MEDIA["ORPHAN_GRACE_HOURS"] (a replaced avatar included), with their files."""
+    from .models import Conversation
+
+    if older_than is None:
+        older_than = timedelta(hours=media_setting("ORPHAN_GRACE_HOURS"))
+    orphans = ChatMedia.objects.filter(
+        message__isnull=True, created_at__lt=timezone.now() - older_than
+    ).exclude(Exists(Conversation.objects.filter(avatar_id=OuterRef("pk"))))
+    deleted = 0
+    for media in orphans.iterator():
+        media.file.delete(save=False)
+        media.delete()
+        deleted += 1
+    return deleted

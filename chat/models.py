@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.reports import ReportReason
+
 
 class Kind(models.TextChoices):
     DIRECT = "direct", "Direct"
@@ -199,13 +201,6 @@ class ChatMedia(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type} {self.width}x{self.height} by {self.owner_id}"
-
-
-class ReportReason(models.TextChoices):
-    SPAM = "spam", "Spam"
-    ABUSE = "abuse", "Abuse or harassment"
-    NUDITY = "nudity", "Nudity or sexual content"
-    OTHER = "other", "Other"
 
 
 class ReportStatus(models.TextChoices):

@@ -92,7 +92,11 @@ MESSAGE = ReadModel(
         field("sender", columns=SENDER_COLUMNS, render=_sender),
         column("content_type"),
         field("body", columns=("body", "deleted_at", "hidden_at"), render=_body),
-        field("media", columns=("media_items", "deleted_at", "hidden_at"), render=_media),
+        field(
+            "media",
+            columns=("media_items", "content_type", "deleted_at", "hidden_at"),
+            render=_media,
+        ),
         column("client_ref"),
         field("created_at", columns=("created_at",), render=_created_at),
         column("is_edited", "edited_at", render=lambda value: value is not None),

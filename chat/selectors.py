@@ -15,9 +15,10 @@ from django.db.models.functions import Coalesce
 
 from core import error_codes as core_codes
 from core.exceptions import NotFound, invalid
+from core.pagination import keyset_filter, reversed_ordering
 from core.realtime.presence import online_users
 
-from .models import ChatMedia, Conversation, ConversationParticipant, Message
+from .models import ChatMedia, ContentType, Conversation, ConversationParticipant, Message
 from .read_models import MESSAGE_COLUMNS
 
 NO_SUCH_CONVERSATION = "No such conversation."
@@ -51,6 +52,20 @@ def active_participants(conversation_id) -> QuerySet[ConversationParticipant]:
 def participant_ids(conversation_id) -> list:
     """User ids of the conversation's current participants (who is told of it)."""
     return list(active_participants(conversation_id).values_list("user_id", flat=True))
+
+
+def co_participant_ids(user_id) -> set:
+    """Ids of the users who currently share a conversation with `user_id` (not
+    themselves): who hears of their presence. One query."""
+    mine = ConversationParticipant.objects.filter(user_id=user_id, left_at__isnull=True)
+    return set(
+        ConversationParticipant.objects.filter(
+            left_at__isnull=True, conversation_id__in=mine.values("conversation_id")
+        )
+        .exclude(user_id=user_id)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
 
 
 def fetch_participation(*, viewer, conversation_id, lock: bool = False) -> ConversationParticipant:
@@ -135,7 +150,13 @@ def fetch_any_message(*, message_id) -> Message:
 def _with_media(rows: list[dict]) -> list[dict]:
     """Attach each message row's `media_items` (one query for all of them)."""
     by_message: dict = defaultdict(list)
-    ids = [row["id"] for row in rows if row["deleted_at"] is None and row["hidden_at"] is None]
+    ids = [
+        row["id"]
+        for row in rows
+        if row["content_type"] == ContentType.IMAGE
+        and row["deleted_at"] is None
+        and row["hidden_at"] is None
+    ]
     if ids:
         media = ChatMedia.objects.filter(message_id__in=ids).order_by("position", "created_at")
         for item in media.values("id", "message_id", "file", "width", "height", "content_type"):
@@ -293,8 +314,6 @@ def fetch_conversations(*, viewer, cursor, backward: bool, limit: int) -> list[d
     """Up to `limit` conversation rows of the viewer after `cursor` (a
     `core.pagination.Cursor` on `CONVERSATION_ORDERING`, or None), by last
     activity, newest first (oldest first when `backward`)."""
-    from core.pagination import keyset_filter, reversed_ordering
-
     rows = my_conversations(viewer=viewer)
     ordering = reversed_ordering(CONVERSATION_ORDERING) if backward else CONVERSATION_ORDERING
     rows = rows.order_by(*ordering)

@@ -11,7 +11,7 @@ from core import error_codes as core_codes
 from users.serializers import UserSummarySerializer
 
 from . import error_codes
-from .models import ChatMedia, ContentType, Kind, MessageReport, ReportReason, Role
+from .models import ChatMedia, ContentType, Kind, MessageReport, Role
 
 # --- output (schema) --------------------------------------------------------------
 
@@ -192,18 +192,6 @@ class MarkReadSerializer(serializers.Serializer):
                 }
             )
         return attrs
-
-
-class MessageReportCreateSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=ReportReason.choices)
-    details = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        max_length=1000,
-        trim_whitespace=True,
-        help_text="What is wrong; required when `reason` is `other`.",
-    )
 
 
 class ChatUploadSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from core import error_codes as core_codes
 from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.realtime.presence import online_users
+from core.reports import ReportReason, clean_report_details
 from core.text import to_plain_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import Target, notify, withdraw_notifications
@@ -38,7 +39,6 @@ from .models import (
     Kind,
     Message,
     MessageReport,
-    ReportReason,
     ReportStatus,
     Role,
     direct_key,
@@ -56,7 +56,6 @@ from .selectors import (
 
 NOTIFICATION_TARGET = "chat.conversation"
 TITLE_MAX_LENGTH = 100
-DETAILS_MAX_LENGTH = 1000
 CLIENT_REF_MAX_LENGTH = 64
 
 
@@ -587,18 +586,7 @@ def mark_read(
 def _clean_details(*, reason: str, details: str) -> str:
     if reason not in ReportReason.values:
         raise invalid("reason", f'"{reason}" is not a valid choice.', core_codes.INVALID_CHOICE)
-    text = to_plain_text(details or "")
-    if len(text) > DETAILS_MAX_LENGTH:
-        raise invalid(
-            "details",
-            f"Ensure this field has at most {DETAILS_MAX_LENGTH} characters.",
-            core_codes.MAX_LENGTH,
-        )
-    if reason == ReportReason.OTHER and not text:
-        raise invalid(
-            "details", "Say what is wrong when the reason is 'other'.", core_codes.REQUIRED
-        )
-    return text
+    return clean_report_details(reason=reason, details=details)
 
 
 def report_message(*, reporter, conversation_id, message_id, reason: str, details: str = ""):

@@ -2,7 +2,12 @@
 
 from celery import shared_task
 
-from . import presence
+from . import media, presence
+
+
+@shared_task
+def delete_orphan_media() -> int:
+    return media.delete_orphans()
 
 
 @shared_task

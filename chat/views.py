@@ -6,11 +6,13 @@ from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core import error_codes as core_codes
 from core.exceptions import NotFound
 from core.media import image_upload_request, upload_error_responses
 from core.permissions import IsModerator
+from core.reports import ReportCreateSerializer
 
 from . import error_codes, selectors, services
 from .media import upload_media
@@ -48,7 +50,6 @@ from .serializers import (
     MarkReadSerializer,
     MessageEditSerializer,
     MessagePageSerializer,
-    MessageReportCreateSerializer,
     MessageReportSerializer,
     MessageSendSerializer,
     MessageSerializer,
@@ -215,9 +216,7 @@ class ParticipantsView(GenericAPIView):
 
 
 @extend_validation_errors([error_codes.NOT_A_GROUP], methods=["delete"])
-class ParticipantView(GenericAPIView):
-    serializer_class = None
-
+class ParticipantView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Remove someone from a group (owner: anyone; admin: members)",
@@ -232,9 +231,7 @@ class ParticipantView(GenericAPIView):
 
 
 @extend_validation_errors([error_codes.NOT_A_GROUP], methods=["post"])
-class LeaveView(GenericAPIView):
-    serializer_class = None
-
+class LeaveView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Leave a group",
@@ -352,18 +349,18 @@ class ReadView(GenericAPIView):
 
 @extend_validation_errors([error_codes.CANNOT_REPORT_OWN_MESSAGE], methods=["post"])
 class MessageReportView(GenericAPIView):
-    serializer_class = MessageReportCreateSerializer
+    serializer_class = ReportCreateSerializer
 
     @extend_schema(
         tags=TAGS,
         summary="Report a message to the moderators",
         description="Once per message (409 `already_reported` after); not your own.",
-        request=MessageReportCreateSerializer,
+        request=ReportCreateSerializer,
         responses={201: MessageReportSerializer, 409: ReportConflictResponse, **NOT_FOUND_404},
         examples=REPORT_EXAMPLES,
     )
     def post(self, request, pk, message_id):
-        data = MessageReportCreateSerializer(data=request.data)
+        data = ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         report = services.report_message(
             reporter=request.user, conversation_id=pk, message_id=message_id, **data.validated_data
@@ -409,8 +406,7 @@ class MessageView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MessageHideView(GenericAPIView):
-    serializer_class = None
+class MessageHideView(APIView):
     permission_classes = [IsModerator]
 
     @extend_schema(

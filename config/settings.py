@@ -367,7 +367,7 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": f"{_ERROR_SERIALIZERS}.ErrorCode429Enum.choices",
         "ErrorCode500Enum": f"{_ERROR_SERIALIZERS}.ErrorCode500Enum.choices",
         "ReportStatusEnum": "forum.models.ReportStatus",
-        "ReportReasonEnum": "forum.models.ReportReason",
+        "ReportReasonEnum": "core.reports.ReportReason",
         "ReportActionEnum": "forum.moderation.ResolveAction.CHOICES",
         "ConversationKindEnum": "chat.models.Kind",
         "ParticipantRoleEnum": "chat.models.Role",
@@ -513,6 +513,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "delete-orphan-forum-media": {
         "task": "forum.tasks.delete_orphan_media",
+        "schedule": timedelta(hours=1),
+    },
+    "delete-orphan-chat-media": {
+        "task": "chat.tasks.delete_orphan_media",
         "schedule": timedelta(hours=1),
     },
     "notifications-daily-digest": {

@@ -5,6 +5,8 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.utils import timezone
 
+from core.reports import ReportReason
+
 
 class Privacy(models.TextChoices):
     PUBLIC = "public", "Public"
@@ -239,13 +241,6 @@ class CommentLike(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes {self.comment_id}"
-
-
-class ReportReason(models.TextChoices):
-    SPAM = "spam", "Spam"
-    ABUSE = "abuse", "Abuse or harassment"
-    NUDITY = "nudity", "Nudity or sexual content"
-    OTHER = "other", "Other"
 
 
 class ReportStatus(models.TextChoices):

@@ -15,21 +15,19 @@ from django.utils import timezone
 
 from core import error_codes as core_codes
 from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
-from core.text import to_plain_text
+from core.reports import clean_report_details
 from users.roles import is_moderator
 from users.services import check_can_suspend, suspend_user
 
 from . import cache as post_cache
 from . import error_codes, events
-from .models import ForumComment, ForumPost, Report, ReportReason, ReportStatus
+from .models import ForumComment, ForumPost, Report, ReportStatus
 from .selectors import fetch_visible_comment, fetch_visible_post
 from .services import (
     recount_public_posts,
     withdraw_comment_notifications,
     withdraw_post_notifications,
 )
-
-DETAILS_MAX_LENGTH = 1000
 
 
 class ResolveAction:
@@ -41,27 +39,12 @@ class ResolveAction:
 # --- reports ----------------------------------------------------------------
 
 
-def _clean_details(*, reason: str, details: str) -> str:
-    text = to_plain_text(details or "")
-    if len(text) > DETAILS_MAX_LENGTH:
-        raise invalid(
-            "details",
-            f"Ensure this field has at most {DETAILS_MAX_LENGTH} characters.",
-            core_codes.MAX_LENGTH,
-        )
-    if reason == ReportReason.OTHER and not text:
-        raise invalid(
-            "details", "Say what is wrong when the reason is 'other'.", core_codes.REQUIRED
-        )
-    return text
-
-
 def _file_report(*, reporter, author_id, reason: str, details: str, **target) -> Report:
     if author_id == reporter.pk:
         raise InvalidInput(
             error_codes.CANNOT_REPORT_OWN_CONTENT, "You cannot report your own content."
         )
-    details = _clean_details(reason=reason, details=details)
+    details = clean_report_details(reason=reason, details=details)
     try:
         with transaction.atomic():
             return Report.objects.create(

@@ -14,7 +14,6 @@ from .models import (
     Media,
     Privacy,
     Report,
-    ReportReason,
     ReportStatus,
     tag_name,
 )
@@ -174,18 +173,6 @@ class CommentWriteSerializer(serializers.Serializer):
 
 class CommentUpdateSerializer(serializers.Serializer):
     content = serializers.CharField(trim_whitespace=True)
-
-
-class ReportCreateSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=ReportReason.choices)
-    details = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        max_length=1000,
-        trim_whitespace=True,
-        help_text="What is wrong, in the reporter's words; required when `reason` is `other`.",
-    )
 
 
 class ReportSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from core import error_codes as core_codes
 from core.permissions import IsModerator
+from core.reports import ReportCreateSerializer
 
 from . import error_codes, moderation, selectors
 from .openapi import (
@@ -24,7 +25,6 @@ from .pagination import ReportPagination
 from .serializers import (
     CommentSerializer,
     ModerationReportSerializer,
-    ReportCreateSerializer,
     ReportFilterSerializer,
     ReportSerializer,
     ResolveReportSerializer,

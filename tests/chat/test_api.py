@@ -522,3 +522,48 @@ def test_unknown_conversation_is_404(alice):
 
 def test_conversation_exists_once_in_the_database(alice, bob, direct):
     assert Conversation.objects.filter(direct_key__isnull=False).count() == 1
+
+
+def test_orphan_uploads_are_cleaned_up_but_not_sent_ones_nor_avatars(alice, direct, group):
+    from datetime import timedelta
+
+    from chat.media import delete_orphans
+
+    client = client_for(alice)
+
+    def upload():
+        return client.post(f"{API}/upload/", {"file": image_upload()}, format="multipart").json()
+
+    orphan, sent, avatar = upload(), upload(), upload()
+    client.post(f"{API}/conversations/{direct.pk}/messages/", {"media_ids": [sent["id"]]})
+    client.patch(f"{API}/conversations/{group.pk}/", {"avatar": avatar["id"]})
+    assert delete_orphans() == 0  # within the grace period
+    assert delete_orphans(older_than=timedelta(0)) == 1
+    assert set(ChatMedia.objects.values_list("pk", flat=True)) == {
+        uuid.UUID(sent["id"]),
+        uuid.UUID(avatar["id"]),
+    }
+    assert orphan["id"]
+
+
+def test_beat_cleans_up_chat_uploads(settings):
+    from chat.tasks import delete_orphan_media
+    from config.celery import app
+
+    [entry] = [
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "chat.tasks.delete_orphan_media"
+    ]
+    assert entry["task"] == delete_orphan_media.name and entry["task"] in app.tasks
+
+
+@pytest.mark.parametrize("members", [2, 30])
+def test_a_send_costs_the_same_queries_whatever_the_group_size(
+    members, alice, user_factory, django_assert_max_num_queries
+):
+    group = group_conversation(alice, *(user_factory() for _ in range(members)))
+    client = client_for(alice)
+    with django_assert_max_num_queries(13):
+        response = client.post(f"{API}/conversations/{group.pk}/messages/", {"body": "hi"})
+    assert response.status_code == 201

@@ -57,3 +57,20 @@ def test_parallel_adds_never_pass_the_group_limit(alice, user_factory, settings)
         ConversationParticipant.objects.filter(conversation=group, left_at__isnull=True).count()
         == 3
     )
+
+
+def test_parallel_read_markers_end_on_the_newest(alice, bob):
+    conversation = direct_conversation(alice, bob)
+    sent = [
+        services.send_message(sender=alice, conversation_id=conversation.pk, body=f"m{n}").message
+        for n in range(6)
+    ]
+
+    def mark(message):
+        return lambda: services.mark_read(
+            user=bob, conversation_id=conversation.pk, up_to=message.pk
+        )
+
+    run_in_parallel([mark(message) for message in reversed(sent)])
+    marker = ConversationParticipant.objects.get(conversation=conversation, user=bob)
+    assert marker.last_read_message_id == sent[-1].pk

@@ -138,3 +138,15 @@ def test_delete_leaves_a_placeholder(direct, alice, bob, send):
     services.delete_message(actor=alice, message_id=message.pk)
     message.refresh_from_db()
     assert message.deleted_at is not None and message.body == ""
+
+
+def test_co_participants_are_who_shares_a_current_conversation(alice, bob, carol, user_factory):
+    from chat.selectors import co_participant_ids
+
+    dave, eve = user_factory(), user_factory()
+    services.start_direct(user=alice, other_id=bob.pk)
+    group = group_conversation(alice, carol, dave)
+    services.remove_participant(actor=alice, conversation_id=group.pk, user_id=dave.pk)
+    assert co_participant_ids(alice.pk) == {bob.pk, carol.pk}
+    assert co_participant_ids(dave.pk) == set()
+    assert co_participant_ids(eve.pk) == set()
