@@ -136,6 +136,9 @@ def make_users(count: int) -> list:
         for i in range(count)
     ]
     User.objects.bulk_create(users, batch_size=5000)
+    from users.models import Profile
+
+    Profile.objects.bulk_create([Profile(user=u) for u in users], batch_size=5000)
     return users
 
 
@@ -181,12 +184,21 @@ class Client:
             )
             index = len(self.readers)
             self.readers.append(asyncio.create_task(self.read(ws, index)))
+            self.readers.append(asyncio.create_task(self.heartbeat(ws)))
             self.sockets.setdefault(str(user.pk), []).append((index, ws))
 
         batch = 50
         pending = [(user, d) for d in range(devices) for user in users]
         for start in range(0, len(pending), batch):
             await asyncio.gather(*(one(u, d) for u, d in pending[start : start + batch]))
+
+    async def heartbeat(self, ws) -> None:
+        """`ping` every PRESENCE_TTL/3, as clients do: the user stays online, so no
+        chat notification is due (all of them are online for the whole run)."""
+        interval = settings.REALTIME["PRESENCE_TTL_SECONDS"] / 3
+        while True:
+            await asyncio.sleep(interval * (0.5 + random.random() / 2))
+            await ws.send('{"type": "ping"}')
 
     async def read(self, ws, index: int) -> None:
         async for raw in ws:

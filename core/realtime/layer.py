@@ -105,4 +105,6 @@ async def _push(layer, index: int, entries: list[tuple[bytes, int, bytes]]) -> N
     keys = [key for key, _, _ in entries]
     over_capacity = await layer.connection(index).eval(_PUSH_SCRIPT, len(keys), *keys, *args)
     if over_capacity:
-        logger.info("%s of %s messages dropped: channels over capacity", over_capacity, len(keys))
+        logger.warning(
+            "%s of %s messages dropped: channels over capacity", over_capacity, len(keys)
+        )
