@@ -186,9 +186,9 @@ class RegisterSerializer(serializers.Serializer):
     """Sign-up. Saved through users.services.register (user, profile, email address)."""
 
     email = serializers.EmailField(max_length=254)
-    password1 = serializers.CharField(write_only=True, style={"input_type": "password"})
-    password2 = serializers.CharField(write_only=True, style={"input_type": "password"})
-    username = serializers.CharField(
+    password1 = StrictCharField(write_only=True, style={"input_type": "password"})
+    password2 = StrictCharField(write_only=True, style={"input_type": "password"})
+    username = StrictCharField(
         required=False,
         allow_null=True,
         allow_blank=True,
@@ -196,7 +196,7 @@ class RegisterSerializer(serializers.Serializer):
         max_length=30,
         help_text="Optional public handle; generated from the email when absent.",
     )
-    display_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    display_name = StrictCharField(required=False, allow_blank=True, max_length=80)
 
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)

@@ -112,11 +112,10 @@ SESSION_COOKIE = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    enum=["1"],
     description=(
-        "Browsers: `1` to receive the refresh token as an HttpOnly cookie instead of "
-        "in the body (also `?cookie=1`); refresh and logout then read it from the "
-        "cookie and require the CSRF token. Mobile clients leave it out."
+        "Browsers: `1` (or `true`, `yes`; anything else is no) to receive the "
+        "refresh token as an HttpOnly cookie instead of in the body (also "
+        "`?cookie=1`); refresh and logout then read it from the cookie and require the CSRF token. Mobile clients leave it out."
     ),
 )
 
@@ -360,6 +359,7 @@ class PlainTokenErrorsMixin:
         ),
     ],
 )
+@extend_validation_errors([core_codes.REQUIRED], field_name="refresh")
 class TokenRefreshView(PlainTokenErrorsMixin, _TokenRefreshView):
     serializer_class = RotatingRefreshSerializer
     throttle_scope = "token_refresh"
@@ -400,7 +400,7 @@ class TokenVerifyView(PlainTokenErrorsMixin, _TokenVerifyView):
         detail_example("Logged out.", "Logged out"),
     ],
 )
-@extend_validation_errors([error_codes.TOKEN_NOT_VALID], field_name="refresh")
+@extend_validation_errors([error_codes.TOKEN_NOT_VALID, core_codes.REQUIRED], field_name="refresh")
 class LogoutView(_LogoutView):
     http_method_names = ["post", "options"]
     permission_classes = [IsAuthenticated]

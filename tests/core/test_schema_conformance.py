@@ -252,6 +252,12 @@ def test_page_size_at_the_maximum_is_taken(jane):
             "device_id",
         ),
         ("POST", "/mobile/push-token/", {"platform": "android", "token": 12345}, "token"),
+        (
+            "POST",
+            "/auth/registration/",
+            {"email": "n@example.org", "password1": 12345678, "password2": 12345678},
+            "password1",
+        ),
     ],
 )
 def test_wrong_json_types_are_refused_not_coerced(schema, jane, method, path, body, attr):  # noqa: F811
