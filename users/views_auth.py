@@ -107,16 +107,16 @@ CSRF_FAILED = OpenApiResponse(
     ),
     description="Web sessions: the cookie's token without the CSRF token.",
 )
+SESSION_COOKIE_DOC = """Browsers: `1` (or `true`, `yes`; anything else is no) to receive
+the refresh token as an HttpOnly cookie instead of in the body (also `?cookie=1`);
+refresh and logout then read it from the cookie and require the CSRF token.
+Mobile clients leave it out."""
 SESSION_COOKIE = OpenApiParameter(
     web_session.OPT_IN_HEADER,
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description=(
-        "Browsers: `1` (or `true`, `yes`; anything else is no) to receive the "
-        "refresh token as an HttpOnly cookie instead of in the body (also "
-        "`?cookie=1`); refresh and logout then read it from the cookie and require the CSRF token. Mobile clients leave it out."
-    ),
+    description=SESSION_COOKIE_DOC,
 )
 
 
