@@ -10,7 +10,7 @@ from core.pagination import KeysetPagination
 from core.permissions import IsStaff
 
 from . import selectors, services
-from .models import Notification
+from .models import Kind, Notification
 from .openapi import (
     DEVICE_REGISTER_EXAMPLES,
     DEVICE_TOKEN,
@@ -145,8 +145,19 @@ class UnreadCountView(APIView):
         return Response({"unread_count": selectors.unread_count(user_id=request.user.pk)})
 
 
+def _null_kinds(view):
+    # `"kinds": {"like": null}`: DRF's nested-serializer `null`, which the library
+    # does not list for nested fields.
+    for kind in Kind.values:
+        view = extend_validation_errors(["null"], field_name=f"kinds.{kind}", methods=["patch"])(
+            view
+        )
+    return view
+
+
+@_null_kinds
 @extend_validation_errors(
-    ["unknown_kind", "unknown_channel"], field_name="kinds", methods=["patch"]
+    ["unknown_kind", "unknown_channel", "null"], field_name="kinds", methods=["patch"]
 )
 class PreferencesView(APIView):
     @extend_schema(

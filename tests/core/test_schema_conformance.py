@@ -289,3 +289,23 @@ def test_trace_is_405(jane, path):
     response = client_for(jane).generic("TRACE", f"{API}{path}")
     assert response.status_code == 405, response.content
     assert response.json()["errors"][0]["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kinds", [None, {"like": None}])
+def test_preferences_with_null_kinds(schema, jane, kinds):  # noqa: F811
+    path = f"{API}/notifications/preferences/"
+    response = client_for(jane).patch(path, {"kinds": kinds}, format="json")
+    assert response.status_code == 400, response.content
+    assert_documented(schema, "PATCH", path, response)
+
+
+@pytest.mark.django_db
+def test_feed_with_an_empty_tag_is_every_tag(schema, jane, post):  # noqa: F811
+    path = f"{API}/forum/posts/?tag="
+    response = client_for(jane).get(path)
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()["posts"]] == [str(post.pk)]
+    operation = schema["paths"][f"{API}/forum/posts/"]["get"]
+    [tag] = [p for p in operation["parameters"] if p["name"] == "tag"]
+    assert tag["schema"].get("minLength", 0) == 0
