@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: install run migrate seed test test-sqlite e2e browser lint fmt schema worker beat bench clean
+.PHONY: install run migrate seed test test-sqlite e2e browser lint fmt schema fuzz worker beat bench clean
 
 # (Re)install whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-dev.txt
@@ -60,6 +60,11 @@ fmt: install
 # The OpenAPI document, validated, to openapi.yaml.
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file openapi.yaml
+
+# schemathesis against the schema, as an authenticated user, fixed seed,
+# FUZZ_EXAMPLES (default 5) per operation (tests/core/test_schemathesis.py).
+fuzz: install
+	FUZZ=1 $(PY) -m pytest tests/core/test_schemathesis.py $(PYTEST_ARGS)
 
 # Background jobs need a broker: set REDIS_URL (without it tasks run in-process).
 worker: install

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -294,9 +295,17 @@ PUBLIC_URL = env("PUBLIC_URL", default="")
 
 REST_AUTH = {
     "USE_JWT": True,
-    "JWT_AUTH_HTTPONLY": False,
+    # Web sessions (users/web_session.py): a browser that sends X-Session-Cookie: 1
+    # gets its refresh token as this cookie; the access token stays in the body.
+    # Mobile clients keep both tokens in the body. The project's auth views use
+    # these settings only on that opt-in.
+    "JWT_AUTH_HTTPONLY": True,
     "JWT_AUTH_COOKIE": None,
-    "JWT_AUTH_REFRESH_COOKIE": None,
+    "JWT_AUTH_REFRESH_COOKIE": env("JWT_AUTH_REFRESH_COOKIE", default="refresh_token"),
+    "JWT_AUTH_REFRESH_COOKIE_PATH": "/api/",
+    "JWT_AUTH_SECURE": env.bool("JWT_AUTH_SECURE", default=not DEBUG),
+    "JWT_AUTH_SAMESITE": env("JWT_AUTH_SAMESITE", default="Strict"),
+    "JWT_AUTH_COOKIE_USE_CSRF": True,
     "SESSION_LOGIN": False,
     "TOKEN_MODEL": None,
     "USER_DETAILS_SERIALIZER": "users.serializers.MeSerializer",
@@ -405,6 +414,9 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = env.bool("CORS_ALLOW_ALL_ORIGINS", default=False)
 CORS_URLS_REGEX = r"^/(api|ws)/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+# Web sessions from an allowed origin: the opt-in header, and the refresh cookie.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "x-session-cookie")
+CORS_ALLOW_CREDENTIALS = True
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

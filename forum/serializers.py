@@ -91,7 +91,12 @@ class PostSerializer(serializers.ModelSerializer):
 
 class FeedFilterSerializer(serializers.Serializer):
     author = serializers.UUIDField(required=False, help_text="Only this author's posts")
-    tag = serializers.CharField(required=False, max_length=50, help_text="Only posts with this tag")
+    tag = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=50,
+        help_text="Only posts with this tag (empty: every tag)",
+    )
     following = serializers.BooleanField(
         required=False, default=False, help_text="Only authors the caller follows"
     )

@@ -11,7 +11,7 @@ from core.pagination import KeysetPagination
 from core.permissions import IsStaff
 
 from . import error_codes, selectors
-from .models import Device, Notification
+from .models import Device, Kind, Notification
 from .openapi import (
     DEVICE_REGISTER_EXAMPLES,
     DEVICE_TOKEN,
@@ -147,8 +147,21 @@ class UnreadCountView(APIView):
         return Response({"unread_count": selectors.unread_count(user_id=request.user.pk)})
 
 
+def _null_kinds(view):
+    # `"kinds": {"like": null}`: DRF's nested-serializer `null`, which the library
+    # does not list for nested fields.
+    for kind in Kind.values:
+        view = extend_validation_errors(["null"], field_name=f"kinds.{kind}", methods=["patch"])(
+            view
+        )
+    return view
+
+
+@_null_kinds
 @extend_validation_errors(
-    [error_codes.UNKNOWN_KIND, error_codes.UNKNOWN_CHANNEL], field_name="kinds", methods=["patch"]
+    [error_codes.UNKNOWN_KIND, error_codes.UNKNOWN_CHANNEL, "null"],
+    field_name="kinds",
+    methods=["patch"],
 )
 class PreferencesView(APIView):
     @extend_schema(

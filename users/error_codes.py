@@ -22,6 +22,8 @@ USER_NOT_FOUND = "user_not_found"
 SOCIAL_LOGIN_DISABLED = "social_login_disabled"
 SOCIAL_LOGIN_NOT_CONFIGURED = "social_login_not_configured"
 SOCIAL_PROVIDER_UNAVAILABLE = "social_provider_unavailable"
+# A refresh token taken from the web-session cookie without the CSRF token.
+CSRF_FAILED = "csrf_failed"
 
 # Password reset links.
 INVALID_UID = "invalid_uid"

@@ -186,9 +186,9 @@ class RegisterSerializer(serializers.Serializer):
     """Sign-up. Saved through users.services.register (user, profile, email address)."""
 
     email = serializers.EmailField(max_length=254)
-    password1 = serializers.CharField(write_only=True, style={"input_type": "password"})
-    password2 = serializers.CharField(write_only=True, style={"input_type": "password"})
-    username = serializers.CharField(
+    password1 = StrictCharField(write_only=True, style={"input_type": "password"})
+    password2 = StrictCharField(write_only=True, style={"input_type": "password"})
+    username = StrictCharField(
         required=False,
         allow_null=True,
         allow_blank=True,
@@ -196,7 +196,7 @@ class RegisterSerializer(serializers.Serializer):
         max_length=30,
         help_text="Optional public handle; generated from the email when absent.",
     )
-    display_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    display_name = StrictCharField(required=False, allow_blank=True, max_length=80)
 
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)
@@ -286,7 +286,13 @@ class AuthTokensSerializer(serializers.Serializer):
     access = serializers.CharField(
         help_text="Access JWT; send as `Authorization: Bearer <access>`."
     )
-    refresh = serializers.CharField(help_text="Refresh JWT; rotated on every refresh.")
+    refresh = serializers.CharField(
+        required=False,
+        help_text=(
+            "Refresh JWT; rotated on every refresh. Absent for a web session "
+            "(`X-Session-Cookie: 1`): the refresh token is then an HttpOnly cookie."
+        ),
+    )
     user = serializers.SerializerMethodField()
 
     @extend_schema_field(MeSerializer)
@@ -295,12 +301,21 @@ class AuthTokensSerializer(serializers.Serializer):
 
 
 class RefreshRequestSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = serializers.CharField(
+        required=False,
+        help_text="Required, except in a web session: then the cookie's token is used.",
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
-    refresh = serializers.CharField(help_text="The new refresh token; the one sent is now revoked.")
+    refresh = serializers.CharField(
+        required=False,
+        help_text=(
+            "The new refresh token; the one sent is now revoked. Absent in a web "
+            "session: the cookie holds the new one."
+        ),
+    )
 
 
 class TokenVerifyRequestSerializer(serializers.Serializer):
@@ -308,7 +323,10 @@ class TokenVerifyRequestSerializer(serializers.Serializer):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(help_text="The refresh token to revoke.")
+    refresh = serializers.CharField(
+        required=False,
+        help_text="The refresh token to revoke (in a web session, the cookie's by default).",
+    )
 
 
 class DetailSerializer(serializers.Serializer):

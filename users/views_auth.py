@@ -37,8 +37,10 @@ from django.conf import settings
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -55,7 +57,10 @@ from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from rest_framework_simplejwt.views import TokenRefreshView as _TokenRefreshView
 from rest_framework_simplejwt.views import TokenVerifyView as _TokenVerifyView
 
-from . import error_codes
+from core import error_codes as core_codes
+from core.schema import error_response
+
+from . import error_codes, web_session
 from .auth import plain_auth_error, refuse_unless_can_authenticate
 from .models import User
 from .openapi import (
@@ -93,6 +98,28 @@ UNAUTHORIZED = OpenApiResponse(
 )
 
 
+CSRF_FAILED = OpenApiResponse(
+    error_response(
+        "CsrfFailed",
+        [error_codes.CSRF_FAILED],
+        "403: the refresh token came from the web-session cookie without a valid "
+        "CSRF token (`X-CSRFToken`) or from a foreign origin.",
+    ),
+    description="Web sessions: the cookie's token without the CSRF token.",
+)
+SESSION_COOKIE_DOC = """Browsers: `1` (or `true`, `yes`; anything else is no) to receive
+the refresh token as an HttpOnly cookie instead of in the body (also `?cookie=1`);
+refresh and logout then read it from the cookie and require the CSRF token.
+Mobile clients leave it out."""
+SESSION_COOKIE = OpenApiParameter(
+    web_session.OPT_IN_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=SESSION_COOKIE_DOC,
+)
+
+
 def _detail(message: str) -> Response:
     return Response({"detail": message}, status=status.HTTP_200_OK)
 
@@ -119,7 +146,10 @@ class TokenLoginMixin:
 
     def get_response(self):
         data = {"access": self.access_token, "refresh": self.refresh_token, "user": self.user}
-        return Response(AuthTokensSerializer(data, context=self.get_serializer_context()).data)
+        response = Response(AuthTokensSerializer(data, context=self.get_serializer_context()).data)
+        if web_session.wants_cookie(self.request):
+            web_session.deliver(self.request, response)
+        return response
 
 
 # --- registration -----------------------------------------------------------
@@ -135,6 +165,7 @@ class TokenLoginMixin:
         "is mandatory it answers only a `detail` and sends the verification email."
     ),
     request=RegisterSerializer,
+    parameters=[SESSION_COOKIE],
     responses={
         201: PolymorphicProxySerializer(
             component_name="RegistrationResponse",
@@ -181,10 +212,13 @@ class RegisterView(_RegisterView):
             return Response({"detail": "Verification email sent."}, status=status.HTTP_201_CREATED)
         access, refresh = issue_tokens(user)
         data = {"access": access, "refresh": refresh, "user": user}
-        return Response(
+        response = Response(
             AuthTokensSerializer(data, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
         )
+        if web_session.wants_cookie(request):
+            web_session.deliver(request, response)
+        return response
 
 
 @extend_schema(
@@ -241,6 +275,7 @@ class ResendEmailVerificationView(_ResendEmailVerificationView):
         "verification is mandatory) 400 `email_not_verified`."
     ),
     request=LoginSerializer,
+    parameters=[SESSION_COOKIE],
     responses={200: AuthTokensSerializer, 401: UNAUTHORIZED},
     examples=[
         OpenApiExample(
@@ -287,7 +322,8 @@ class PlainTokenErrorsMixin:
     """SimpleJWT errors as one error each (see users.auth.plain_auth_error)."""
 
     def post(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        data, from_cookie = self.token_data(request)
+        serializer = self.get_serializer(data=data)
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
@@ -296,7 +332,13 @@ class PlainTokenErrorsMixin:
             ) from exc
         except exceptions.APIException as exc:
             raise plain_auth_error(exc) from exc
-        return Response(serializer.validated_data, status=status.HTTP_200_OK)
+        return self.finish(request, Response(serializer.validated_data), from_cookie)
+
+    def token_data(self, request) -> tuple:
+        return request.data, False
+
+    def finish(self, request, response: Response, from_cookie: bool) -> Response:
+        return response
 
 
 @extend_schema(
@@ -308,7 +350,8 @@ class PlainTokenErrorsMixin:
         "inactive accounts answer 401 `account_suspended` / `account_inactive`."
     ),
     request=RefreshRequestSerializer,
-    responses={200: TokenPairSerializer, 401: UNAUTHORIZED},
+    parameters=[SESSION_COOKIE],
+    responses={200: TokenPairSerializer, 401: UNAUTHORIZED, 403: CSRF_FAILED},
     examples=[
         OpenApiExample("Refresh", value={"refresh": JWT_REFRESH}, request_only=True),
         OpenApiExample(
@@ -316,9 +359,19 @@ class PlainTokenErrorsMixin:
         ),
     ],
 )
+@extend_validation_errors([core_codes.REQUIRED], field_name="refresh")
 class TokenRefreshView(PlainTokenErrorsMixin, _TokenRefreshView):
     serializer_class = RotatingRefreshSerializer
     throttle_scope = "token_refresh"
+
+    def token_data(self, request) -> tuple:
+        # The body's token (mobile) first; else the web session's cookie, CSRF-checked.
+        return web_session.refresh_from_request(request)
+
+    def finish(self, request, response: Response, from_cookie: bool) -> Response:
+        if from_cookie or web_session.wants_cookie(request):
+            web_session.deliver(request, response)
+        return response
 
 
 @extend_schema(
@@ -341,13 +394,13 @@ class TokenVerifyView(PlainTokenErrorsMixin, _TokenVerifyView):
         "until it expires (minutes), so clients drop it too."
     ),
     request=LogoutSerializer,
-    responses={200: DetailSerializer},
+    responses={200: DetailSerializer, 403: CSRF_FAILED},
     examples=[
         OpenApiExample("Logout", value={"refresh": JWT_REFRESH}, request_only=True),
         detail_example("Logged out.", "Logged out"),
     ],
 )
-@extend_validation_errors([error_codes.TOKEN_NOT_VALID], field_name="refresh")
+@extend_validation_errors([error_codes.TOKEN_NOT_VALID, core_codes.REQUIRED], field_name="refresh")
 class LogoutView(_LogoutView):
     http_method_names = ["post", "options"]
     permission_classes = [IsAuthenticated]
@@ -358,8 +411,13 @@ class LogoutView(_LogoutView):
         return self.serializer_class(*args, **kwargs)
 
     def post(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        data, from_cookie = web_session.refresh_from_request(request)
+        serializer = self.get_serializer(data=data)
         serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data.get("refresh"):  # neither in the body nor a cookie
+            raise exceptions.ValidationError(
+                {"refresh": [ErrorDetail("This field is required.", code=core_codes.REQUIRED)]}
+            )
         refused = exceptions.ValidationError(
             {
                 "refresh": [
@@ -376,7 +434,8 @@ class LogoutView(_LogoutView):
         if str(token.payload.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
             raise refused
         token.blacklist()
-        return _detail("Logged out.")
+        response = _detail("Logged out.")
+        return web_session.forget(response) if from_cookie else response
 
 
 # --- passwords --------------------------------------------------------------
@@ -511,6 +570,7 @@ class SocialLoginNotConfigured(exceptions.APIException):
         "503 `social_login_not_configured`."
     ),
     request=GoogleLoginSerializerDoc,
+    parameters=[SESSION_COOKIE],
     responses={
         200: AuthTokensSerializer,
         401: UNAUTHORIZED,

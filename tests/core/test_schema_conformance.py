@@ -252,6 +252,12 @@ def test_page_size_at_the_maximum_is_taken(jane):
             "device_id",
         ),
         ("POST", "/mobile/push-token/", {"platform": "android", "token": 12345}, "token"),
+        (
+            "POST",
+            "/auth/registration/",
+            {"email": "n@example.org", "password1": 12345678, "password2": 12345678},
+            "password1",
+        ),
     ],
 )
 def test_wrong_json_types_are_refused_not_coerced(schema, jane, method, path, body, attr):  # noqa: F811
@@ -283,3 +289,23 @@ def test_trace_is_405(jane, path):
     response = client_for(jane).generic("TRACE", f"{API}{path}")
     assert response.status_code == 405, response.content
     assert response.json()["errors"][0]["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kinds", [None, {"like": None}])
+def test_preferences_with_null_kinds(schema, jane, kinds):  # noqa: F811
+    path = f"{API}/notifications/preferences/"
+    response = client_for(jane).patch(path, {"kinds": kinds}, format="json")
+    assert response.status_code == 400, response.content
+    assert_documented(schema, "PATCH", path, response)
+
+
+@pytest.mark.django_db
+def test_feed_with_an_empty_tag_is_every_tag(schema, jane, post):  # noqa: F811
+    path = f"{API}/forum/posts/?tag="
+    response = client_for(jane).get(path)
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()["posts"]] == [str(post.pk)]
+    operation = schema["paths"][f"{API}/forum/posts/"]["get"]
+    [tag] = [p for p in operation["parameters"] if p["name"] == "tag"]
+    assert tag["schema"].get("minLength", 0) == 0
