@@ -40,7 +40,7 @@ def can_manage_orders(user) -> bool:
     return bool(user and user.is_authenticated and user.has_perm("commerce.change_order"))
 
 
-def _uuid(value) -> uuid.UUID | None:
+def parse_uuid(value) -> uuid.UUID | None:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
@@ -105,7 +105,7 @@ def product_rows(products: QuerySet[Product]) -> list[dict]:
 
 def fetch_product(*, viewer, product_id) -> Product:
     """The product if `viewer` may see it, else `NotFound`."""
-    pk = _uuid(product_id)
+    pk = parse_uuid(product_id)
     product = visible_products(viewer=viewer).filter(pk=pk).first() if pk else None
     if product is None:
         raise NotFound(core_codes.NOT_FOUND, "No such product.")
@@ -113,7 +113,7 @@ def fetch_product(*, viewer, product_id) -> Product:
 
 
 def fetch_product_row(*, viewer, product_id) -> dict:
-    pk = _uuid(product_id)
+    pk = parse_uuid(product_id)
     rows = product_rows(visible_products(viewer=viewer).filter(pk=pk)) if pk else []
     if not rows:
         raise NotFound(core_codes.NOT_FOUND, "No such product.")
@@ -141,7 +141,7 @@ def cart_item_rows(*, cart_id) -> list[dict]:
 
 def fetch_cart_item(*, user, item_id) -> CartItem:
     """One of `user`'s own cart lines, else `NotFound` (another user's included)."""
-    pk = _uuid(item_id)
+    pk = parse_uuid(item_id)
     item = CartItem.objects.filter(pk=pk, cart__user=user).first() if pk else None
     if item is None:
         raise NotFound(core_codes.NOT_FOUND, "No such cart item.")
@@ -176,7 +176,7 @@ def order_rows(orders: QuerySet[Order]) -> list[dict]:
 
 def fetch_order(*, viewer, order_id) -> Order:
     """An order the viewer may see (`visible_orders`), else `NotFound`."""
-    pk = _uuid(order_id)
+    pk = parse_uuid(order_id)
     order = visible_orders(viewer=viewer).filter(pk=pk).first() if pk else None
     if order is None:
         raise NotFound(core_codes.NOT_FOUND, "No such order.")

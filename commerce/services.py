@@ -449,7 +449,7 @@ def _end_unpaid(order_id, status: str, reason: str, *, tell: bool = True) -> boo
 def cancel_order(*, user, order_id) -> Order:
     """The buyer cancels an unpaid order: its Checkout Session is expired at
     Stripe, its stock released. 409 if it is paid (or being paid) already."""
-    order = selectors.orders_of(user=user).filter(pk=selectors._uuid(order_id)).first()
+    order = selectors.orders_of(user=user).filter(pk=selectors.parse_uuid(order_id)).first()
     if order is None:
         raise NotFound(core_codes.NOT_FOUND, "No such order.")
     if order.status != S.PENDING_PAYMENT:
@@ -552,7 +552,7 @@ def _tell(order: Order, kind: str, body: str) -> None:
 
 def _order_id_of(session: dict):
     metadata = session.get("metadata") or {}
-    return selectors._uuid(metadata.get("order_id") or session.get("client_reference_id"))
+    return selectors.parse_uuid(metadata.get("order_id") or session.get("client_reference_id"))
 
 
 def _paid(order_id, session: payments.CheckoutSession) -> str:

@@ -304,9 +304,8 @@ class CartItemView(APIView):
     },
     examples=CHECKOUT_EXAMPLES,
 )
-@extend_validation_errors(
-    [error_codes.CART_EMPTY, error_codes.INVALID_QUANTITY], field_name="cart", methods=["post"]
-)
+@extend_validation_errors([error_codes.CART_EMPTY], field_name="cart", methods=["post"])
+@extend_validation_errors([error_codes.INVALID_QUANTITY], field_name="quantity", methods=["post"])
 class CheckoutSessionView(APIView):
     def post(self, request):
         result = services.checkout(user=request.user)

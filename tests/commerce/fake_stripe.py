@@ -258,3 +258,14 @@ class FakeStripe:
 
 def _error(code: str, message: str) -> dict:
     return {"error": {"type": "invalid_request_error", "code": code, "message": message}}
+
+
+if __name__ == "__main__":
+    # A fake Stripe in its own process (bench/checkout.py): prints its URL, serves
+    # until stdin closes.
+    import sys
+
+    fake = FakeStripe().start()
+    print(fake.url, flush=True)
+    sys.stdin.read()
+    fake.stop()
