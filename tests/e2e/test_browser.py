@@ -74,8 +74,10 @@ const ws = new WebSocket(params.get("ws"), ["bearer", params.get("token")]);
 window.frames = [];
 ws.onopen = () => {
   document.getElementById("state").textContent = "open";
-  const stream = "post:" + params.get("post");
-  ws.send(JSON.stringify({type: "subscribe", ref: "sub", data: {stream}}));
+  if (params.get("post")) {
+    const stream = "post:" + params.get("post");
+    ws.send(JSON.stringify({type: "subscribe", ref: "sub", data: {stream}}));
+  }
 };
 ws.onclose = (event) => { document.getElementById("state").textContent = "closed " + event.code; };
 ws.onmessage = (message) => {
@@ -83,6 +85,12 @@ ws.onmessage = (message) => {
   window.frames.push(frame);
   if (frame.type === "ack" && frame.ref === "sub") {
     document.getElementById("state").textContent = "subscribed";
+  }
+  if (frame.type === "chat.message.new") {
+    const item = document.createElement("li");
+    item.className = "chat";
+    item.textContent = frame.data.sender.username + ": " + frame.data.body;
+    document.getElementById("events").append(item);
   }
   if (frame.type === "forum.post.liked") {
     const item = document.createElement("li");
@@ -211,3 +219,71 @@ def test_a_moderator_hides_a_reported_post_from_the_admin_and_it_leaves_the_feed
         daphne_server, "GET", f"/api/v1/forum/posts/{post['id']}/", token=reader["access"]
     )
     assert status == 404
+
+
+def test_a_browser_socket_receives_a_chat_message_sent_over_rest(
+    daphne_server, page, frontend_page_url
+):
+    alice = register(daphne_server, "alice-chat@example.com")
+    bob = register(daphne_server, "bob-chat@example.com")
+    status, conversation = call(
+        daphne_server,
+        "POST",
+        "/api/v1/chat/conversations/",
+        {"kind": "direct", "participant_ids": [alice["user"]["id"]]},
+        bob["access"],
+    )
+    assert status == 201, conversation
+    query = urlencode(
+        {"ws": daphne_server.replace("http://", "ws://") + "/ws/", "token": alice["access"]}
+    )
+
+    page.goto(f"{frontend_page_url}?{query}")
+    page.wait_for_function(
+        "document.getElementById('state').textContent === 'open'", timeout=TIMEOUT_MS
+    )
+    status, message = call(
+        daphne_server,
+        "POST",
+        f"/api/v1/chat/conversations/{conversation['id']}/messages/",
+        {"body": "hello from bob", "client_ref": "b-1"},
+        bob["access"],
+    )
+    assert status == 201, message
+
+    received = page.locator("li.chat").first
+    received.wait_for(timeout=TIMEOUT_MS)
+    assert received.inner_text() == f"{bob['user']['username']}: hello from bob"
+
+
+@pytest.fixture
+def staff_email(daphne_server) -> str:
+    """A superuser registered through the server (see `moderator_email`)."""
+    from django.contrib.auth import get_user_model
+
+    register(daphne_server, "staff-dashboard@example.com")
+    get_user_model().objects.filter(email="staff-dashboard@example.com").update(
+        is_staff=True, is_superuser=True
+    )
+    return "staff-dashboard@example.com"
+
+
+def test_staff_see_every_dashboard_chart_drawn(daphne_server, staff_email, page, artifacts_dir):
+    from core import dashboard
+
+    expected = set(dashboard._series)
+
+    page.goto(f"{daphne_server}/admin/login/?next=/admin/dashboard/%3Fdays%3D30")
+    page.fill("#id_username", staff_email)
+    page.fill("#id_password", MODERATOR_PASSWORD)
+    page.click("input[type=submit]")
+    page.locator("svg.chart").first.wait_for(timeout=TIMEOUT_MS)
+
+    drawn = set(page.eval_on_selector_all("svg.chart", "els => els.map(e => e.dataset.series)"))
+    bars = page.eval_on_selector_all(
+        "svg.chart", "els => els.map(e => e.querySelectorAll('rect.bar').length)"
+    )
+    page.screenshot(path=artifacts_dir / "admin-dashboard.png", full_page=True)
+    assert drawn == expected
+    assert {"daily_active_users", "posts", "chat_messages", "orders", "revenue"} <= drawn
+    assert bars == [30] * len(expected), "one bar per day of the range"

@@ -1,0 +1,68 @@
+"""The shop's figures on the staff dashboard (core.dashboard): orders paid and
+revenue per day, and the best-selling products of the range. An order counts on
+the day it was paid, for as long as it stays sold (paid or fulfilled): a refund
+takes it out."""
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+
+from core.dashboard import Window, daily_counts, register_series, register_table
+
+from .models import Order, OrderItem, OrderStatus
+
+SOLD = (OrderStatus.PAID, OrderStatus.FULFILLED)
+TOP_PRODUCTS = 10
+
+
+def _sold_orders():
+    return Order.objects.filter(status__in=SOLD)
+
+
+def orders(window: Window) -> dict:
+    return daily_counts(_sold_orders(), "paid_at", window)
+
+
+def revenue(window: Window) -> dict:
+    rows = (
+        _sold_orders()
+        .filter(paid_at__gte=window.start, paid_at__lt=window.end)
+        .annotate(day=TruncDate("paid_at", tzinfo=window.tzinfo))
+        .values("day")
+        .annotate(amount=Sum("total"))
+        .order_by()
+    )
+    return {row["day"]: row["amount"] for row in rows}
+
+
+def top_products(window: Window) -> list[dict]:
+    """By units sold in orders paid within the range."""
+    rows = (
+        OrderItem.objects.filter(
+            order__status__in=SOLD,
+            order__paid_at__gte=window.start,
+            order__paid_at__lt=window.end,
+        )
+        .values("product_id", "product_name")
+        .annotate(
+            units=Sum("quantity"), revenue=Sum("line_total"), orders=Count("order", distinct=True)
+        )
+        .order_by("-units", "-revenue", "product_name")[:TOP_PRODUCTS]
+    )
+    return [
+        {
+            "id": str(row["product_id"]) if row["product_id"] else None,
+            "name": row["product_name"],
+            "units": row["units"],
+            "orders": row["orders"],
+            "revenue": str(row["revenue"]),
+        }
+        for row in rows
+    ]
+
+
+def register() -> None:
+    register_series("orders", "Orders", orders)
+    register_series("revenue", "Revenue", revenue, unit="currency")
+    register_table(
+        "top_products", "Top products", ["id", "name", "units", "orders", "revenue"], top_products
+    )
