@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,6 +24,7 @@ from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.realtime.presence import online_users
 from core.reports import ReportReason, clean_report_details
 from core.text import to_plain_text
+from core.types import Id
 from notifications.models import Kind as NotificationKind
 from notifications.services import Target, notify, withdraw_notifications
 from users import error_codes as user_codes
@@ -70,7 +72,7 @@ def max_message_length() -> int:
 # --- checks ----------------------------------------------------------------------
 
 
-def _check_can_send(user) -> None:
+def _check_can_send(user: User) -> None:
     if user.is_suspended:
         raise Forbidden(user_codes.ACCOUNT_SUSPENDED, "A suspended account cannot send messages.")
 
@@ -85,7 +87,7 @@ def _as_uuids(values: Iterable, *, field: str) -> list[uuid.UUID]:
     return list(dict.fromkeys(ids))
 
 
-def _users_to_add(*, actor, user_ids: Iterable, field: str) -> list[User]:
+def _users_to_add(*, actor: User, user_ids: Iterable, field: str) -> list[User]:
     """The users `actor` may bring into a conversation: visible to them (active,
     not suspended, not blocking them; anyone else is unknown, 400), and not blocked
     by them (403 `user_blocked`). `actor` is left out."""
@@ -143,7 +145,9 @@ def _require_manager(participation: ConversationParticipant) -> None:
         raise Forbidden(core_codes.PERMISSION_DENIED, "Only the group's owner and admins can.")
 
 
-def _touch(conversation: Conversation, *, at=None, last_message: Message | None = None) -> None:
+def _touch(
+    conversation: Conversation, *, at: datetime | None = None, last_message: Message | None = None
+) -> None:
     conversation.last_activity_at = at or timezone.now()
     fields = ["last_activity_at"]
     if last_message is not None:
@@ -156,7 +160,7 @@ def _touch(conversation: Conversation, *, at=None, last_message: Message | None 
 
 
 @transaction.atomic
-def start_direct(*, user, other_id) -> tuple[Conversation, bool]:
+def start_direct(*, user: User, other_id: Id) -> tuple[Conversation, bool]:
     """The one direct conversation of `user` and `other_id`: (it, whether it is new).
 
     Two people starting it at the same moment get the same one: the unique
@@ -190,7 +194,7 @@ def start_direct(*, user, other_id) -> tuple[Conversation, bool]:
 
 
 @transaction.atomic
-def create_group(*, creator, title: str, participant_ids: Iterable) -> Conversation:
+def create_group(*, creator: User, title: str, participant_ids: Iterable) -> Conversation:
     """A group of `creator` (its owner) and the users named."""
     title = _clean_title(title)
     members = _users_to_add(actor=creator, user_ids=participant_ids, field="participant_ids")
@@ -213,7 +217,7 @@ def create_group(*, creator, title: str, participant_ids: Iterable) -> Conversat
 
 
 @transaction.atomic
-def rename_conversation(*, actor, conversation_id, title: str) -> Conversation:
+def rename_conversation(*, actor: User, conversation_id: Id, title: str) -> Conversation:
     conversation = fetch_conversation_for(viewer=actor, conversation_id=conversation_id, lock=True)
     _require_group(conversation)
     _require_manager(fetch_participation(viewer=actor, conversation_id=conversation.pk))
@@ -225,7 +229,7 @@ def rename_conversation(*, actor, conversation_id, title: str) -> Conversation:
 
 
 @transaction.atomic
-def set_conversation_avatar(*, actor, conversation_id, media_id) -> Conversation:
+def set_conversation_avatar(*, actor: User, conversation_id: Id, media_id: Id) -> Conversation:
     """A group's avatar: one of the actor's uploads (`chat/upload/`), or None to remove it."""
     conversation = fetch_conversation_for(viewer=actor, conversation_id=conversation_id, lock=True)
     _require_group(conversation)
@@ -238,7 +242,7 @@ def set_conversation_avatar(*, actor, conversation_id, media_id) -> Conversation
 
 
 @transaction.atomic
-def set_muted(*, user, conversation_id, muted: bool) -> ConversationParticipant:
+def set_muted(*, user: User, conversation_id: Id, muted: bool) -> ConversationParticipant:
     """Mute or unmute a conversation for oneself: no notifications while muted."""
     participation = fetch_participation(viewer=user, conversation_id=conversation_id, lock=True)
     if participation.muted != muted:
@@ -252,7 +256,12 @@ _UNSET = object()
 
 @transaction.atomic
 def update_conversation(
-    *, actor, conversation_id, title=_UNSET, avatar=_UNSET, muted=_UNSET
+    *,
+    actor: User,
+    conversation_id: Id,
+    title: object = _UNSET,
+    avatar: object = _UNSET,
+    muted: object = _UNSET,
 ) -> None:
     """PATCH: any of rename, avatar (owner, admin) and `muted` (oneself), all or nothing."""
     if title is not _UNSET:
@@ -270,7 +279,7 @@ def update_conversation(
 
 @transaction.atomic
 def add_participants(
-    *, actor, conversation_id, user_ids: Iterable
+    *, actor: User, conversation_id: Id, user_ids: Iterable
 ) -> list[ConversationParticipant]:
     """Add users to a group (owner, admin). A current participant named again is a
     400 `already_participant`; a former one rejoins. New members start with
@@ -332,7 +341,7 @@ def _depart(conversation: Conversation, participation: ConversationParticipant) 
 
 
 @transaction.atomic
-def remove_participant(*, actor, conversation_id, user_id) -> None:
+def remove_participant(*, actor: User, conversation_id: Id, user_id: Id) -> None:
     """Remove a member (owner: anyone; admin: members). Removing oneself is leaving."""
     conversation = fetch_conversation_for(viewer=actor, conversation_id=conversation_id, lock=True)
     _require_group(conversation)
@@ -353,7 +362,7 @@ def remove_participant(*, actor, conversation_id, user_id) -> None:
 
 
 @transaction.atomic
-def leave_conversation(*, user, conversation_id) -> None:
+def leave_conversation(*, user: User, conversation_id: Id) -> None:
     conversation = fetch_conversation_for(viewer=user, conversation_id=conversation_id, lock=True)
     _require_group(conversation)
     _depart(conversation, fetch_participation(viewer=user, conversation_id=conversation.pk))
@@ -362,7 +371,7 @@ def leave_conversation(*, user, conversation_id) -> None:
 # --- messages ---------------------------------------------------------------------
 
 
-def _clean_client_ref(client_ref) -> str | None:
+def _clean_client_ref(client_ref: object) -> str | None:
     if client_ref is None or client_ref == "":
         return None
     client_ref = str(client_ref)
@@ -375,7 +384,7 @@ def _clean_client_ref(client_ref) -> str | None:
     return client_ref
 
 
-def _same_send(*, sender, conversation_id, client_ref: str) -> Message | None:
+def _same_send(*, sender: User, conversation_id: Id, client_ref: str) -> Message | None:
     """The message `sender` stored with `client_ref`, if any; 400 if it was for
     another conversation (a client reusing its references)."""
     existing = Message.objects.filter(sender_id=sender.pk, client_ref=client_ref).first()
@@ -388,7 +397,7 @@ def _same_send(*, sender, conversation_id, client_ref: str) -> Message | None:
     return existing
 
 
-def _check_not_blocked(conversation: Conversation, sender) -> None:
+def _check_not_blocked(conversation: Conversation, sender: User) -> None:
     if conversation.kind != Kind.DIRECT:
         return
     other_id = (
@@ -413,8 +422,8 @@ class Sent:
 @transaction.atomic
 def send_message(
     *,
-    sender,
-    conversation_id,
+    sender: User,
+    conversation_id: Id,
     body: str | None = "",
     client_ref: str | None = None,
     media_ids: Iterable = (),
@@ -464,7 +473,7 @@ def send_message(
     return Sent(message, True)
 
 
-def conversation_target(conversation_id) -> Target:
+def conversation_target(*, conversation_id: Id) -> Target:
     """What a chat notification is about: the conversation (its messages fold)."""
     return Target(NOTIFICATION_TARGET, conversation_id)
 
@@ -496,17 +505,17 @@ def _notify_away(conversation: Conversation, message: Message) -> None:
                 recipient_id=user_id,
                 kind=NotificationKind.CHAT_MESSAGE,
                 actor_id=message.sender_id,
-                target=conversation_target(conversation.pk),
+                target=conversation_target(conversation_id=conversation.pk),
                 data=data,
             )
 
 
 def _withdraw_notifications(message: Message) -> None:
     """A message gone (deleted, hidden): the notifications that may quote it go too."""
-    withdraw_notifications(targets=[conversation_target(message.conversation_id)])
+    withdraw_notifications(targets=[conversation_target(conversation_id=message.conversation_id)])
 
 
-def _own_live_message(*, actor, message_id) -> Message:
+def _own_live_message(*, actor: User, message_id: Id) -> Message:
     message = fetch_message_for(viewer=actor, message_id=message_id, lock=True)
     if message.sender_id != actor.pk:
         raise Forbidden(core_codes.PERMISSION_DENIED, "Only its sender can change a message.")
@@ -514,7 +523,7 @@ def _own_live_message(*, actor, message_id) -> Message:
 
 
 @transaction.atomic
-def edit_message(*, editor, message_id, body: str) -> Message:
+def edit_message(*, editor: User, message_id: Id, body: str) -> Message:
     message = _own_live_message(actor=editor, message_id=message_id)
     if not message.is_shown:
         raise Conflict(error_codes.MESSAGE_DELETED, "This message was deleted.")
@@ -526,7 +535,7 @@ def edit_message(*, editor, message_id, body: str) -> Message:
 
 
 @transaction.atomic
-def delete_message(*, actor, message_id) -> Message:
+def delete_message(*, actor: User, message_id: Id) -> Message:
     """The sender deletes their message: it stays in the history as a placeholder,
     its body and images gone. Deleting it again changes nothing."""
     message = _own_live_message(actor=actor, message_id=message_id)
@@ -555,7 +564,7 @@ def _is_after(message: Message, marker: Message | None) -> bool:
 
 @transaction.atomic
 def mark_read(
-    *, user, conversation_id, up_to=None, message_ids: Iterable | None = None
+    *, user: User, conversation_id: Id, up_to: Id | None = None, message_ids: Iterable | None = None
 ) -> ReadState:
     """Move the user's read marker to `up_to` (or the newest of `message_ids`).
     It only moves forward: an older message leaves it where it is."""
@@ -589,7 +598,9 @@ def _clean_details(*, reason: str, details: str) -> str:
     return clean_report_details(reason=reason, details=details)
 
 
-def report_message(*, reporter, conversation_id, message_id, reason: str, details: str = ""):
+def report_message(
+    *, reporter: User, conversation_id: Id, message_id: Id, reason: str, details: str = ""
+) -> MessageReport:
     """A participant reports someone else's message, once (409 after)."""
     participation = fetch_participation(viewer=reporter, conversation_id=conversation_id)
     message = fetch_message_for(viewer=reporter, message_id=message_id)
@@ -612,7 +623,7 @@ def report_message(*, reporter, conversation_id, message_id, reason: str, detail
 
 
 @transaction.atomic
-def hide_message(*, moderator, message_id) -> Message:
+def hide_message(*, moderator: User, message_id: Id) -> Message:
     """A moderator hides a message: a placeholder to everyone from now on (kept for
     the admin); its open reports are resolved."""
     if not is_moderator(moderator):
@@ -633,7 +644,7 @@ def hide_message(*, moderator, message_id) -> Message:
 
 
 @transaction.atomic
-def dismiss_report(*, moderator, report_id) -> MessageReport:
+def dismiss_report(*, moderator: User, report_id: Id) -> MessageReport:
     """A moderator leaves the message up: the report (if still open) is dismissed."""
     if not is_moderator(moderator):
         raise Forbidden(core_codes.PERMISSION_DENIED, "Only moderators may do this.")

@@ -3,6 +3,8 @@ revenue per day, and the best-selling products of the range. An order counts on
 the day it was paid, for as long as it stays sold (paid or fulfilled): a refund
 takes it out."""
 
+from decimal import Decimal
+
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
@@ -12,6 +14,12 @@ from .models import Order, OrderItem, OrderStatus
 
 SOLD = (OrderStatus.PAID, OrderStatus.FULFILLED)
 TOP_PRODUCTS = 10
+# Sums keep the columns' two decimals (SQLite's SUM drops trailing zeros).
+CENTS = Decimal("0.01")
+
+
+def _money(amount) -> Decimal:
+    return Decimal(amount).quantize(CENTS)
 
 
 def _sold_orders():
@@ -31,7 +39,7 @@ def revenue(window: Window) -> dict:
         .annotate(amount=Sum("total"))
         .order_by()
     )
-    return {row["day"]: row["amount"] for row in rows}
+    return {row["day"]: _money(row["amount"]) for row in rows}
 
 
 def top_products(window: Window) -> list[dict]:
@@ -54,7 +62,7 @@ def top_products(window: Window) -> list[dict]:
             "name": row["product_name"],
             "units": row["units"],
             "orders": row["orders"],
-            "revenue": str(row["revenue"]),
+            "revenue": str(_money(row["revenue"])),
         }
         for row in rows
     ]

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,8 +31,10 @@ from core import error_codes as core_codes
 from core.exceptions import Conflict, NotFound, invalid
 from core.media import media_setting, process_image
 from core.transactions import after_commit
+from core.types import Id
 from notifications.models import Kind
 from notifications.services import Target, notify
+from users.models import User
 
 from . import error_codes, events, payments, selectors, stock
 from .models import (
@@ -67,7 +73,7 @@ def max_quantity() -> int:
     return int(settings.SHOP_MAX_QUANTITY)
 
 
-def _check_quantity(quantity) -> int:
+def _check_quantity(quantity: object) -> int:
     limit = max_quantity()
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= limit:
         raise invalid(
@@ -78,7 +84,7 @@ def _check_quantity(quantity) -> int:
     return quantity
 
 
-def product_unavailable(product) -> Conflict:
+def product_unavailable(*, product: Product) -> Conflict:
     return Conflict(
         error_codes.PRODUCT_UNAVAILABLE,
         f"“{product.name}” (product {product.pk}) is not for sale.",
@@ -195,7 +201,7 @@ def remove_product(*, product: Product) -> None:
     product.save(update_fields=["is_active", "updated_at"])
 
 
-def add_product_image(*, product: Product, upload) -> ProductImage:
+def add_product_image(*, product: Product, upload: UploadedFile) -> ProductImage:
     image = process_image(upload, max_side=media_setting("POST_IMAGE_MAX_SIDE"))
     item = ProductImage(
         product=product,
@@ -217,7 +223,7 @@ def add_product_image(*, product: Product, upload) -> ProductImage:
 # --- cart -------------------------------------------------------------------------------------
 
 
-def _locked_cart(user) -> Cart:
+def _locked_cart(user: User) -> Cart:
     """The user's cart, created if need be, locked until the transaction ends."""
     cart = Cart.objects.select_for_update().filter(user=user).first()
     if cart is not None:
@@ -232,7 +238,7 @@ def _locked_cart(user) -> Cart:
 
 def _check_available(product: Product, quantity: int) -> None:
     if not product.is_active:
-        raise product_unavailable(product)
+        raise product_unavailable(product=product)
     row = Stock.objects.filter(pk=product.pk).first()
     available = row.available if row is not None else 0
     if quantity > available:
@@ -240,7 +246,7 @@ def _check_available(product: Product, quantity: int) -> None:
 
 
 @transaction.atomic
-def add_to_cart(*, user, product_id, quantity: int) -> CartItem:
+def add_to_cart(*, user: User, product_id: Id, quantity: int) -> CartItem:
     """Add `quantity` of the product, or as many more to its line."""
     _check_quantity(quantity)
     product = Product.objects.filter(pk=product_id).first()
@@ -271,7 +277,7 @@ def add_to_cart(*, user, product_id, quantity: int) -> CartItem:
 
 
 @transaction.atomic
-def set_cart_quantity(*, user, item_id, quantity: int) -> CartItem:
+def set_cart_quantity(*, user: User, item_id: Id, quantity: int) -> CartItem:
     _check_quantity(quantity)
     _locked_cart(user)
     item = selectors.fetch_cart_item(user=user, item_id=item_id)
@@ -282,7 +288,7 @@ def set_cart_quantity(*, user, item_id, quantity: int) -> CartItem:
 
 
 @transaction.atomic
-def remove_from_cart(*, user, item_id) -> None:
+def remove_from_cart(*, user: User, item_id: Id) -> None:
     _locked_cart(user)
     selectors.fetch_cart_item(user=user, item_id=item_id).delete()
 
@@ -296,7 +302,7 @@ class CheckoutResult:
     created: bool
 
 
-def _reservation_expiry():
+def _reservation_expiry() -> datetime:
     return timezone.now() + timedelta(minutes=int(settings.CHECKOUT_RESERVATION_MINUTES))
 
 
@@ -308,7 +314,7 @@ def _same_lines(order: Order, items: list[CartItem]) -> bool:
     return ordered == wanted
 
 
-def _unpaid_order_for(user, items: list[CartItem]) -> Order | None:
+def _unpaid_order_for(user: User, items: list[CartItem]) -> Order | None:
     """The user's unpaid order for exactly this cart, open for a while yet: a
     checkout asked twice answers it again (its session asked of Stripe again
     under the order's Idempotency-Key if the first request has not stored it
@@ -321,7 +327,7 @@ def _unpaid_order_for(user, items: list[CartItem]) -> Order | None:
     return None
 
 
-def _reserve_order(*, user) -> CheckoutResult:
+def _reserve_order(*, user: User) -> CheckoutResult:
     """In one transaction: the cart's lines priced from the database, stock
     reserved (rows locked in product-id order), the order, its items and its
     reservations."""
@@ -341,7 +347,7 @@ def _reserve_order(*, user) -> CheckoutResult:
             return CheckoutResult(existing, created=False)
         for item in items:
             if not item.product.is_active:
-                raise product_unavailable(item.product)
+                raise product_unavailable(product=item.product)
             _check_quantity(item.quantity)
         products = {item.product_id: item.product for item in items}
         lines = [(item.product_id, item.quantity) for item in items]
@@ -380,7 +386,7 @@ def _success_url(order: Order) -> str:
     return settings.CHECKOUT_SUCCESS_URL.replace("{ORDER_ID}", str(order.pk))
 
 
-def checkout(*, user) -> CheckoutResult:
+def checkout(*, user: User) -> CheckoutResult:
     """The cart as an unpaid order with its stock reserved and a Stripe Checkout
     Session expiring with the reservation. Stripe unavailable: 503, and the
     order and its stock are released before answering."""
@@ -429,7 +435,7 @@ def _release_reservations(order: Order) -> None:
     Reservation.objects.filter(order=order).delete()
 
 
-def _end_unpaid(order_id, status: str, reason: str, *, tell: bool = True) -> bool:
+def _end_unpaid(order_id: Id, status: str, reason: str, *, tell: bool = True) -> bool:
     """An unpaid order cancelled or expired, its stock released. False if it
     was not unpaid any more (paid meanwhile: that wins)."""
     with transaction.atomic():
@@ -446,7 +452,7 @@ def _end_unpaid(order_id, status: str, reason: str, *, tell: bool = True) -> boo
 # --- orders -----------------------------------------------------------------------------------
 
 
-def cancel_order(*, user, order_id) -> Order:
+def cancel_order(*, user: User, order_id: Id) -> Order:
     """The buyer cancels an unpaid order: its Checkout Session is expired at
     Stripe, its stock released. 409 if it is paid (or being paid) already."""
     order = selectors.orders_of(user=user).filter(pk=selectors.parse_uuid(order_id)).first()
@@ -480,7 +486,7 @@ def cancel_order(*, user, order_id) -> Order:
 
 
 @transaction.atomic
-def fulfil_order(*, order_id) -> Order:
+def fulfil_order(*, order_id: Id) -> Order:
     order = selectors.lock_order(order_id)
     if order.status != S.PAID:
         raise Conflict(
@@ -493,7 +499,7 @@ def fulfil_order(*, order_id) -> Order:
     return order
 
 
-def refund_order(*, order_id) -> Order:
+def refund_order(*, order_id: Id) -> Order:
     """Staff refund the whole payment at Stripe (503 and nothing changes if
     Stripe is unavailable), then the order is refunded, its stock returned
     unless it shipped, and the buyer told. A refund's key is the order's, so
@@ -550,12 +556,12 @@ def _tell(order: Order, kind: str, body: str) -> None:
 # --- payments: what Stripe tells ---------------------------------------------------------------
 
 
-def _order_id_of(session: dict):
+def _order_id_of(session: dict) -> uuid.UUID | None:
     metadata = session.get("metadata") or {}
     return selectors.parse_uuid(metadata.get("order_id") or session.get("client_reference_id"))
 
 
-def _paid(order_id, session: payments.CheckoutSession) -> str:
+def _paid(order_id: Id, session: payments.CheckoutSession) -> str:
     """A Checkout Session paid. Unpaid order: its reservation becomes a sale.
     Expired or cancelled meanwhile: paid if the stock is still there, else
     refunded automatically. Paid, shipped or refunded already: nothing."""
@@ -611,19 +617,19 @@ def _paid(order_id, session: payments.CheckoutSession) -> str:
     return "paid"
 
 
-def _queue_refund(payment_id) -> None:
+def _queue_refund(payment_id: Id) -> None:
     from .tasks import refund_payment
 
     refund_payment.delay(str(payment_id))
 
 
-def _queue_receipt(order_id) -> None:
+def _queue_receipt(order_id: Id) -> None:
     from .tasks import send_receipt
 
     send_receipt.delay(str(order_id))
 
 
-def refund_pending_payment(*, payment_id) -> bool:
+def refund_pending_payment(*, payment_id: Id) -> bool:
     """Refund at Stripe a payment the shop could not honour (paid late, sold out).
     Idempotent; raises PaymentProviderUnavailable for the task to retry."""
     payment = Payment.objects.filter(pk=payment_id, status=PaymentStatus.REFUND_PENDING).first()
@@ -638,7 +644,7 @@ def refund_pending_payment(*, payment_id) -> bool:
     return True
 
 
-def _expired(order_id) -> str:
+def _expired(order_id: Id) -> str:
     if _end_unpaid(order_id, S.EXPIRED, REASON_EXPIRED):
         return "expired"
     return "ignored: not unpaid"
@@ -661,7 +667,7 @@ def _charge_refunded(charge: dict) -> str:
     return "refunded"
 
 
-def _dispatch(event) -> str:
+def _dispatch(event: Mapping[str, Any]) -> str:
     obj = event["data"]["object"]
     kind = event["type"]
     if kind == "charge.refunded":
@@ -706,7 +712,7 @@ def handle_webhook(*, payload: bytes, signature: str | None) -> str:
 # --- reconciliation ---------------------------------------------------------------------------
 
 
-def reconcile_order(order_id) -> str:
+def reconcile_order(*, order_id: Id) -> str:
     """An unpaid order past its reservation: Stripe is asked about its session.
     Paid there: paid here. Still open: expired there, then here. Completed
     with the payment still in progress (bank debits): kept. Stripe not
@@ -736,7 +742,7 @@ def reconcile_checkouts(*, limit: int = 500) -> dict:
     due = Order.objects.filter(status=S.PENDING_PAYMENT, expires_at__lte=timezone.now())
     outcomes: dict = {}
     for order_id in due.order_by("expires_at").values_list("pk", flat=True)[:limit]:
-        outcome = reconcile_order(order_id)
+        outcome = reconcile_order(order_id=order_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     owed = Payment.objects.filter(status=PaymentStatus.REFUND_PENDING).values_list("pk", flat=True)
     for payment_id in owed[:limit]:
@@ -750,7 +756,7 @@ def reconcile_checkouts(*, limit: int = 500) -> dict:
 # --- receipt ----------------------------------------------------------------------------------
 
 
-def send_receipt(*, order_id) -> bool:
+def send_receipt(*, order_id: Id) -> bool:
     """The receipt email of a paid order, once."""
     claimed = Order.objects.filter(
         pk=order_id, receipt_sent_at__isnull=True, paid_at__isnull=False

@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.db import transaction
-from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from core.admin_tools import EstimatedCountPaginator
@@ -26,11 +25,6 @@ class UserCreationForm(BaseUserCreationForm):
         if User.objects.filter(email=email).exists():
             raise forms.ValidationError("A user with this email address already exists.")
         return email
-
-
-class BroadcastForm(forms.Form):
-    title = forms.CharField(max_length=120)
-    body = forms.CharField(max_length=2000, widget=forms.Textarea)
 
 
 class UserEditForm(UserChangeForm):
@@ -129,7 +123,6 @@ class UserAdmin(DjangoUserAdmin):
         _suspend_for(7),
         _suspend_for(30),
         "unsuspend",
-        "send_notification",
     ]
 
     @admin.display(description="display name", ordering="profile__display_name")
@@ -162,40 +155,6 @@ class UserAdmin(DjangoUserAdmin):
             services.unsuspend_user(user=user)
             count += 1
         self.message_user(request, f"Reactivated {count} user(s).", messages.SUCCESS)
-
-    @admin.action(description="Send a notification to selected users", permissions=["broadcast"])
-    def send_notification(self, request, queryset):
-        """An intermediate page asks for the title and body; the notification then goes
-        out in the background (notifications.services.create_broadcast)."""
-        from notifications import services as notification_services
-
-        form = BroadcastForm(request.POST if "send" in request.POST else None)
-        if form.is_valid():
-            recipient_ids = list(queryset.values_list("pk", flat=True))
-            notification_services.create_broadcast(
-                sender=request.user,
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data["body"],
-                recipient_ids=recipient_ids,
-            )
-            self.message_user(
-                request,
-                f"The notification is on its way to {len(recipient_ids)} user(s).",
-                messages.SUCCESS,
-            )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Send a notification",
-            "form": form,
-            "queryset": queryset[:50],
-            "count": queryset.count(),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-            "select_across": request.POST.get("select_across", "0"),
-            "opts": self.model._meta,
-            "action": "send_notification",
-        }
-        return TemplateResponse(request, "admin/users/user/send_notification.html", context)
 
     def get_inlines(self, request, obj):
         # On the add page the profile is created by save_model, not by the inline.

@@ -1,3 +1,4 @@
+import json
 import logging
 import re
 import uuid
@@ -80,7 +81,11 @@ def test_the_configured_log_handlers_print_the_id(client, captured):
         if any(isinstance(f, RequestIdFilter) for f in h.filters)
     ]
     assert project_handlers, "settings.LOGGING lost the request id filter"
-    assert "[trace-8]" in project_handlers[0].format(record)
+    line = project_handlers[0].format(record)
+    if line.startswith("{"):  # LOG_FORMAT=json, the default
+        assert json.loads(line)["request_id"] == "trace-8"
+    else:
+        assert "[trace-8]" in line
 
 
 def test_an_eager_task_logs_with_the_request_id(captured):

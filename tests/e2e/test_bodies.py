@@ -9,7 +9,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.e2e
+# The server reads the caller's user from the database: the test's own rows.
+pytestmark = [pytest.mark.e2e, pytest.mark.requires_postgres]
 
 
 def raw(base: str, method: str, path: str, body: bytes = b"", headers=None):
