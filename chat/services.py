@@ -217,31 +217,6 @@ def create_group(*, creator: User, title: str, participant_ids: Iterable) -> Con
 
 
 @transaction.atomic
-def rename_conversation(*, actor: User, conversation_id: Id, title: str) -> Conversation:
-    conversation = fetch_conversation_for(viewer=actor, conversation_id=conversation_id, lock=True)
-    _require_group(conversation)
-    _require_manager(fetch_participation(viewer=actor, conversation_id=conversation.pk))
-    conversation.title = _clean_title(title)
-    conversation.save(update_fields=["title"])
-    _touch(conversation)
-    events.conversation_updated(conversation.pk)
-    return conversation
-
-
-@transaction.atomic
-def set_conversation_avatar(*, actor: User, conversation_id: Id, media_id: Id) -> Conversation:
-    """A group's avatar: one of the actor's uploads (`chat/upload/`), or None to remove it."""
-    conversation = fetch_conversation_for(viewer=actor, conversation_id=conversation_id, lock=True)
-    _require_group(conversation)
-    _require_manager(fetch_participation(viewer=actor, conversation_id=conversation.pk))
-    conversation.avatar = None if media_id is None else claim_avatar(owner=actor, media_id=media_id)
-    conversation.save(update_fields=["avatar"])
-    _touch(conversation)
-    events.conversation_updated(conversation.pk)
-    return conversation
-
-
-@transaction.atomic
 def set_muted(*, user: User, conversation_id: Id, muted: bool) -> ConversationParticipant:
     """Mute or unmute a conversation for oneself: no notifications while muted."""
     participation = fetch_participation(viewer=user, conversation_id=conversation_id, lock=True)
@@ -263,11 +238,27 @@ def update_conversation(
     avatar: object = _UNSET,
     muted: object = _UNSET,
 ) -> None:
-    """PATCH: any of rename, avatar (owner, admin) and `muted` (oneself), all or nothing."""
-    if title is not _UNSET:
-        rename_conversation(actor=actor, conversation_id=conversation_id, title=title)
-    if avatar is not _UNSET:
-        set_conversation_avatar(actor=actor, conversation_id=conversation_id, media_id=avatar)
+    """PATCH: any of rename, avatar (owner, admin) and `muted` (oneself), all or nothing.
+    A group's title and avatar change under one lock, in one save and one event."""
+    if title is not _UNSET or avatar is not _UNSET:
+        conversation = fetch_conversation_for(
+            viewer=actor, conversation_id=conversation_id, lock=True
+        )
+        _require_group(conversation)
+        _require_manager(fetch_participation(viewer=actor, conversation_id=conversation.pk))
+        changed = []
+        if title is not _UNSET:
+            conversation.title = _clean_title(title)
+            changed.append("title")
+        if avatar is not _UNSET:
+            # One of the actor's uploads (`chat/upload/`), or None to remove it.
+            conversation.avatar = (
+                None if avatar is None else claim_avatar(owner=actor, media_id=avatar)
+            )
+            changed.append("avatar")
+        conversation.save(update_fields=changed)
+        _touch(conversation)
+        events.conversation_updated(conversation.pk)
     if muted is not _UNSET:
         set_muted(user=actor, conversation_id=conversation_id, muted=bool(muted))
     if title is _UNSET and avatar is _UNSET and muted is _UNSET:

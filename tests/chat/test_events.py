@@ -129,3 +129,19 @@ def test_nothing_goes_out_when_the_send_fails(committed, direct, alice, bob):
     with pytest.raises(InvalidInput):
         committed(services.send_message, sender=alice, conversation_id=direct.pk, body="")
     assert "chat.message.new" not in types(bob)
+
+
+def test_a_patch_of_title_and_avatar_is_one_change_told_once(committed, group, alice, bob):
+    before = len(logged(bob))
+
+    committed(
+        services.update_conversation,
+        actor=alice,
+        conversation_id=group.pk,
+        title="Renamed crew",
+        avatar=None,
+    )
+
+    told = logged(bob)[before:]
+    assert [kind for kind, _ in told] == ["chat.conversation.updated"]
+    assert told[0][1]["title"] == "Renamed crew" and told[0][1]["avatar_url"] is None
