@@ -46,6 +46,9 @@ def parse_args():
     parser.add_argument("--rate", type=float, default=10.0, help="messages sent per second")
     parser.add_argument("--groups", default="10,100,500", help="group sizes")
     parser.add_argument("--timeout", type=float, default=60.0, help="per scenario, seconds")
+    parser.add_argument(
+        "--servers", type=int, default=1, help="daphne processes; a user's sockets spread over them"
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not append")
     return parser.parse_args()
 
@@ -87,9 +90,17 @@ def database_url(name: str) -> str:
     return f"{base}/{name}"
 
 
-def start_daphne(db_name: str) -> tuple[subprocess.Popen, str]:
+def start_daphne(db_name: str, index: int = 0) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(db_name), "CELERY_TASK_ALWAYS_EAGER": "true"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(db_name),
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        # As docker-compose.yml runs it: a connection per database call instead
+        # serialises 1,000 handshakes behind Postgres's fork per connection.
+        "DB_POOL_MIN_SIZE": os.environ.get("DB_POOL_MIN_SIZE", "2"),
+        "DB_POOL_MAX_SIZE": os.environ.get("DB_POOL_MAX_SIZE", "10"),
+    }
     process = subprocess.Popen(
         [
             sys.executable,
@@ -103,7 +114,7 @@ def start_daphne(db_name: str) -> tuple[subprocess.Popen, str]:
         ],
         cwd=BASE_DIR,
         env=env,
-        stdout=open(LOG, "wb"),  # noqa: SIM115  (the server's, closed with it)
+        stdout=open(LOG.with_suffix(f".{index}.log") if index else LOG, "wb"),  # noqa: SIM115  (the server's, closed with it)
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -174,10 +185,13 @@ class Client:
         self.duplicates = 0
         self.readers: list[asyncio.Task] = []
 
-    async def open(self, base: str, users: list, devices: int) -> None:
-        ws_url = base.replace("http://", "ws://") + "/ws/"
+    async def open(self, bases: list[str], users: list, devices: int) -> None:
+        """Device d of the i-th user on server (i + d) % len(bases): with two servers
+        and two devices, every user has a socket on each."""
 
-        async def one(user, device):
+        async def one(position, user, device):
+            base = bases[(position + device) % len(bases)]
+            ws_url = base.replace("http://", "ws://") + "/ws/"
             token = str(AccessToken.for_user(user))
             ws = await connect(
                 ws_url, subprotocols=["bearer", token], origin=base, open_timeout=60, max_queue=None
@@ -188,9 +202,9 @@ class Client:
             self.sockets.setdefault(str(user.pk), []).append((index, ws))
 
         batch = 50
-        pending = [(user, d) for d in range(devices) for user in users]
+        pending = [(i, user, d) for d in range(devices) for i, user in enumerate(users)]
         for start in range(0, len(pending), batch):
-            await asyncio.gather(*(one(u, d) for u, d in pending[start : start + batch]))
+            await asyncio.gather(*(one(*args) for args in pending[start : start + batch]))
 
     async def heartbeat(self, ws) -> None:
         """`ping` every PRESENCE_TTL/3, as clients do: the user stays online, so no
@@ -329,12 +343,11 @@ def percentile(values: list[float], share: float) -> float:
 
 def render(results: list[dict], load_before: float, load_after: float, users: int) -> str:
     layer = settings.CHANNEL_LAYERS["default"]
-    config = layer.get("CONFIG", {})
     lines = [
         f"### Chat fan-out, {datetime.date.today().isoformat()}",
         "",
         f"`{' '.join(['.venv/bin/python', 'bench/chat_fanout.py', *sys.argv[1:]])}` "
-        f"(DATABASE_URL Postgres, REDIS_URL Redis; daphne, one process). "
+        f"(DATABASE_URL Postgres, REDIS_URL Redis; {ARGS.servers} daphne process(es)). "
         f"{platform.machine()}, {os.cpu_count()} cores shared by the load client, "
         f"daphne, Postgres and Redis; load average {load_before:.1f} before, "
         f"{load_after:.1f} after. {users} users × {ARGS.devices} sockets = "
@@ -342,8 +355,7 @@ def render(results: list[dict], load_before: float, load_after: float, users: in
         f"{ARGS.messages} messages per scenario at {ARGS.rate:g}/s as `chat.message.sent` "
         f"frames from random members; latency from the send to each `chat.message.new` "
         f"frame at every participant's every socket (the sender's own included). "
-        f"Channel layer: {layer['BACKEND'].rsplit('.', 1)[-1]}, capacity "
-        f"{config.get('capacity')}, group_expiry {config.get('group_expiry')} s. Ceiling: "
+        f"Channel layer: {layer['BACKEND'].rsplit('.', 1)[-1]}. Ceiling: "
         f"a bare Redis PUBLISH of a 420-byte frame to as many subscriber connections, same rate.",
         "",
         "| scenario | sockets / message | delivered | p50 ms | p99 ms | msgs/s | deliveries/s "
@@ -369,13 +381,17 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     connection.settings_dict["TEST"]["NAME"] = f"bench_chat_{os.getpid()}"
     old_config = setup_databases(verbosity=0, interactive=False)
-    process = None
+    processes = []
     try:
         sizes = [int(s) for s in ARGS.groups.split(",") if s]
         users = make_users(max([ARGS.users, *sizes]))
         db_name = connection.settings_dict["NAME"]
         connection.close()
-        process, base = start_daphne(db_name)
+        bases = []
+        for index in range(ARGS.servers):
+            process, base = start_daphne(db_name, index)
+            processes.append(process)
+            bases.append(base)
         loop = asyncio.new_event_loop()
 
         async def run():
@@ -383,7 +399,7 @@ def main() -> None:
             # Sockets first, conversations after: presence joins are told to those
             # who share a conversation, and nobody does yet (see BENCHMARKS.md).
             client = Client()
-            await client.open(base, client_users, ARGS.devices)
+            await client.open(bases, client_users, ARGS.devices)
             scenarios = await asyncio.to_thread(make_conversations, users, sizes)
             connections.close_all()
             results = []
@@ -409,7 +425,7 @@ def main() -> None:
         results = loop.run_until_complete(run())
         loop.close()
     finally:
-        if process is not None:
+        for process in processes:
             stop(process)
         connections.close_all()
         teardown_databases(old_config, verbosity=0)

@@ -9,6 +9,7 @@ every variable this file reads.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import environ
 from corsheaders.defaults import default_headers as cors_default_headers
@@ -182,18 +183,23 @@ def redis_cache(url: str) -> dict:
     }
 
 
+def redis_db(url: str) -> int:
+    path = urlparse(url).path.strip("/")
+    return int(path) if path.isdigit() else 0
+
+
 def redis_channel_host(url: str) -> dict:
     return {
         "address": url,
         "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
-        # channels_redis blocks up to 5 s (its brpop_timeout) in a read that waits
-        # for a message: the read timeout must outlast it with room to spare (at
-        # 5 s, a pop answered a hair late under load raised TimeoutError in the
-        # consumer and closed its socket with 1011).
-        "socket_timeout": REDIS_SOCKET_TIMEOUT + 10,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        # A subscriber connection that died without a FIN (the Redis host gone)
+        # is found by a PING this often, and then counts as lost
+        # (core.realtime.layer).
+        "health_check_interval": env.int("CHANNEL_LAYER_HEALTH_CHECK_SECONDS", default=30),
         # redis-py's asyncio pool refuses (MaxConnectionsError) past 100
-        # connections by default: one server with hundreds of sockets joining and
-        # leaving groups at once needs more.
+        # connections by default: one server publishing from many threads at once
+        # needs more.
         "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
     }
 
@@ -202,17 +208,14 @@ if REDIS_URL:
     CACHES = {"default": redis_cache(REDIS_URL)}
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis' pub/sub layer with confirmed subscriptions and loss
+            # notices: a send is one PUBLISH per group, nothing queued per socket.
+            "BACKEND": "core.realtime.layer.PubSubChannelLayer",
             "CONFIG": {
                 "hosts": [redis_channel_host(REDIS_URL)],
-                "prefix": env("CHANNEL_LAYER_PREFIX", default="asgi"),
-                # Messages a socket's channel holds before the layer drops more:
-                # far above what a live socket lags behind (bench/chat_fanout.py).
-                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
-                "expiry": 60,
-                # A socket leaves its groups (user.<id>, streams) silently after this
-                # long; the gateway renews them on every auth.refresh (7 days).
-                "group_expiry": env.int("CHANNEL_LAYER_GROUP_EXPIRY", default=7 * 24 * 3600),
+                # Pub/sub channels ignore the database number: the prefix carries
+                # it, so deployments (or test runs) on one Redis do not hear each other.
+                "prefix": env("CHANNEL_LAYER_PREFIX", default=f"asgi.{redis_db(REDIS_URL)}."),
             },
         }
     }

@@ -1,6 +1,8 @@
 import pytest
 from django.core.cache import cache
 
+from tests.channel_listener import listener  # noqa: F401  (fixture for every folder)
+
 
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_cache(settings):

@@ -10,7 +10,8 @@ Close codes (RFC 6455 reserves 4000-4999 for applications):
 - 4008 ``CLOSE_RATE_LIMITED``: the client kept flooding after its frames were
   refused with ``rate_limited``. Back off before reconnecting.
 - 1013 ``CLOSE_TRY_AGAIN_LATER`` (RFC 6455's "try again later"): the server's
-  Redis (channel layer, event log) is unavailable. The socket is accepted and
+  Redis (channel layer, event log) is unavailable, or its subscriber connection
+  dropped so live events may have been missed. The socket is accepted and
   closed at once during the handshake, or closed while open. Reconnect with
   backoff, with ``?since=`` to resume; REST keeps working meanwhile.
 

@@ -116,6 +116,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if not degraded.is_outage(exc):
                 raise
             degraded.report(CHANNEL_LAYER_PART, exc, doing="serving a socket")
+            if getattr(self, "base_send", None) is None:
+                # Failed making its channel (a SUBSCRIBE), before Channels kept `send`.
+                self.base_send = send
             await self._close_for_outage()
         finally:
             request_id.reset(token)
@@ -207,7 +210,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 if not degraded.is_outage(exc):
                     logger.exception("Could not leave group %s", group)
                     continue
-                # Membership expires by itself (the layer's group_expiry).
+                # The server's subscriptions went with its connection to Redis.
                 degraded.report(CHANNEL_LAYER_PART, exc, doing="leaving socket groups")
                 break
         self.joined_groups.clear()
@@ -346,6 +349,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 stream=stream,
             )
         )
+
+    async def realtime_layer_lost(self, message):
+        """This server's subscriber connection to Redis dropped (core.realtime.layer):
+        live events may have been missed. Closed with 1013, the client reconnects
+        with ``?since=`` and the event log replays them."""
+        await self._close_for_outage()
 
     async def realtime_disconnect(self, message):
         await self._close(message.get("code", codes.CLOSE_DISCONNECTED))
@@ -534,9 +543,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             ) from None
         self.user = user
         self._schedule_expiry(expires_at - time.time())
-        # Renews the socket's membership of its groups (the layer's group_expiry).
-        for group in list(self.joined_groups):
-            await self.channel_layer.group_add(group, self.channel_name)
         expires = datetime.fromtimestamp(expires_at, UTC).isoformat().replace("+00:00", "Z")
         return {"expires_at": expires}
 

@@ -39,7 +39,7 @@ def on_private_redis(redis_server):  # noqa: F811
         CACHES={"default": project_settings.redis_cache(redis_server.url)},
         CHANNEL_LAYERS={
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "BACKEND": "core.realtime.layer.PubSubChannelLayer",
                 "CONFIG": {"hosts": [project_settings.redis_channel_host(redis_server.url)]},
             }
         },

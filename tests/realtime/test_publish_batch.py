@@ -1,17 +1,14 @@
 """publish_batch(): what N single publishes give each user, in a few round trips."""
 
-import asyncio
 import json
 import logging
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 
 from core import degraded
-from core.realtime import eventlog, layer
+from core.realtime import eventlog
 from core.realtime.backend import redis_client
 from core.realtime.groups import user_group
 from core.realtime.publish import PublishError, publish_batch, publish_to_users
@@ -153,59 +150,26 @@ async def test_sockets_get_their_events_live_in_order_and_an_offline_user_on_res
     assert await back.comm.receive_nothing(timeout=0.2)
 
 
-def _join(group: str, count: int = 1) -> list[str]:
-    channel_layer = get_channel_layer()
-
-    async def join():
-        channels = [await channel_layer.new_channel() for _ in range(count)]
-        for channel in channels:
-            await channel_layer.group_add(group, channel)
-        return channels
-
-    return async_to_sync(join)()
-
-
-def _received(channels: list[str]) -> list[dict | None]:
-    """The next message on each channel, None where none comes (on one event loop)."""
-    channel_layer = get_channel_layer()
-
-    async def receive_all():
-        got = []
-        for channel in channels:
-            try:
-                got.append(await asyncio.wait_for(channel_layer.receive(channel), timeout=0.5))
-            except TimeoutError:
-                got.append(None)
-        return got
-
-    return async_to_sync(receive_all)()
-
-
 @REDIS
 @DB
-def test_round_trips_per_chunk_not_per_event(settings, redis_calls):
+def test_round_trips_per_chunk_not_per_event(settings, redis_calls, listener):
     realtime_settings(settings, PUBLISH_CHUNK_SIZE=500)
     users = [str(uuid.uuid4()) for _ in range(1200)]
     # Online: one in the first chunk, two (one with two sockets) in the last.
     online = {users[10]: 1, users[1100]: 2, users[1199]: 1}
-    channels = {uid: _join(user_group(uid), n) for uid, n in online.items()}
+    channels = {uid: listener.join(user_group(uid), n) for uid, n in online.items()}
     publish_to_users([uuid.uuid4()], "test.warm.up", {})  # loads the append script
     redis_calls.reset()
 
     publish_batch([(uid, "test.batch", {"i": i}) for i, uid in enumerate(users)])
 
-    # Per chunk of 500: one call appends to the logs, one pipeline reads who is
-    # listening, one call queues the messages where somebody is.
+    # Per chunk of 500: one call appends to the logs, one PUBLISH sends the
+    # chunk to every server as one bundle, whoever of its users is listening.
     assert redis_calls.scripts(eventlog._APPEND_SCRIPT) == 3
-    assert redis_calls.scripts(layer._PUSH_SCRIPT) == 2
-    assert redis_calls.counts() == {
-        ("sync", "EVALSHA"): 3,
-        ("async", "pipeline"): 3,
-        ("async", "EVAL"): 2,
-    }
+    assert redis_calls.counts() == {("sync", "EVALSHA"): 3, ("async", "PUBLISH"): 3}
     for uid, user_channels in channels.items():
         [event] = eventlog.read_since(uid, "0-0")
-        for message in _received(user_channels):
+        for message in listener.received(user_channels):
             assert message["id"] == event.id
             assert json.loads(message["text"])["data"] == {"i": users.index(uid)}
     assert [len(eventlog.read_since(uid, "0-0")) for uid in users] == [1] * len(users)
@@ -214,10 +178,12 @@ def test_round_trips_per_chunk_not_per_event(settings, redis_calls):
 @REDIS
 @DB
 @pytest.mark.on_commit_failures_expected
-def test_a_chunk_that_cannot_be_logged_is_not_sent_and_the_rest_still_go(settings, caplog):
+def test_a_chunk_that_cannot_be_logged_is_not_sent_and_the_rest_still_go(
+    settings, caplog, listener
+):
     realtime_settings(settings, PUBLISH_CHUNK_SIZE=2)
     users = [str(uuid.uuid4()) for _ in range(6)]
-    channels = [_join(user_group(uid))[0] for uid in users]
+    channels = [listener.join(user_group(uid))[0] for uid in users]
     # Not a stream: the second chunk's append fails, before writing anything.
     redis_client().set(eventlog._log_key(users[3]), "corrupt")
 
@@ -228,7 +194,7 @@ def test_a_chunk_that_cannot_be_logged_is_not_sent_and_the_rest_still_go(setting
     assert (error.not_logged, error.not_sent, error.total) == (users[2:4], [], 6)
     assert "2 of 6 realtime events neither logged nor sent" in caplog.text
     assert eventlog.read_since(users[2], "0-0") is None
-    received = _received(channels)
+    received = listener.received(channels)
     assert received[2:4] == [None, None]
     for i in (0, 1, 4, 5):
         [event] = eventlog.read_since(users[i], "0-0")
@@ -243,7 +209,7 @@ def test_events_logged_but_not_sent_in_an_outage_are_replayed_on_resume(settings
     # A channel layer nobody answers at: logging works, sending does not.
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "core.realtime.layer.PubSubChannelLayer",
             "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]},
         }
     }

@@ -1,8 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -92,23 +90,13 @@ def test_suspend_rejects_past_or_naive_until(user):
     assert (naive.value.field, naive.value.code) == ("until", "naive_datetime")
 
 
-async def _receive_two(layer, channel):
-    # In one event loop: the layer keeps its receive buffer per loop.
-    return [await layer.receive(channel) for _ in range(2)]
-
-
 @pytest.mark.requires_redis
 @pytest.mark.django_db
-def test_suspension_closes_open_sockets(user, django_capture_on_commit_callbacks):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(user_group(user.pk), channel)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            suspend(user)
-        ended, message = async_to_sync(_receive_two)(layer, channel)
-    finally:
-        async_to_sync(layer.group_discard)(user_group(user.pk), channel)
+def test_suspension_closes_open_sockets(user, django_capture_on_commit_callbacks, listener):
+    [channel] = listener.join(user_group(user.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        suspend(user)
+    ended, message = listener.received([channel, channel], timeout=5)
     # Its subscriptions end first (`stream.ended`, reason `suspended`), then it closes.
     assert ended["type"] == "realtime.revoke" and ended["reason"] == "suspended"
     assert message["type"] == "realtime.disconnect"
