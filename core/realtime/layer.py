@@ -52,6 +52,9 @@ LAYER_LOST_MESSAGE = "realtime.layer_lost"
 # How long a SUBSCRIBE may take to be confirmed before the caller is told Redis
 # is not answering (a socket then closes with 1013, like any Redis outage).
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
+# A bundle is cut at about this size: one reply past Redis's pub/sub output
+# buffer limit (32 MB hard by default) would cut every subscriber off at once.
+BUNDLE_MAX_BYTES = 512 * 1024
 # How often the receiving loop wakes when nothing arrives.
 _POLL_SECONDS = 0.1
 
@@ -94,14 +97,22 @@ class _LoopLayer(RedisPubSubLoopLayer):
         own sockets in that group. Redis then delivers one message per server, not
         one per user (bench/chat_fanout.py: the per-user PUBLISHes cost the
         receiving server more than anything else it did)."""
-        by_shard: dict[int, list[tuple[str, bytes]]] = defaultdict(list)
+        by_shard: dict[int, list[list[tuple[str, bytes]]]] = defaultdict(lambda: [[]])
+        sizes: dict[int, int] = defaultdict(int)
         serialize = self.channel_layer.serialize
         for group, message in messages:
             name = self._get_group_channel_name(group)
-            by_shard[id(self._get_shard(name))].append((name, serialize(message)))
+            payload = serialize(message)
+            key = id(self._get_shard(name))
+            if by_shard[key][-1] and sizes[key] + len(payload) > BUNDLE_MAX_BYTES:
+                by_shard[key].append([])
+                sizes[key] = 0
+            by_shard[key][-1].append((name, payload))
+            sizes[key] += len(payload)
         shards = {id(shard): shard for shard in self._shards}
-        for key, entries in by_shard.items():
-            await shards[key].publish(self.bundle_channel, msgpack.packb(entries))
+        for key, bundles in by_shard.items():
+            for bundle in bundles:
+                await shards[key].publish(self.bundle_channel, msgpack.packb(bundle))
 
     def tell_lost(self) -> None:
         """Every local channel gets ``realtime.layer_lost`` (queued after what it

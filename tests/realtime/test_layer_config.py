@@ -166,3 +166,32 @@ async def test_a_bundle_reaches_each_server_once_and_only_its_own_sockets_in_eac
     finally:
         for layer in servers:
             await layer.flush()
+
+
+@REDIS
+async def test_a_large_send_goes_in_bundles_under_the_size_limit(monkeypatch):
+    """A chunk of big events (a group's conversation with every participant in it)
+    must not become one PUBLISH past Redis's output buffer limit for subscribers."""
+    from core.realtime import layer as layer_module
+
+    monkeypatch.setattr(layer_module, "BUNDLE_MAX_BYTES", 10_000)
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("test.big", channel)
+    [shard] = layer._get_layer()._shards
+    published: list[int] = []
+    original = shard.publish
+
+    async def publish(name, payload):
+        published.append(len(payload))
+        await original(name, payload)
+
+    monkeypatch.setattr(shard, "publish", publish)
+    try:
+        big = [{"type": "test.event", "n": n, "pad": "x" * 3000} for n in range(20)]
+        await group_send_many(layer, [("test.big", message) for message in big])
+        got = [(await asyncio.wait_for(layer.receive(channel), 2))["n"] for _ in range(20)]
+    finally:
+        await layer.flush()
+    assert got == list(range(20))
+    assert len(published) > 1 and max(published) < 10_000 + 3_200
