@@ -184,6 +184,24 @@ class Client:
         self.receipts: dict[str, dict[int, float]] = {}
         self.duplicates = 0
         self.readers: list[asyncio.Task] = []
+        self.conversation_events: dict[int, int] = {}
+
+    async def settled(self, scenarios: list, timeout: float) -> float:
+        """Wait until every socket has had `chat.conversation.updated` for each
+        conversation its user was put in (a 500-member group's creation sends each
+        of them the whole member list), so the scenarios time messages, not that
+        backlog. Returns the seconds it took."""
+        expected: dict[int, int] = {}
+        for _, _, members in scenarios:
+            for member in members:
+                for index, _ in self.sockets[member]:
+                    expected[index] = expected.get(index, 0) + 1
+        start = time.perf_counter()
+        while time.perf_counter() - start < timeout:
+            if all(self.conversation_events.get(i, 0) >= n for i, n in expected.items()):
+                break
+            await asyncio.sleep(0.05)
+        return time.perf_counter() - start
 
     async def open(self, bases: list[str], users: list, devices: int) -> None:
         """Device d of the i-th user on server (i + d) % len(bases): with two servers
@@ -217,6 +235,9 @@ class Client:
     async def read(self, ws, index: int) -> None:
         async for raw in ws:
             now = time.perf_counter()
+            if '"chat.conversation.updated"' in raw[:50]:
+                self.conversation_events[index] = self.conversation_events.get(index, 0) + 1
+                continue
             if '"chat.message.new"' not in raw[:40]:
                 continue
             ref = json.loads(raw)["data"].get("client_ref")
@@ -402,6 +423,8 @@ def main() -> None:
             await client.open(bases, client_users, ARGS.devices)
             scenarios = await asyncio.to_thread(make_conversations, users, sizes)
             connections.close_all()
+            drained = await client.settled(scenarios, ARGS.timeout)
+            print(f"conversation events delivered to every socket in {drained:.1f} s", flush=True)
             results = []
             by_kind: dict[str, list] = {}
             for name, conversation_id, members in scenarios:

@@ -192,11 +192,12 @@ def redis_channel_host(url: str) -> dict:
     return {
         "address": url,
         "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
-        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        # Longer than the cache's: a send may be a bundle of hundreds of events
+        # (core.realtime.layer), and one timed out is dropped live.
+        "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=5.0),
         # A subscriber connection that died without a FIN (the Redis host gone)
-        # is found by a PING this often, and then counts as lost
-        # (core.realtime.layer).
-        "health_check_interval": env.int("CHANNEL_LAYER_HEALTH_CHECK_SECONDS", default=30),
+        # is found by TCP keepalive, and then counts as lost (core.realtime.layer).
+        "socket_keepalive": True,
         # redis-py's asyncio pool refuses (MaxConnectionsError) past 100
         # connections by default: one server publishing from many threads at once
         # needs more.

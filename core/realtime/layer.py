@@ -55,7 +55,7 @@ SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 # A bundle is cut at about this size: one reply past Redis's pub/sub output
 # buffer limit (32 MB hard by default) would cut every subscriber off at once.
 BUNDLE_MAX_BYTES = 512 * 1024
-# How often the receiving loop wakes when nothing arrives.
+# How often the receiving loop looks again while nothing is subscribed.
 _POLL_SECONDS = 0.1
 
 
@@ -185,7 +185,9 @@ class _Shard(RedisSingleShardConnection):
                 if self._pubsub is None or not self._pubsub.subscribed:
                     await asyncio.sleep(_POLL_SECONDS)
                     continue
-                message = await self._pubsub.get_message(timeout=_POLL_SECONDS)
+                # Blocking: a read timed out halfway through a large message
+                # (a bundle) would leave the connection mid-reply.
+                message = await self._pubsub.get_message(timeout=None)
                 if message is None:
                     continue
                 if message["type"] == "subscribe":
