@@ -533,9 +533,14 @@ def _own_live_message(*, actor: User, message_id: Id) -> Message:
 
 @transaction.atomic
 def edit_message(*, editor: User, message_id: Id, body: str) -> Message:
+    """The sender rewrites their message. An edit puts new words before the others,
+    so what stops a send stops it: a suspension (403 `account_suspended`), in a
+    direct conversation a block either way (403 `user_blocked`)."""
+    _check_can_send(editor)
     message = _own_live_message(actor=editor, message_id=message_id)
     if not message.is_shown:
         raise Conflict(error_codes.MESSAGE_DELETED, "This message was deleted.")
+    _check_not_blocked(message.conversation, editor)
     message.body = _clean_body(body, required=message.content_type == ContentType.TEXT)
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "edited_at"])

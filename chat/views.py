@@ -30,6 +30,7 @@ from .openapi import (
     READ_EXAMPLES,
     REPORT_EXAMPLES,
     UPLOAD_EXAMPLES,
+    EditForbiddenResponse,
     ManageForbiddenResponse,
     MessageDeletedResponse,
     NotParticipantResponse,
@@ -380,10 +381,12 @@ class MessageView(GenericAPIView):
     @extend_schema(
         tags=TAGS,
         summary="Edit your message",
+        description="What stops a send stops an edit: a block either way in a direct "
+        "conversation (403 `user_blocked`), a suspension.",
         request=MessageEditSerializer,
         responses={
             200: MessageSerializer,
-            403: PermissionDeniedResponse,
+            403: EditForbiddenResponse,
             409: MessageDeletedResponse,
             **NOT_FOUND_404,
         },
