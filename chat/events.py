@@ -9,11 +9,13 @@ included. All go out after the transaction commits.
 
 - `chat.message.new`, `chat.message.updated`, `chat.message.deleted`: the message
   as REST shows it (`read_models.MESSAGE`); a deleted or hidden message is the
-  placeholder (no body, no media, `is_deleted: true`).
+  placeholder (no body, no media, `is_deleted: true`). Not to a member added
+  back who was away when the message was sent.
 - `chat.message.read`: `{"conversation_id", "user_id", "up_to"}`: `user_id` read
   up to the message `up_to` (to the others and to that user's other devices).
 - `chat.conversation.updated`: the conversation as REST shows it, without the
-  per-viewer `unread_count` and `muted`: on creation, membership, title and
+  per-viewer `unread_count` and `muted`, its `last_message` the newest one every
+  current participant may see: on creation, membership, title and
   avatar changes. A user no longer among `participants` was removed or left.
 """
 
@@ -37,7 +39,7 @@ def message_payload(message_id) -> dict | None:
 def _message_event(event_type: str, message) -> None:
     data = message_payload(message.pk)
     if data is not None:
-        publish_to_users(selectors.participant_ids(message.conversation_id), event_type, data)
+        publish_to_users(selectors.ids_seeing(message), event_type, data)
 
 
 def message_new(message) -> None:

@@ -90,6 +90,9 @@ class ConversationParticipant(models.Model):
         "chat.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     muted = models.BooleanField(default=False)
+    # Away at least once (left or removed, then added back): their reads skip the
+    # `ParticipationGap`s; everyone else's reads skip the gap lookup.
+    has_gaps = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["joined_at", "id"]
@@ -109,6 +112,30 @@ class ConversationParticipant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.left_at is None
+
+
+class ParticipationGap(models.Model):
+    """A stretch a member was away from a group: from leaving (or being removed)
+    to being added back. What was said in it stays out of their sight, as on
+    WhatsApp; what came before they left and after they returned does not."""
+
+    participant = models.ForeignKey(
+        ConversationParticipant, on_delete=models.CASCADE, related_name="gaps"
+    )
+    # A message is in the gap if started_at <= its created_at < ended_at.
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["participant", "started_at", "ended_at"], name="chat_gap_participant_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} away {self.started_at} - {self.ended_at}"
 
 
 class Message(models.Model):

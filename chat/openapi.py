@@ -32,6 +32,13 @@ PermissionDeniedResponse = error_response(
     [core_codes.PERMISSION_DENIED],
     "403: only its sender edits or deletes a message; only moderators hide one.",
 )
+EditForbiddenResponse = error_response(
+    "ChatEditForbidden",
+    [core_codes.PERMISSION_DENIED, user_codes.USER_BLOCKED, user_codes.ACCOUNT_SUSPENDED],
+    "403: only its sender edits a message; what stops a send stops an edit: "
+    "`user_blocked` (in a direct conversation, one of the two blocked the other), "
+    "`account_suspended`.",
+)
 MessageDeletedResponse = error_response(
     "ChatMessageDeleted",
     [error_codes.MESSAGE_DELETED],

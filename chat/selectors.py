@@ -1,6 +1,12 @@
 """Chat reads. Only participants see a conversation, its messages and its members:
 every path starts from `fetch_participation` / `fetch_conversation_for`, which
-answer 404 to anyone else (a removed member or one who left included)."""
+answer 404 to anyone else (a removed member or one who left included).
+
+A member added back after leaving (or being removed) sees what was said before
+they left and after they returned, never what was said while they were away
+(their `ParticipationGap`s): in the history, as the list's `last_message`, in
+`unread_count`, as a read marker or a report's target, and in the events of
+those messages."""
 
 from __future__ import annotations
 
@@ -10,7 +16,20 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    UUIDField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from core import error_codes as core_codes
@@ -18,7 +37,14 @@ from core.exceptions import NotFound, invalid
 from core.pagination import keyset_filter, reversed_ordering
 from core.realtime.presence import online_users
 
-from .models import ChatMedia, ContentType, Conversation, ConversationParticipant, Message
+from .models import (
+    ChatMedia,
+    ContentType,
+    Conversation,
+    ConversationParticipant,
+    Message,
+    ParticipationGap,
+)
 from .read_models import MESSAGE_COLUMNS
 
 NO_SUCH_CONVERSATION = "No such conversation."
@@ -38,6 +64,40 @@ def _as_uuid(value) -> uuid.UUID | None:
 
 def _signed_in(viewer) -> bool:
     return viewer is not None and viewer.is_authenticated
+
+
+# --- gaps: what a member added back did not see ------------------------------------------
+
+
+def _gaps_covering(created_at) -> QuerySet[ParticipationGap]:
+    """Gaps a message created at `created_at` (a value or an `OuterRef`) falls in."""
+    return ParticipationGap.objects.filter(started_at__lte=created_at, ended_at__gt=created_at)
+
+
+def _in_gap_of(participant_id) -> Exists:
+    """Whether the outer message was sent while `participant_id` was away."""
+    return Exists(_gaps_covering(OuterRef("created_at")).filter(participant_id=participant_id))
+
+
+def visible_messages(participation: ConversationParticipant) -> QuerySet[Message]:
+    """The conversation's messages this member may see: all of them, but for a
+    member added back, those sent while they were away. The history index still
+    drives the scan; the gaps are an anti-join on their own index."""
+    messages = Message.objects.filter(conversation_id=participation.conversation_id)
+    if participation.has_gaps:
+        messages = messages.exclude(_in_gap_of(participation.pk))
+    return messages
+
+
+def ids_seeing(message: Message) -> list:
+    """User ids of the current participants who may see `message` (who is told of
+    a change to it): not those who were away when it was sent. One query."""
+    away = _gaps_covering(message.created_at).filter(participant_id=OuterRef("pk"))
+    return list(
+        active_participants(message.conversation_id)
+        .exclude(Exists(away))
+        .values_list("user_id", flat=True)
+    )
 
 
 # --- permission-checked fetchers ------------------------------------------------------
@@ -111,11 +171,14 @@ def fetch_message_for(*, viewer, message_id, lock: bool = False) -> Message:
     message_id = _as_uuid(message_id)
     if message_id is None or not _signed_in(viewer):
         raise NotFound(core_codes.NOT_FOUND, NO_SUCH_MESSAGE)
+    away = _gaps_covering(OuterRef("created_at")).filter(
+        participant__conversation_id=OuterRef("conversation_id"), participant__user_id=viewer.pk
+    )
     messages = Message.objects.filter(
         pk=message_id,
         conversation__participants__user_id=viewer.pk,
         conversation__participants__left_at__isnull=True,
-    )
+    ).exclude(Exists(away))
     if lock:
         messages = Message.objects.select_for_update().filter(pk__in=messages.values("pk"))
     message = messages.first()
@@ -124,13 +187,13 @@ def fetch_message_for(*, viewer, message_id, lock: bool = False) -> Message:
     return message
 
 
-def fetch_message_in(*, conversation_id, message_id, field: str) -> Message:
-    """A message of this conversation named by the client (`up_to`, `before`):
-    400 on `field` if there is none."""
+def fetch_message_in(*, participation: ConversationParticipant, message_id, field: str) -> Message:
+    """A message of the member's conversation, one they may see, named by the client
+    (`up_to`, `before`): 400 on `field` if there is none."""
     message = None
     parsed = _as_uuid(message_id)
     if parsed is not None:
-        message = Message.objects.filter(pk=parsed, conversation_id=conversation_id).first()
+        message = visible_messages(participation).filter(pk=parsed).first()
     if message is None:
         raise invalid(field, "No such message in this conversation.", core_codes.DOES_NOT_EXIST)
     return message
@@ -181,11 +244,16 @@ def fetch_message(*, message_id) -> dict | None:
 
 
 def fetch_messages(
-    *, conversation_id, before: Message | None, after: Message | None, limit: int
+    *,
+    participation: ConversationParticipant,
+    before: Message | None,
+    after: Message | None,
+    limit: int,
 ) -> list[dict]:
-    """Up to `limit` message rows of the conversation, newest first: older than
-    `before`, or the ones just newer than `after` (still newest first)."""
-    messages = Message.objects.filter(conversation_id=conversation_id)
+    """Up to `limit` message rows of the member's conversation they may see, newest
+    first: older than `before`, or the ones just newer than `after` (still newest
+    first)."""
+    messages = visible_messages(participation)
     if after is not None:
         newer = Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.pk)
         rows = list(
@@ -207,11 +275,15 @@ def fetch_messages(
 # --- read state ------------------------------------------------------------------------
 
 
-def _unread_after(*, conversation, viewer_id, marker_at, marker_id) -> QuerySet[Message]:
-    """Messages of others, shown, after the marker (by created_at, then id)."""
+def _unread_after(*, conversation, viewer_id, marker_at, marker_id, since) -> QuerySet[Message]:
+    """Messages of others, shown, after the marker (by created_at, then id), and
+    not before `since`: a member added back starts with everything before their
+    return read, so what was said while they were away is never unread (whatever
+    became of their marker)."""
     return Message.objects.filter(
         Q(created_at__gt=marker_at) | Q(created_at=marker_at, id__gt=marker_id),
         conversation_id=conversation,
+        created_at__gte=since,
         deleted_at__isnull=True,
         hidden_at__isnull=True,
     ).exclude(sender_id=viewer_id)
@@ -224,6 +296,7 @@ def unread_count(participation: ConversationParticipant) -> int:
         viewer_id=participation.user_id,
         marker_at=marker.created_at if marker else _BEGINNING,
         marker_id=marker.pk if marker else uuid.UUID(int=0),
+        since=participation.joined_at if participation.has_gaps else _BEGINNING,
     ).count()
 
 
@@ -234,6 +307,7 @@ def _unread_subquery(viewer_id) -> Coalesce:
             viewer_id=viewer_id,
             marker_at=Coalesce(OuterRef("last_read_message__created_at"), Value(_BEGINNING)),
             marker_id=Coalesce(OuterRef("last_read_message_id"), Value(uuid.UUID(int=0))),
+            since=OuterRef("unread_since"),
         )
         .order_by()
         .values("conversation_id")
@@ -252,23 +326,49 @@ _CONVERSATION_VALUES = {
     "title": "conversation__title",
     "avatar__file": "conversation__avatar__file",
     "last_activity_at": "conversation__last_activity_at",
-    "last_message_id": "conversation__last_message_id",
+    "last_message_id": "visible_last_message_id",
 }
+
+
+def _visible_last_message() -> Case:
+    """The newest message the outer membership may see: the conversation's
+    `last_message` unless the member was ever away and it came before their
+    return, then the newest one outside their gaps (a scan of the history index
+    that stops at the first visible row)."""
+    newest_visible = (
+        Message.objects.filter(conversation_id=OuterRef("conversation_id"))
+        .exclude(_in_gap_of(OuterRef(OuterRef("pk"))))
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
+    )
+    return Case(
+        When(
+            Q(has_gaps=False) | Q(conversation__last_message__created_at__gte=F("joined_at")),
+            then=F("conversation__last_message_id"),
+        ),
+        default=Subquery(newest_visible),
+        output_field=UUIDField(),
+    )
 
 
 def my_conversations(*, viewer) -> QuerySet[ConversationParticipant]:
     """The viewer's current memberships, each with its conversation's columns,
-    the viewer's `muted` and `unread_count`: one query for a page."""
+    the viewer's `muted`, `unread_count` and last visible message: one query for
+    a page."""
     return (
         ConversationParticipant.objects.filter(user_id=viewer.pk, left_at__isnull=True)
-        .annotate(unread_count=_unread_subquery(viewer.pk))
+        .annotate(
+            unread_since=Case(When(has_gaps=True, then=F("joined_at")), default=Value(_BEGINNING)),
+            unread_count=_unread_subquery(viewer.pk),
+            visible_last_message_id=_visible_last_message(),
+        )
         .values(
             "conversation_id",
             "conversation__last_activity_at",
             "conversation__kind",
             "conversation__title",
             "conversation__avatar__file",
-            "conversation__last_message_id",
+            "visible_last_message_id",
             "muted",
             "unread_count",
         )
@@ -334,8 +434,37 @@ def fetch_conversation(*, viewer, conversation_id) -> dict | None:
 
 
 def conversation_shared_row(*, conversation_id) -> dict | None:
-    """A conversation's row without any viewer (events): per-viewer columns at rest."""
-    row = Conversation.objects.filter(pk=conversation_id).values(*_CONVERSATION_VALUES).first()
+    """A conversation's row without any viewer (events): per-viewer columns at rest,
+    `last_message` the newest message every current participant may see."""
+    away = _gaps_covering(OuterRef("created_at")).filter(
+        participant__conversation_id=OuterRef(OuterRef("pk")),
+        participant__left_at__isnull=True,
+    )
+    seen_by_all = (
+        Message.objects.filter(conversation_id=OuterRef("pk"))
+        .exclude(Exists(away))
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
+    )
+    anyone_away = ConversationParticipant.objects.filter(
+        conversation_id=OuterRef("pk"), left_at__isnull=True, has_gaps=True
+    )
+    row = (
+        Conversation.objects.filter(pk=conversation_id)
+        .annotate(
+            shared_last_message_id=Case(
+                When(Exists(anyone_away), then=Subquery(seen_by_all)),
+                default=F("last_message_id"),
+                output_field=UUIDField(),
+            )
+        )
+        .values(
+            *(name for name in _CONVERSATION_VALUES if name != "last_message_id"),
+            "shared_last_message_id",
+        )
+        .first()
+    )
     if row is None:
         return None
+    row["last_message_id"] = row.pop("shared_last_message_id")
     return _complete([{**row, "muted": False, "unread_count": 0}])[0]

@@ -41,6 +41,7 @@ from .models import (
     Kind,
     Message,
     MessageReport,
+    ParticipationGap,
     ReportStatus,
     Role,
     direct_key,
@@ -273,8 +274,10 @@ def add_participants(
     *, actor: User, conversation_id: Id, user_ids: Iterable
 ) -> list[ConversationParticipant]:
     """Add users to a group (owner, admin). A current participant named again is a
-    400 `already_participant`; a former one rejoins. New members start with
-    everything before their arrival read."""
+    400 `already_participant`. New members start with everything before their
+    arrival read. A former one rejoins: the time they were away becomes one of
+    their gaps (they never see what was said in it, `chat.selectors`), their old
+    read marker stays, and everything before their return counts as read."""
     conversation = fetch_conversation_for(viewer=actor, conversation_id=conversation_id, lock=True)
     _require_group(conversation)
     _require_manager(fetch_participation(viewer=actor, conversation_id=conversation.pk))
@@ -291,18 +294,27 @@ def add_participants(
         p.user_id: p
         for p in ConversationParticipant.objects.filter(conversation=conversation, user_id__in=ids)
     }
-    added = []
+    added, gaps = [], []
     for user in users:
-        participation = former.get(user.pk) or ConversationParticipant(
-            conversation=conversation, user=user
-        )
+        participation = former.get(user.pk)
+        if participation is None:
+            participation = ConversationParticipant(
+                conversation=conversation, user=user, last_read_message=conversation.last_message
+            )
+        else:
+            gaps.append(
+                ParticipationGap(
+                    participant=participation, started_at=participation.left_at, ended_at=now
+                )
+            )
+            participation.has_gaps = True
         participation.role = Role.MEMBER
         participation.joined_at = now
         participation.left_at = None
         participation.muted = False
-        participation.last_read_message = conversation.last_message
         participation.save()
         added.append(participation)
+    ParticipationGap.objects.bulk_create(gaps)
     _touch(conversation, at=now)
     events.conversation_updated(conversation.pk)
     return added
@@ -326,6 +338,12 @@ def _depart(conversation: Conversation, participation: ConversationParticipant) 
             heir.role = Role.OWNER
             heir.save(update_fields=["role"])
     _touch(conversation, at=participation.left_at)
+    # What they were told and have not read yet is no longer theirs to open.
+    withdraw_notifications(
+        targets=[conversation_target(conversation_id=conversation.pk)],
+        recipient_id=participation.user_id,
+        unread_only=True,
+    )
     events.conversation_updated(conversation.pk, also_to=[participation.user_id])
     # Their sockets lose the conversation's stream (typing) at once.
     conversation_left(conversation_id=conversation.pk, user_id=participation.user_id)
@@ -515,9 +533,14 @@ def _own_live_message(*, actor: User, message_id: Id) -> Message:
 
 @transaction.atomic
 def edit_message(*, editor: User, message_id: Id, body: str) -> Message:
+    """The sender rewrites their message. An edit puts new words before the others,
+    so what stops a send stops it: a suspension (403 `account_suspended`), in a
+    direct conversation a block either way (403 `user_blocked`)."""
+    _check_can_send(editor)
     message = _own_live_message(actor=editor, message_id=message_id)
     if not message.is_shown:
         raise Conflict(error_codes.MESSAGE_DELETED, "This message was deleted.")
+    _check_not_blocked(message.conversation, editor)
     message.body = _clean_body(body, required=message.content_type == ContentType.TEXT)
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "edited_at"])
@@ -563,12 +586,12 @@ def mark_read(
     conversation_id = participation.conversation_id
     if up_to is None and message_ids:
         candidates = [
-            fetch_message_in(conversation_id=conversation_id, message_id=m, field="message_ids")
+            fetch_message_in(participation=participation, message_id=m, field="message_ids")
             for m in message_ids
         ]
         target = max(candidates, key=lambda m: (m.created_at, str(m.pk)))
     else:
-        target = fetch_message_in(conversation_id=conversation_id, message_id=up_to, field="up_to")
+        target = fetch_message_in(participation=participation, message_id=up_to, field="up_to")
     marker = participation.last_read_message
     if _is_after(target, marker):
         participation.last_read_message = target

@@ -30,6 +30,7 @@ from .openapi import (
     READ_EXAMPLES,
     REPORT_EXAMPLES,
     UPLOAD_EXAMPLES,
+    EditForbiddenResponse,
     ManageForbiddenResponse,
     MessageDeletedResponse,
     NotParticipantResponse,
@@ -201,7 +202,9 @@ class ParticipantsView(GenericAPIView):
         tags=TAGS,
         summary="Add people to a group (owner, admin)",
         description="Someone already in it answers 400 `already_participant`; "
-        "a former member rejoins. Newcomers start with the history before them read.",
+        "a former member rejoins, seeing what was said before they left and from now on, "
+        "never what was said while they were away. Newcomers see the history before them, "
+        "read.",
         request=AddParticipantsSerializer,
         responses={200: ConversationSerializer, 403: ManageForbiddenResponse, **NOT_FOUND_404},
         examples=ADD_PARTICIPANTS_EXAMPLES,
@@ -221,7 +224,8 @@ class ParticipantView(APIView):
         tags=TAGS,
         summary="Remove someone from a group (owner: anyone; admin: members)",
         description="They stop receiving the conversation's events at once and see it "
-        "no more (404). Removing yourself is leaving.",
+        "no more (404); their unread notifications of it are withdrawn "
+        "(`notification.deleted`). Removing yourself is leaving.",
         request=None,
         responses={204: None, 403: ManageForbiddenResponse, **NOT_FOUND_404},
     )
@@ -236,7 +240,8 @@ class LeaveView(APIView):
         tags=TAGS,
         summary="Leave a group",
         description="A group keeps an owner: when the owner leaves, the oldest admin "
-        "(else the oldest member) takes over.",
+        "(else the oldest member) takes over. Your unread notifications of it are "
+        "withdrawn (`notification.deleted`).",
         request=None,
         responses={204: None, **NOT_FOUND_404},
     )
@@ -273,7 +278,6 @@ class MessagesView(GenericAPIView):
     )
     def get(self, request, pk):
         participation = selectors.fetch_participation(viewer=request.user, conversation_id=pk)
-        conversation_id = participation.conversation_id
         params = HistoryParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         bounds = {}
@@ -283,11 +287,11 @@ class MessagesView(GenericAPIView):
                 None
                 if value is None
                 else selectors.fetch_message_in(
-                    conversation_id=conversation_id, message_id=value, field=name
+                    participation=participation, message_id=value, field=name
                 )
             )
         size = page_size(request)
-        rows = selectors.fetch_messages(conversation_id=conversation_id, limit=size + 1, **bounds)
+        rows = selectors.fetch_messages(participation=participation, limit=size + 1, **bounds)
         has_more = len(rows) > size
         if has_more:
             rows = rows[1:] if bounds["after"] is not None else rows[:size]
@@ -377,10 +381,12 @@ class MessageView(GenericAPIView):
     @extend_schema(
         tags=TAGS,
         summary="Edit your message",
+        description="What stops a send stops an edit: a block either way in a direct "
+        "conversation (403 `user_blocked`), a suspension.",
         request=MessageEditSerializer,
         responses={
             200: MessageSerializer,
-            403: PermissionDeniedResponse,
+            403: EditForbiddenResponse,
             409: MessageDeletedResponse,
             **NOT_FOUND_404,
         },

@@ -17,8 +17,12 @@ from ..models import Notification, NotificationActor
 from .notifying import Target
 
 
-def withdraw_notifications(*, targets: Iterable[Target]) -> int:
+def withdraw_notifications(
+    *, targets: Iterable[Target], recipient_id: Id | None = None, unread_only: bool = False
+) -> int:
     """Remove every notification about `targets`, whoever got it; how many went.
+    `recipient_id`: only that user's; `unread_only`: only those not read yet (a
+    member leaving a conversation loses what they have not opened).
 
     For content gone out of sight (hidden by a moderator, deleted): call it in
     the transaction that hides or deletes. Each recipient's sockets get
@@ -35,6 +39,10 @@ def withdraw_notifications(*, targets: Iterable[Target]) -> int:
     condition = Q()
     for target_type, ids in ids_by_type.items():
         condition |= Q(target_type=target_type, target_id__in=sorted(ids))
+    if recipient_id is not None:
+        condition &= Q(recipient_id=recipient_id)
+    if unread_only:
+        condition &= Q(read_at__isnull=True)
     return _withdraw(condition)
 
 

@@ -52,6 +52,17 @@ def send():
     return chat_message
 
 
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a service and its on-commit callbacks (the publishing) as a commit would."""
+
+    def run(func, /, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return func(**kwargs)
+
+    return run
+
+
 def client_for(user=None) -> APIClient:
     client = APIClient()
     if user is not None:

@@ -22,17 +22,6 @@ def types(user) -> list[str]:
     return [t for t, _ in logged(user)]
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a service and its on-commit callbacks (the publishing) as a commit would."""
-
-    def run(func, /, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return func(**kwargs)
-
-    return run
-
-
 def test_every_chat_event_is_declared():
     assert {
         events.MESSAGE_NEW,

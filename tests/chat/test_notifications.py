@@ -1,23 +1,16 @@
 """Participants with no socket open are notified through `notifications`: one
 unread notification per conversation that later messages fold into, none in a
-muted conversation, none for the sender, withdrawn with a deleted message."""
+muted conversation, none for the sender, withdrawn with a deleted message and,
+for a member removed or leaving, their unread ones of that conversation."""
 
 import pytest
 
 from chat import services
 from core.realtime import presence
 from notifications.models import Kind, Notification
+from tests.factories import group_conversation
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(func, /, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return func(**kwargs)
-
-    return run
 
 
 def send(committed, conversation, sender, body):
@@ -68,3 +61,39 @@ def test_nobody_is_notified_across_a_block_in_a_group(committed, group, alice, b
     user_services.block_user(blocker=bob, blocked=alice)
     send(committed, group, alice, "hi all")
     assert not Notification.objects.filter(recipient=bob).exists()
+
+
+@pytest.mark.parametrize("leave", [False, True], ids=["removed", "left"])
+def test_a_departing_member_loses_their_unread_chat_notifications(
+    committed, group, alice, bob, carol, leave
+):
+    from django.utils import timezone
+
+    send(committed, group, alice, "before")
+    assert Notification.objects.filter(recipient=carol).count() == 1
+    other = group_conversation(alice, carol, title="Other")
+    send(committed, other, alice, "elsewhere")
+    read = Notification.objects.filter(recipient=carol, target_id=str(other.pk)).get()
+    if leave:
+        committed(services.leave_conversation, user=carol, conversation_id=group.pk)
+    else:
+        committed(
+            services.remove_participant, actor=alice, conversation_id=group.pk, user_id=carol.pk
+        )
+    assert not Notification.objects.filter(recipient=carol, target_id=str(group.pk)).exists()
+    # Their other conversations' notifications, and the others' of this one, stay.
+    assert Notification.objects.filter(pk=read.pk).exists()
+    assert Notification.objects.filter(recipient=bob, target_id=str(group.pk)).count() == 1
+    # A notification they already read is history: it stays.
+    send(committed, other, alice, "again")
+    Notification.objects.filter(recipient=carol).update(read_at=timezone.now())
+    committed(services.leave_conversation, user=carol, conversation_id=other.pk)
+    assert Notification.objects.filter(recipient=carol, target_id=str(other.pk)).count() == 1
+
+
+def test_a_rejoined_member_is_notified_again(committed, group, alice, carol):
+    services.remove_participant(actor=alice, conversation_id=group.pk, user_id=carol.pk)
+    services.add_participants(actor=alice, conversation_id=group.pk, user_ids=[carol.pk])
+    send(committed, group, alice, "welcome back")
+    row = Notification.objects.filter(recipient=carol).get()
+    assert row.data["excerpt"] == "welcome back"

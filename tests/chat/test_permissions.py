@@ -1,6 +1,8 @@
-"""The permission matrix: every chat route for a participant, a participant blocked
-by the other side of a direct, a removed member, a stranger, a suspended user
-(a real token) and an anonymous caller."""
+"""The permission matrix: every chat route for a participant (a group's owner), a
+plain member, a participant blocked by the other side of a direct and the one who
+blocked them, a removed member, one added back (the message named is from while
+they were away), a stranger, a suspended user (a real token) and an anonymous
+caller."""
 
 import io
 from dataclasses import dataclass
@@ -22,7 +24,17 @@ from .conftest import client_for, make_user
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/chat"
-ROLES = ["participant", "blocked", "removed", "stranger", "suspended", "anonymous"]
+ROLES = [
+    "participant",
+    "member",
+    "blocked",
+    "blocker",
+    "removed",
+    "returned",
+    "stranger",
+    "suspended",
+    "anonymous",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -52,18 +64,27 @@ def build(role: str) -> World:
     alices = chat_message(group, alice, "alice's")
     bobs = chat_message(group, bob, "bob's")
     daves = chat_message(group, dave, "dave's")
+    carols = chat_message(group, carol, "carol's")
     services.remove_participant(actor=alice, conversation_id=group.pk, user_id=dave.pk)
     newcomer = make_user()
     if role == "participant":
         return World(client_for(alice), group, alices, bobs, carol, newcomer)
-    if role == "blocked":
+    if role == "member":
+        return World(client_for(carol), group, carols, bobs, bob, newcomer)
+    if role in ("blocked", "blocker"):
         direct = direct_conversation(alice, bob)
         yo = chat_message(direct, alice, "yo")
         hey = chat_message(direct, bob, "hey")
         user_services.block_user(blocker=bob, blocked=alice)
+        if role == "blocker":
+            return World(client_for(bob), direct, hey, yo, alice, newcomer)
         return World(client_for(alice), direct, yo, hey, bob, newcomer)
     if role == "removed":
         return World(client_for(dave), group, daves, bobs, carol, newcomer)
+    if role == "returned":
+        while_away = chat_message(group, bob, "while dave was away")
+        services.add_participants(actor=alice, conversation_id=group.pk, user_ids=[dave.pk])
+        return World(client_for(dave), group, daves, while_away, carol, newcomer)
     if role == "stranger":
         return World(client_for(eve), group, alices, bobs, carol, newcomer)
     client = APIClient()
@@ -101,24 +122,26 @@ def call(route: str, w: World):
     }[route]()
 
 
-# participant, blocked (in a direct: not a group), removed, stranger; then 401, 401.
+# participant (owner), member, blocked and blocker (in a direct: not a group),
+# removed, returned (the message named is from while away), stranger; then 401, 401.
 EXPECTED = {
-    "list": (200, 200, 200, 200),
-    "start": (201, 201, 201, 201),
-    "detail": (200, 200, 404, 404),
-    "mute": (200, 200, 404, 404),
-    "rename": (200, 400, 404, 404),
-    "add": (200, 400, 404, 404),
-    "remove": (204, 400, 404, 404),
-    "leave": (204, 400, 404, 404),
-    "history": (200, 200, 404, 404),
-    "send": (201, 403, 404, 404),
-    "read": (200, 200, 404, 404),
-    "report": (201, 201, 404, 404),
-    "edit": (200, 200, 404, 404),
-    "delete": (204, 204, 404, 404),
-    "hide": (403, 403, 403, 403),
-    "upload": (201, 201, 201, 201),
+    "list": (200, 200, 200, 200, 200, 200, 200),
+    "start": (201, 201, 201, 201, 201, 201, 201),
+    "detail": (200, 200, 200, 200, 404, 200, 404),
+    "mute": (200, 200, 200, 200, 404, 200, 404),
+    "rename": (200, 403, 400, 400, 404, 403, 404),
+    "add": (200, 403, 400, 400, 404, 403, 404),
+    "remove": (204, 403, 400, 400, 404, 403, 404),
+    "leave": (204, 204, 400, 400, 404, 204, 404),
+    "history": (200, 200, 200, 200, 404, 200, 404),
+    "send": (201, 201, 403, 403, 404, 201, 404),
+    "read": (200, 200, 200, 200, 404, 400, 404),
+    "report": (201, 201, 201, 201, 404, 404, 404),
+    # Editing puts new words before the other side: a block stops it as it stops a send.
+    "edit": (200, 200, 403, 403, 404, 200, 404),
+    "delete": (204, 204, 204, 204, 404, 204, 404),
+    "hide": (403, 403, 403, 403, 403, 403, 403),
+    "upload": (201, 201, 201, 201, 201, 201, 201),
 }
 
 
@@ -131,7 +154,7 @@ def test_permission_matrix(route, role):
     assert response.status_code == expected, (route, role, response.content[:300])
     if expected >= 400:
         assert response.json()["errors"][0]["code"]
-    if role == "blocked" and route == "send":
+    if role in ("blocked", "blocker") and route in ("send", "edit"):
         assert response.json()["errors"][0]["code"] == "user_blocked"
     if role == "suspended":
         assert response.json()["errors"][0]["code"] == "account_suspended"

@@ -150,3 +150,18 @@ def test_co_participants_are_who_shares_a_current_conversation(alice, bob, carol
     assert co_participant_ids(alice.pk) == {bob.pk, carol.pk}
     assert co_participant_ids(dave.pk) == set()
     assert co_participant_ids(eve.pk) == set()
+
+
+def test_what_stops_a_send_stops_an_edit(direct, alice, bob, send):
+    mine = send(direct, alice, "hi")
+    alice.suspended_until = timezone.now() + timezone.timedelta(days=1)
+    with pytest.raises(Forbidden) as exc:
+        services.edit_message(editor=alice, message_id=mine.pk, body="changed")
+    assert exc.value.code == "account_suspended"
+    alice.suspended_until = None
+    user_services.block_user(blocker=bob, blocked=alice)
+    with pytest.raises(Forbidden) as exc:
+        services.edit_message(editor=alice, message_id=mine.pk, body="changed")
+    assert exc.value.code == "user_blocked"
+    # Taking one's words back stays possible.
+    assert services.delete_message(actor=alice, message_id=mine.pk).is_deleted

@@ -27,6 +27,9 @@ EXPECTED = {
     "participant": {frame: OK for frame in FRAMES},
     "removed": {**dict.fromkeys(FRAMES[:3], "not_found"), "subscribe": "unknown_stream"},
     "stranger": {**dict.fromkeys(FRAMES[:3], "not_found"), "subscribe": "unknown_stream"},
+    # Added back after a removal: a member again, but the message read is one sent
+    # while they were away, which they cannot see.
+    "returned": {**dict.fromkeys(FRAMES, OK), "chat.message.read": "does_not_exist"},
     # Blocked by the other side of a direct conversation: cannot message them;
     # reading and opening the conversation stay (their typing is not shown to
     # the blocker: the gateway hides blocked actors).
@@ -45,8 +48,13 @@ def arrange(role: str):
         conversation = group_conversation(owner, member)
     message = chat_message(conversation, owner, body="before")
     actor = member
-    if role == "removed":
+    if role in ("removed", "returned"):
         services.remove_participant(actor=owner, conversation_id=conversation.pk, user_id=member.pk)
+    if role == "returned":
+        message = chat_message(conversation, owner, body="while away")
+        services.add_participants(
+            actor=owner, conversation_id=conversation.pk, user_ids=[member.pk]
+        )
     elif role == "stranger":
         actor = make_user()
     elif role == "blocked":
