@@ -387,7 +387,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["core.schema.only_canonical_paths"],
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "core.schema.list_item_attrs",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": f"{_ERROR_SERIALIZERS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_SERIALIZERS}.ClientErrorEnum.choices",
