@@ -8,6 +8,7 @@ serializers here describe it, and a test holds their fields to the read models'
 from rest_framework import serializers
 
 from core import error_codes as core_codes
+from core.query import QueryParamsSerializer
 from users.serializers import UserSummarySerializer
 
 from . import error_codes
@@ -136,7 +137,7 @@ class AddParticipantsSerializer(serializers.Serializer):
     user_ids = serializers.ListField(child=serializers.UUIDField(), max_length=1000)
 
 
-class HistoryParamsSerializer(serializers.Serializer):
+class HistoryParamsSerializer(QueryParamsSerializer):
     before = serializers.UUIDField(required=False, help_text="Messages older than this one.")
     after = serializers.UUIDField(required=False, help_text="Messages newer than this one.")
 

@@ -330,7 +330,10 @@ class MessagesView(GenericAPIView):
         return message_response(request, message.pk, code)
 
 
-@extend_validation_errors([core_codes.DOES_NOT_EXIST], field_name="up_to", methods=["post"])
+# `required`: neither `up_to` nor `message_ids` (MarkReadSerializer.validate).
+@extend_validation_errors(
+    [core_codes.DOES_NOT_EXIST, core_codes.REQUIRED], field_name="up_to", methods=["post"]
+)
 @extend_validation_errors([core_codes.DOES_NOT_EXIST], field_name="message_ids", methods=["post"])
 class ReadView(GenericAPIView):
     serializer_class = MarkReadSerializer

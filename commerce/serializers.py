@@ -5,6 +5,8 @@ the two together with `core.read_model.serializer_drift`)."""
 from django.conf import settings
 from rest_framework import serializers
 
+from core.query import QueryParamsSerializer
+
 from . import error_codes
 from .models import OrderStatus
 from .selectors import PRODUCT_ORDERINGS
@@ -155,7 +157,7 @@ class WebhookAnswerSerializer(serializers.Serializer):
 # --- input --------------------------------------------------------------------------
 
 
-class ProductFilterSerializer(serializers.Serializer):
+class ProductFilterSerializer(QueryParamsSerializer):
     category = serializers.SlugField(required=False, help_text="A category's slug.")
     min_price = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=0, required=False

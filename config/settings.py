@@ -130,17 +130,19 @@ if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backend
         "max_size": DB_POOL_MAX_SIZE,
     }
     # Django's pool runs psycopg's check (one round trip) on every checkout when
-    # health checks are on. Off by default: the pool already drops connections that
-    # come back broken, and after a database restart each stale connection fails
-    # one request instead of every request paying a round trip.
+    # health checks are on. Off by default: the pool drops connections that come
+    # back broken, and without the round trip still drops those the server closed
+    # (a terminated backend, a restart) at checkout, at no cost (core/postgres/).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_POOL_CHECK", default=False)
+    DATABASES["default"]["ENGINE"] = "core.postgres"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Server-side parameter binding, so psycopg can prepare the statements a pooled
 # connection runs often (after DB_PREPARE_THRESHOLD runs): PostgreSQL then skips
 # parsing and planning them.
-if env.bool("DB_SERVER_SIDE_BINDING", default=False) and DATABASES["default"]["ENGINE"] == (
-    "django.db.backends.postgresql"
+if env.bool("DB_SERVER_SIDE_BINDING", default=False) and DATABASES["default"]["ENGINE"] in (
+    "django.db.backends.postgresql",
+    "core.postgres",
 ):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5)
@@ -391,7 +393,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["core.schema.only_canonical_paths"],
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "core.schema.list_item_attrs",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": f"{_ERROR_SERIALIZERS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_SERIALIZERS}.ClientErrorEnum.choices",

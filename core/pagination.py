@@ -212,7 +212,7 @@ class KeysetPagination(BasePagination):
     def get_page_size(self, request: Request) -> int:
         """`page_size` as documented: an integer from 1 to the maximum, else a 400."""
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        if raw is None:  # `?page_size=` is not a number: a 400 like any other
             return self.default_page_size()
         try:
             return self.page_size_field().run_validation(raw)

@@ -6,6 +6,7 @@ which registers the extension below.
 """
 
 import inspect
+import re
 from contextlib import contextmanager
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
@@ -128,6 +129,44 @@ class AutoSchema(StandardizedErrorsAutoSchema):
 def only_canonical_paths(endpoints, **kwargs):
     """Document each route once: `/api/v1/...`, not its `/api/...` alias."""
     return [e for e in endpoints if e[0].startswith("/api/v1/")]
+
+
+# drf-standardized-errors names a list item's errors `media.INDEX` in the schema;
+# the API answers with the item's index (`media.0`), which is more use to a
+# client. The schema says what is answered: a pattern instead of the placeholder.
+_INDEX = ".INDEX"
+
+
+def list_item_attrs(result, generator, request, public):
+    """Postprocessing hook: `attr` of a list item's error is `<field>.<index>`.
+
+    Each `...INDEXErrorComponent` gets a pattern for its `attr` instead of the
+    one-value enum, and the error unions holding one lose their discriminator
+    (`attr` is no longer one of a fixed set of values to map)."""
+    schemas = result.get("components", {}).get("schemas", {})
+    item_components = set()
+    for name, component in schemas.items():
+        attr = component.get("properties", {}).get("attr", {})
+        placeholders = [v for v in attr.get("enum") or () if isinstance(v, str) and _INDEX in v]
+        if not placeholders:
+            continue
+        if len(placeholders) != len(attr["enum"]):
+            raise ValueError(f"{name}: list items mixed with plain fields in one attr enum")
+        attr.pop("enum")
+        attr["pattern"] = "|".join(
+            "^" + re.escape(value).replace(re.escape(_INDEX), r"\.[0-9]+") + "$"
+            for value in placeholders
+        )
+        attr["description"] = (
+            ", ".join(f"`{value.replace(_INDEX, '.<index>')}`" for value in placeholders)
+            + ": the list item at that index, from 0."
+        )
+        item_components.add(f"#/components/schemas/{name}")
+    for component in schemas.values():
+        refs = {part.get("$ref") for part in component.get("oneOf", ())}
+        if refs & item_components:
+            component.pop("discriminator", None)
+    return result
 
 
 class BearerJWTScheme(SimpleJWTScheme):

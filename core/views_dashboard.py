@@ -17,7 +17,7 @@ from .svg import bar_chart
 
 
 def parse_days(raw, *, default: int = 30) -> int:
-    if raw in (None, ""):
+    if raw is None:
         return default
     try:
         days = int(raw)

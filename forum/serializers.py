@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from core.media import absolute_url
 from core.pagination import OnePageEnvelopeSerializer
+from core.query import QueryParamsSerializer
 from users.serializers import PublicUserSerializer, UserSummarySerializer
 
 from .media import media_url
@@ -89,7 +90,7 @@ class PostSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FeedFilterSerializer(serializers.Serializer):
+class FeedFilterSerializer(QueryParamsSerializer):
     author = serializers.UUIDField(required=False, help_text="Only this author's posts")
     tag = serializers.CharField(
         required=False,
@@ -245,7 +246,7 @@ class ModerationReportSerializer(ReportSerializer):
         ).data
 
 
-class ReportFilterSerializer(serializers.Serializer):
+class ReportFilterSerializer(QueryParamsSerializer):
     status = serializers.ChoiceField(
         choices=ReportStatus.choices,
         required=False,
@@ -271,7 +272,7 @@ class ResolveReportSerializer(serializers.Serializer):
     )
 
 
-class SearchParamsSerializer(serializers.Serializer):
+class SearchParamsSerializer(QueryParamsSerializer):
     q = serializers.CharField(
         max_length=100, trim_whitespace=True, help_text="Words, a #tag, a handle or a name."
     )
@@ -291,7 +292,7 @@ class SearchResultsSerializer(OnePageEnvelopeSerializer):
     )
 
 
-class TagListParamsSerializer(serializers.Serializer):
+class TagListParamsSerializer(QueryParamsSerializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from core.fields import StrictBooleanField, StrictCharField
+from core.query import QueryParamsSerializer
 from users.serializers import UserSummarySerializer
 
 from . import error_codes
@@ -67,7 +68,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         return self._rendered(obj)[1]
 
 
-class NotificationFilterSerializer(serializers.Serializer):
+class NotificationFilterSerializer(QueryParamsSerializer):
     unread = serializers.BooleanField(
         required=False, default=False, help_text="Only notifications not read yet."
     )

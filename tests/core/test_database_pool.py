@@ -102,3 +102,33 @@ def test_server_side_binding_only_when_asked():
     assert "server_side_binding" not in plain["OPTIONS"]
     assert bound["OPTIONS"]["server_side_binding"] is True
     assert bound["OPTIONS"]["prepare_threshold"] == 3
+
+
+def test_the_pool_uses_the_project_backend():
+    db = database_settings(DATABASE_URL=POSTGRES, DB_POOL_MAX_SIZE="4")
+    assert db["ENGINE"] == "core.postgres"
+    assert database_settings(DATABASE_URL=POSTGRES)["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.mark.requires_postgres
+def test_a_terminated_connection_fails_the_free_check_and_a_live_one_passes(db):
+    import psycopg
+    from django.db import connection
+
+    from core.postgres.base import hung_up
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    live = psycopg.connect(**params, autocommit=True)
+    doomed = psycopg.connect(**params, autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 10000)", [doomed.info.backend_pid])
+            assert cursor.fetchone() == (True,)
+        hung_up(live)
+        assert live.execute("SELECT 1").fetchone() == (1,)
+        with pytest.raises(psycopg.OperationalError):
+            hung_up(doomed)
+    finally:
+        live.close()
+        doomed.close()

@@ -149,8 +149,13 @@ def test_ci_runs_the_suite_on_the_services_then_on_the_embedded_default():
     ci = (BASE_DIR / ".ci" / "run").read_text()
     assert re.findall(r"^make ([\w-]+)$", ci, flags=re.MULTILINE) == [
         "test",
+        "fuzz",
         "test-sqlite",
         "lint",
+    ]
+    # schemathesis on the services, against the same test database settings.
+    assert make_recipe("fuzz") == [
+        "FUZZ=1 $(PY) -m pytest tests/core/test_schemathesis.py $(PYTEST_ARGS)"
     ]
     # Whatever CI exported: SQLite, no Redis, and no demand for the services.
     [command] = make_recipe("test-sqlite")

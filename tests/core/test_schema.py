@@ -188,8 +188,10 @@ def _validation_codes(operation, components) -> dict[str | None, set[str]]:
     for shape in _strict(response, components)["oneOf"]:
         if shape["properties"]["type"]["enum"] == ["validation_error"]:
             for error in shape["properties"]["errors"]["items"]["oneOf"]:
-                [attr] = _unnullable(error["properties"]["attr"])["enum"]
-                codes[attr] = set(error["properties"]["code"]["enum"])
+                attr = _unnullable(error["properties"]["attr"])
+                # A list item's errors: `files.<index>`, a pattern.
+                [name] = attr["enum"] if "enum" in attr else [attr["pattern"]]
+                codes[name] = set(error["properties"]["code"]["enum"])
     return codes
 
 

@@ -8,6 +8,7 @@ ones, no field left out or added).
 
 import io
 import re
+import uuid
 
 import jsonschema
 import pytest
@@ -16,6 +17,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from chat import services as chat_services
 from forum import services as forum_services
 from tests.core.test_schema import FORMATS, JSON, _strict, schema  # noqa: F401  (fixture)
 from tests.factories import UserFactory
@@ -54,10 +56,6 @@ def assert_documented(schema, method: str, path: str, response) -> dict:  # noqa
         assert not response.content, f"{method} {path}: undocumented body {response.content!r}"
         return {}
     body = response.json()
-    # The schema names a list item's errors `field.INDEX` (drf-standardized-errors).
-    for error in body.get("errors", []) if isinstance(body, dict) else []:
-        if isinstance(error, dict) and isinstance(error.get("attr"), str):
-            error["attr"] = re.sub(r"(?<=\.)\d+(?=\.|$)", "INDEX", error["attr"])
     validator = jsonschema.Draft7Validator(
         _strict(declared["schema"], schema["components"]["schemas"]), format_checker=FORMATS
     )
@@ -179,6 +177,76 @@ def test_post_create_with_malformed_media(schema, jane, body):  # noqa: F811
     response = client_for(jane).post(path, body, format="json")
     assert response.status_code == 400, response.content
     assert_documented(schema, "POST", path, response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "body", "attr"),
+    [
+        ("/forum/posts/", {"content": "x", "media": [str(uuid.uuid4()), ""]}, "media.1"),
+        ("/forum/posts/", {"content": "x", "tags": ["ok", "t" * 51]}, "tags.1"),
+        (
+            "/chat/conversations/",
+            {"kind": "direct", "participant_ids": ["nope"]},
+            "participant_ids.0",
+        ),
+    ],
+)
+def test_a_list_item_s_error_names_its_index_as_documented(schema, jane, path, body, attr):  # noqa: F811
+    response = client_for(jane).post(f"{API}{path}", body, format="json")
+    assert response.status_code == 400, response.content
+    assert _first_error(assert_documented(schema, "POST", f"{API}{path}", response))["attr"] == attr
+
+
+@pytest.mark.django_db
+def test_mark_read_with_neither_marker_is_documented(schema, jane):  # noqa: F811
+    conversation, _ = chat_services.start_direct(user=jane, other_id=UserFactory().pk)
+    path = f"{API}/chat/conversations/{conversation.pk}/read/"
+    response = client_for(jane).post(path, {}, format="json")
+    assert response.status_code == 400, response.content
+    assert _first_error(assert_documented(schema, "POST", path, response))["code"] == "required"
+
+
+def test_a_list_item_s_attr_is_a_pattern_not_the_placeholder(schema):  # noqa: F811
+    components = schema["components"]["schemas"]
+    attr = components["ForumPostsCreateMediaINDEXErrorComponent"]["properties"]["attr"]
+    assert "enum" not in attr
+    assert re.fullmatch(attr["pattern"].strip("^$"), "media.12")
+    assert not re.fullmatch(attr["pattern"].strip("^$"), "media.INDEX")
+    assert "discriminator" not in components["ForumPostsCreateError"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "attr"),
+    [
+        ("/forum/posts/?author=", "author"),
+        ("/forum/posts/?following=", "following"),
+        ("/notifications/?unread=", "unread"),
+        ("/products/?q=", "q"),
+        ("/products/?min_price=", "min_price"),
+        ("/forum/search/?q=", "q"),
+        ("/forum/posts/?page_size=", "page_size"),
+        ("/users/me/blocked/?page_size=", "page_size"),
+        ("/chat/conversations/{conversation}/messages/?before=", "before"),
+    ],
+)
+def test_an_empty_query_value_is_a_value_and_refused_as_documented(schema, jane, query, attr):  # noqa: F811
+    conversation = ""
+    if "{conversation}" in query:
+        conversation = chat_services.start_direct(user=jane, other_id=UserFactory().pk)[0].pk
+    path = f"{API}{query.format(conversation=conversation)}"
+    response = client_for(jane).get(path)
+    assert response.status_code == 400, response.content
+    body = assert_documented(schema, "GET", path, response)
+    assert body["type"] == "validation_error"
+    assert _first_error(body)["attr"] == attr
+
+
+@pytest.mark.django_db
+def test_an_empty_tag_still_means_every_tag(jane):
+    # `tag` is the one filter declared to take an empty value.
+    assert client_for(jane).get(f"{API}/forum/posts/?tag=").status_code == 200
 
 
 @pytest.mark.django_db

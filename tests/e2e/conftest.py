@@ -35,7 +35,7 @@ def database_url(tmp_path: Path) -> str:
     `requires_postgres`).
     """
     db = settings.DATABASES["default"]
-    if "postgresql" in db["ENGINE"]:
+    if "postgres" in db["ENGINE"]:
         auth = quote(db["USER"] or "", safe="")
         if db["PASSWORD"]:
             auth += ":" + quote(db["PASSWORD"], safe="")
@@ -82,11 +82,14 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_daphne(collected_static: Path, tmp_path: Path, name: str = "daphne"):
+def running_daphne(
+    collected_static: Path, tmp_path: Path, name: str = "daphne", env: dict | None = None
+):
     """A daphne serving config.asgi:application on the test database, on a free
-    port: yields its base URL. Several may run at once (they share Redis)."""
+    port: yields its base URL. Several may run at once (they share Redis).
+    `env`: more environment variables (settings) for the server."""
     port = free_port()
-    env = {
+    server_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url(tmp_path),
@@ -97,6 +100,7 @@ def running_daphne(collected_static: Path, tmp_path: Path, name: str = "daphne")
         "CSRF_COOKIE_SECURE": "false",
         "STATIC_ROOT": str(collected_static),
         "CELERY_TASK_ALWAYS_EAGER": "true",
+        **(env or {}),
     }
     log_path = tmp_path / f"{name}.log"
     with open(log_path, "wb") as log:
@@ -112,7 +116,7 @@ def running_daphne(collected_static: Path, tmp_path: Path, name: str = "daphne")
                 "config.asgi:application",
             ],
             cwd=BASE_DIR,
-            env=env,
+            env=server_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
