@@ -70,9 +70,9 @@ def reserve(lines: Lines, *, products: dict) -> None:
     condition against the row as that checkout left it, so the check and the
     change are one step (a checkout's stock is one round trip per product)."""
     for product_id, quantity in _merged(lines).items():
-        held = Stock.objects.filter(
-            pk=product_id, on_hand__gte=F("reserved") + quantity
-        ).update(reserved=F("reserved") + quantity)
+        held = Stock.objects.filter(pk=product_id, on_hand__gte=F("reserved") + quantity).update(
+            reserved=F("reserved") + quantity
+        )
         if not held:
             row = Stock.objects.filter(pk=product_id).first()
             available = row.available if row is not None else 0
