@@ -327,10 +327,10 @@ def _unpaid_order_for(user: User, items: list[CartItem]) -> Order | None:
     return None
 
 
-def _reserve_order(*, user: User) -> CheckoutResult:
+def _reserve_order(*, user: User) -> tuple[CheckoutResult, list[OrderItem]]:
     """In one transaction: the cart's lines priced from the database, stock
     reserved (rows locked in product-id order), the order, its items and its
-    reservations."""
+    reservations. Answers the order's items too, so the caller reads none back."""
     with transaction.atomic():
         cart = Cart.objects.select_for_update().filter(user=user).first()
         items = (
@@ -344,7 +344,7 @@ def _reserve_order(*, user: User) -> CheckoutResult:
             raise invalid("cart", "The cart is empty.", error_codes.CART_EMPTY)
         existing = _unpaid_order_for(user, items)
         if existing is not None:
-            return CheckoutResult(existing, created=False)
+            return CheckoutResult(existing, created=False), list(existing.items.all())
         for item in items:
             if not item.product.is_active:
                 raise product_unavailable(product=item.product)
@@ -361,7 +361,7 @@ def _reserve_order(*, user: User) -> CheckoutResult:
             total=subtotal,
             expires_at=expires_at,
         )
-        OrderItem.objects.bulk_create(
+        order_items = OrderItem.objects.bulk_create(
             OrderItem(
                 order=order,
                 product=item.product,
@@ -378,7 +378,7 @@ def _reserve_order(*, user: User) -> CheckoutResult:
             )
             for product_id, quantity in lines
         )
-        return CheckoutResult(order, created=True)
+        return CheckoutResult(order, created=True), order_items
 
 
 def _success_url(order: Order) -> str:
@@ -392,11 +392,10 @@ def checkout(*, user: User) -> CheckoutResult:
     order and its stock are released before answering."""
     if not payments.configured():
         raise PaymentsNotConfigured()
-    result = _reserve_order(user=user)
+    result, items = _reserve_order(user=user)
     order = result.order
     if order.stripe_session_id:
         return result
-    items = list(order.items.all())
     try:
         session = payments.create_checkout_session(
             order_id=str(order.pk),

@@ -62,16 +62,21 @@ def _apply(product_id, **changes) -> None:
 
 def reserve(lines: Lines, *, products: dict) -> None:
     """Hold the quantities for an unpaid order, all or none: 409 `out_of_stock`
-    naming the first product short."""
-    wanted = _merged(lines)
-    rows = lock(wanted)
-    for product_id, quantity in wanted.items():
-        row = rows.get(product_id)
-        available = row.available if row is not None else 0
-        if quantity > available:
+    naming the first product short (the caller's transaction rolls back what
+    was held before it).
+
+    One statement per product, in product-id order: the UPDATE locks its row,
+    and one waiting on a parallel checkout's lock re-checks the availability
+    condition against the row as that checkout left it, so the check and the
+    change are one step (a checkout's stock is one round trip per product)."""
+    for product_id, quantity in _merged(lines).items():
+        held = Stock.objects.filter(pk=product_id, on_hand__gte=F("reserved") + quantity).update(
+            reserved=F("reserved") + quantity
+        )
+        if not held:
+            row = Stock.objects.filter(pk=product_id).first()
+            available = row.available if row is not None else 0
             raise out_of_stock(products.get(product_id), quantity, available)
-    for product_id, quantity in wanted.items():
-        _apply(product_id, reserved=quantity)
 
 
 def release(lines: Lines) -> None:

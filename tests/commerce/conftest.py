@@ -7,22 +7,16 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from rest_framework.test import APIClient
 
 from commerce import services
 from commerce.models import Stock
+from tests.clients import client_for
 from tests.commerce.fake_stripe import FakeStripe
+from tests.factories import make_user
 from tests.sockets import open_socket  # noqa: F401  (fixture)
 
 _seq = itertools.count()
 WEBHOOK_URL = "/api/v1/payments/webhook/"
-
-
-def make_user(username=None, **fields):
-    username = username or f"buyer{next(_seq)}"
-    return get_user_model().objects.create_user(
-        email=f"{username}@example.com", password="pw-123456789", username=username, **fields
-    )
 
 
 def make_staff(username=None):
@@ -43,15 +37,6 @@ def make_product(name=None, *, price="10.00", stock=10, **fields):
 
 def stock_of(product) -> Stock:
     return Stock.objects.get(pk=product.pk)
-
-
-def client_for(user=None) -> APIClient:
-    # A 503 (Stripe unavailable) is reported like a server error, which the test
-    # client would raise instead of answering.
-    client = APIClient(raise_request_exception=False)
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -10,14 +10,8 @@ from django.urls import reverse
 
 from commerce.demo import DEMO_PRODUCTS
 from commerce.models import Order, OrderStatus, Product, ProductImage, WebhookEvent
-from tests.commerce.conftest import (
-    add_to_cart,
-    checkout,
-    make_product,
-    make_user,
-    post_webhook,
-    stock_of,
-)
+from tests.commerce.conftest import add_to_cart, checkout, make_product, post_webhook, stock_of
+from tests.factories import make_user
 from users.models import User
 
 

@@ -118,3 +118,24 @@ def test_the_cart_needs_a_signed_in_user(api):
     mug = make_product()
     assert api().get("/api/v1/cart/").status_code == 401
     assert api().post(ITEMS, {"product_id": str(mug.pk)}).status_code == 401
+
+
+def test_cart_writes_take_a_bounded_number_of_queries(api, buyer, django_assert_max_num_queries):
+    """Whatever the cart holds: each write locks the cart, checks the product and
+    its stock, writes, and answers the cart rendered in two queries."""
+    products = [make_product(stock=5) for _ in range(3)]
+    client = api(buyer)
+    with django_assert_max_num_queries(15):  # the first line also makes the cart
+        assert client.post(ITEMS, {"product_id": str(products[0].pk)}).status_code == 201
+    for product in products[1:]:
+        add_to_cart(buyer, product)
+    with django_assert_max_num_queries(10):
+        body = client.post(ITEMS, {"product_id": str(products[1].pk)}).json()
+    assert len(body["items"]) == 3
+    item = body["items"][0]["id"]
+    with django_assert_max_num_queries(9):
+        assert client.patch(f"{ITEMS}{item}/", {"quantity": 2}).status_code == 200
+    with django_assert_max_num_queries(7):
+        assert client.delete(f"{ITEMS}{item}/").status_code == 200
+    with django_assert_max_num_queries(2):
+        assert len(client.get("/api/v1/cart/").json()["items"]) == 2

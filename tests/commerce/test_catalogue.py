@@ -12,7 +12,8 @@ from commerce.models import Category, Product, ProductImage
 from commerce.read_models import CART_ITEM, ORDER, PRODUCT
 from commerce.serializers import CartItemSerializer, OrderSerializer, ProductSerializer
 from core.read_model import serializer_drift
-from tests.commerce.conftest import make_product, make_user, stock_of
+from tests.commerce.conftest import make_product, stock_of
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

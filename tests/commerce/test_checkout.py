@@ -5,10 +5,13 @@ clear, and nothing held when Stripe fails."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
+from commerce import payments
 from commerce.models import Order, OrderStatus, Reservation
 from tests.commerce.conftest import add_to_cart, checkout, make_product, stock_of
+from tests.concurrency import in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -139,3 +142,54 @@ def test_stripe_failing_is_a_503_and_the_stock_is_released_at_once(
 
 def test_checkout_needs_a_signed_in_user(api):
     assert api().post(URL).status_code == 401
+
+
+@pytest.mark.parametrize("lines", [1, 3])
+def test_checkout_queries_grow_by_one_per_product(
+    api, buyer, fake_stripe, django_assert_max_num_queries, lines
+):
+    for _ in range(lines):
+        add_to_cart(buyer, make_product(stock=5), 2)
+    client = api(buyer)
+    # BEGIN; the cart's lock; its lines; an unpaid order for them already?; one
+    # conditional UPDATE per product; the order, its items, its reservations;
+    # COMMIT; then (Stripe called with no transaction open) the session stored.
+    with django_assert_max_num_queries(9 + lines):
+        assert client.post(URL).status_code == 201
+    # Asked again: the same order, read back with its items, no Stripe call.
+    with django_assert_max_num_queries(6):
+        assert client.post(URL).status_code == 200
+    assert len(fake_stripe.requested("POST", "/v1/checkout/sessions")) == 1
+
+
+def test_stripe_is_asked_with_no_transaction_open_and_no_row_locked(
+    api, buyer, fake_stripe, monkeypatch
+):
+    mug = make_product(stock=3)
+    add_to_cart(buyer, mug, 1)
+    create = payments.create_checkout_session
+    seen = {}
+
+    def lock_every_row(order_id):
+        with transaction.atomic(), connection.cursor() as cursor:
+            for table, column, value in (
+                ("commerce_cart", "user_id", buyer.pk),
+                ("commerce_order", "id", order_id),
+                ("commerce_stock", "product_id", mug.pk),
+            ):
+                sql = f"SELECT 1 FROM {table} WHERE {column} = %s FOR UPDATE NOWAIT"
+                cursor.execute(sql, [value])
+                assert cursor.fetchone() == (1,), table
+
+    def while_stripe_is_asked(**kwargs):
+        seen["in_transaction"] = connection.in_atomic_block
+        if connection.vendor == "postgresql":  # NOWAIT: fails at once on a held lock
+            thread, seen["locks"] = in_thread(lambda: lock_every_row(kwargs["order_id"]))
+            thread.join(timeout=10)
+        return create(**kwargs)
+
+    monkeypatch.setattr(payments, "create_checkout_session", while_stripe_is_asked)
+    checkout(buyer)
+    assert seen["in_transaction"] is False
+    if connection.vendor == "postgresql":
+        assert seen["locks"] == {"value": None}

@@ -16,7 +16,8 @@ from django.db import connection
 from commerce import services
 from commerce.models import CartItem, Order, OrderStatus, Reservation
 from core.exceptions import Conflict
-from tests.commerce.conftest import add_to_cart, make_product, make_user, stock_of
+from tests.commerce.conftest import add_to_cart, make_product, stock_of
+from tests.factories import make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.requires_postgres]
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 from commerce import services
 from commerce.models import Order, OrderStatus
 from core import dashboard
-from tests.commerce.conftest import add_to_cart, checkout, make_product, make_user, post_webhook
+from tests.commerce.conftest import add_to_cart, checkout, make_product, post_webhook
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,14 +10,8 @@ from commerce import services
 from commerce.models import Order, OrderStatus, Payment, PaymentStatus, Reservation
 from commerce.orders import ALLOWED, transition
 from core.exceptions import Conflict
-from tests.commerce.conftest import (
-    add_to_cart,
-    checkout,
-    make_product,
-    make_user,
-    post_webhook,
-    stock_of,
-)
+from tests.commerce.conftest import add_to_cart, checkout, make_product, post_webhook, stock_of
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

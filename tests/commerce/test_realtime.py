@@ -5,14 +5,9 @@ import pytest
 from channels.db import database_sync_to_async
 
 from commerce.models import Order
-from tests.commerce.conftest import (
-    add_to_cart,
-    checkout,
-    client_for,
-    make_product,
-    make_user,
-    post_webhook,
-)
+from tests.clients import client_for
+from tests.commerce.conftest import add_to_cart, checkout, make_product, post_webhook
+from tests.factories import make_user
 from tests.sockets import access_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.requires_redis]

@@ -8,17 +8,17 @@ from django.core import mail
 
 from commerce.models import Order, OrderStatus, Payment, PaymentStatus, WebhookEvent
 from notifications.models import Notification
+from tests.clients import client_for
 from tests.commerce.conftest import (
     WEBHOOK_URL,
     add_to_cart,
     checkout,
-    client_for,
     make_product,
-    make_user,
     post_webhook,
     stock_of,
 )
 from tests.commerce.test_concurrency import run_many
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
