@@ -18,11 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from config.celery import app
 from tests.redis_server import free_port
 
-pytestmark = [
-    pytest.mark.requires_redis,
-    # The test process runs its own tasks eagerly; these go to the worker.
-    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
-]
+# The test process runs its own tasks eagerly; these go to the worker.
+pytestmark = pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 QUEUE = "tests-worker-metrics"
@@ -104,6 +101,7 @@ def test_the_compose_worker_exposes_its_metrics():
     assert env["METRICS_WORKER_ADDR"] == "0.0.0.0"  # scraped over the compose network
 
 
+@pytest.mark.requires_redis
 def test_a_worker_counts_task_outcomes_on_its_metrics_port(worker):
     port = worker
     before = _scrape(port)
