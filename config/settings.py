@@ -721,6 +721,9 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # A Celery worker serves its metrics on this port (0: not at all).
 METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
 METRICS_WORKER_ADDR = env("METRICS_WORKER_ADDR", default="127.0.0.1")
+# prometheus_client's multiprocess directory (it reads the variable itself, at
+# import): set on prefork workers so their children's counts are summed.
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # Sentry: on when SENTRY_DSN is set, with no personal data (core/sentry.py).

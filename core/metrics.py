@@ -9,7 +9,11 @@ guarded `/metrics` endpoint.
   channel layer, `target` `user` (one per recipient) or `stream`.
 - `celery_tasks_total{task, outcome}`: `succeeded`, `failed`, `retried`,
   `rejected`, `revoked`, counted where the task runs (eager tasks in the web
-  process; a worker exposes its own on `METRICS_WORKER_PORT`).
+  process; a worker exposes its own on `METRICS_WORKER_PORT`). A prefork
+  worker's tasks run in its child processes: with `PROMETHEUS_MULTIPROC_DIR`
+  set, each child writes its counts there and the worker's port sums them
+  (prometheus_client's multiprocess mode); without it the port would only show
+  the parent process, which runs no task.
 
 `/metrics` answers only to addresses in `METRICS_ALLOWED_IPS` (addresses or
 networks) or to `Authorization: Bearer <METRICS_TOKEN>`; anyone else gets a 403.
@@ -19,6 +23,7 @@ import hmac
 import ipaddress
 import logging
 import os
+from pathlib import Path
 
 from celery.signals import (
     task_failure,
@@ -27,6 +32,7 @@ from celery.signals import (
     task_revoked,
     task_success,
     worker_init,
+    worker_process_shutdown,
 )
 from django.conf import settings
 from django.http import HttpResponseForbidden
@@ -97,7 +103,7 @@ def _on_revoked(sender=None, request=None, **kwargs):
 
 
 @worker_init.connect(weak=False)
-def _serve_worker_metrics(**kwargs):
+def _serve_worker_metrics(sender=None, **kwargs):
     """A Celery worker has no HTTP server: it exposes its metrics on a port of its
     own when METRICS_WORKER_PORT is set (with PROMETHEUS_MULTIPROC_DIR set, the
     prefork children's counts are summed)."""
@@ -107,15 +113,40 @@ def _serve_worker_metrics(**kwargs):
     from prometheus_client import CollectorRegistry, start_http_server
 
     registry = None
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    directory = settings.PROMETHEUS_MULTIPROC_DIR
+    if directory:
         from prometheus_client import multiprocess
 
+        _forget_other_processes(Path(directory))
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+    elif "prefork" in getattr(getattr(sender, "pool_cls", None), "__module__", ""):
+        logger.warning(
+            "METRICS_WORKER_PORT without PROMETHEUS_MULTIPROC_DIR: the prefork "
+            "children's task counts will not show on the metrics port"
+        )
     start_http_server(
         port, addr=settings.METRICS_WORKER_ADDR, **({"registry": registry} if registry else {})
     )
     logger.info("Celery metrics on port %s", port)
+
+
+def _forget_other_processes(directory: Path) -> None:
+    """Files left by an earlier run of the worker (a restarted container keeps
+    its /tmp) would be summed into this run's counts; this process's own stay."""
+    own = f"_{os.getpid()}.db"
+    for path in directory.glob("*.db"):
+        if not path.name.endswith(own):
+            path.unlink(missing_ok=True)
+
+
+@worker_process_shutdown.connect(weak=False)
+def _child_gone(pid=None, **kwargs):
+    # A recycled prefork child's live gauges stop counting; its counters stay summed.
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())
 
 
 # --- the endpoint ------------------------------------------------------------------

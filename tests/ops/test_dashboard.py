@@ -97,6 +97,29 @@ def test_days_are_counted_in_the_configured_time_zone(frozen_now, settings):
     assert posts["2026-03-09"] == 1 and posts["2026-03-10"] == 0
 
 
+def test_days_across_a_dst_change_end_at_local_midnight(frozen_now, settings):
+    """New York moves to UTC-4 on 2026-03-08: that day is 23 hours long, and a
+    day's end is its local midnight on either side of the change."""
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    settings.TIME_ZONE = "America/New_York"
+    author = UserFactory()
+    at = {
+        # 23:30 on the 7th (UTC-5) and 00:30 on the 8th.
+        "2026-03-07": datetime(2026, 3, 8, 4, 30, tzinfo=UTC),
+        "2026-03-08": datetime(2026, 3, 8, 5, 30, tzinfo=UTC),
+        # 23:30 on the 8th (UTC-4 by then) and 00:30 on the 9th.
+        "2026-03-08 late": datetime(2026, 3, 9, 3, 30, tzinfo=UTC),
+        "2026-03-09": datetime(2026, 3, 9, 4, 30, tzinfo=UTC),
+    }
+    for moment in at.values():
+        post = services.create_post(author=author, content="around the change")
+        ForumPost.objects.filter(pk=post.pk).update(timestamp=moment)
+
+    posts, _ = series(dashboard.figures(7), "posts")
+
+    assert (posts["2026-03-07"], posts["2026-03-08"], posts["2026-03-09"]) == (1, 2, 1)
+
+
 def test_staff_only(dataset):
     assert APIClient().get(STATS).status_code == 401
     assert bearer_client(UserFactory()).get(STATS).status_code == 403
