@@ -6,7 +6,9 @@ direct conversation per pair of the first 200 users and groups of 10, 100 and
 500. For each, `--messages` messages are sent as `chat.message.sent` frames at
 `--rate` per second from random members; every `chat.message.new` frame at every
 participant's every socket (the sender's included) is timed from the send.
-Reported per scenario: p50 / p99 latency, sustained messages/s and deliveries/s,
+With `--servers N`, N daphne processes share the database and Redis, and device d
+of the i-th user connects to server (i + d) % N. Reported per scenario: p50 / p99
+latency, sustained messages/s and deliveries/s,
 and delivery (received / expected, each (message, socket) counted once; a
 duplicate counts as a failure). Beside it, the ceiling: a bare Redis PUBLISH of a
 frame of the same size to as many subscriber connections at the same rate.
