@@ -182,11 +182,11 @@ def test_a_broadcast_batch_publishes_in_a_few_round_trips_per_chunk(settings, re
 
     services.send_broadcast_batch(broadcast_id=broadcast.pk)
 
-    # 12 recipients in chunks of 5: three appends, three reads of who is listening
-    # (nobody), instead of 12 of each.
+    # 12 recipients in chunks of 5: three appends and three PUBLISHes (one bundle
+    # per chunk), instead of 12 of each.
     assert redis_calls.scripts(eventlog._APPEND_SCRIPT) == 3
     layer_calls = {k: n for k, n in redis_calls.counts().items() if k[0] == "async"}
-    assert layer_calls == {("async", "pipeline"): 3}
+    assert layer_calls == {("async", "PUBLISH"): 3}
     for user in [staff, *members]:
         [event] = eventlog.read_since(user.pk, "0-0")
         assert json.loads(event.data_json)["notification"]["id"] == str(
