@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 # fields of the HTTP access log (core.middleware.AccessLogMiddleware).
 socket_logger = logging.getLogger("core.realtime.socket")
 ROUTE = "/ws/"
+_LAYER_MESSAGE_PREFIX = "realtime."
 _BUILTIN_TYPES = frozenset({"ping", "subscribe", "unsubscribe", "auth.refresh"})
 
 
@@ -122,6 +124,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._close_for_outage()
         finally:
             request_id.reset(token)
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every handler: a hop
+        # to the database thread for each event delivered to each socket, most
+        # of a delivery's cost. The events pushed from the channel layer
+        # (``realtime.*``) never touch the database; socket frames and the
+        # handshake still get the check.
+        if message["type"].startswith(_LAYER_MESSAGE_PREFIX):
+            await getattr(self, get_handler_name(message))(message)
+            return
+        await super().dispatch(message)
 
     async def _close_for_outage(self) -> None:
         if not self.closing:
