@@ -82,7 +82,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.user = None
         self.joined_groups: set[str] = set()
         self.subscriptions: dict[str, str] = {}
-        self.replayed_up_to: tuple[int, int] | None = None
+        # The newest logged event this socket has sent (live or replayed), raw
+        # and parsed: older ones arriving live are dropped, and a live one whose
+        # predecessor is not this one means some were missed.
+        self.last_event_id: str | None = None
+        self.delivered_up_to: tuple[int, int] | None = None
         self.expiry_task: asyncio.Task | None = None
         self.closing = False
         self.cleaned_up = False
@@ -281,6 +285,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     # --- resume -------------------------------------------------------------------
 
     async def _replay(self, since: str) -> None:
+        if not await self._send_logged_since(since):
+            return
+        if self.last_event_id is None and eventlog.parse_event_id(since) is not None:
+            self._delivered(since)
+
+    async def _send_logged_since(self, since: str) -> bool:
+        """Send what the user's log holds after ``since`` and this socket has not
+        sent yet; False (after a ``resync.required`` frame) when it cannot."""
         try:
             events = await _in_thread(eventlog.read_since, self.user.pk, since)
         except Exception as exc:
@@ -290,15 +302,23 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._send_json(
                 {"type": "resync.required", "id": None, "ts": utc_timestamp(), "data": {}}
             )
-            return
+            return False
         for event in events:
+            parsed = eventlog.parse_event_id(event.id)
+            if self.delivered_up_to is not None and parsed <= self.delivered_up_to:
+                continue
             metrics.frame_out(event.type)
             await self.send(
                 text_data=envelope_text(
                     event_type=event.type, event_id=event.id, ts=event.ts, data_json=event.data_json
                 )
             )
-        self.replayed_up_to = eventlog.parse_event_id(events[-1].id if events else since)
+            self._delivered(event.id)
+        return True
+
+    def _delivered(self, event_id: str) -> None:
+        self.last_event_id = event_id
+        self.delivered_up_to = eventlog.parse_event_id(event_id)
 
     # --- channel layer messages ---------------------------------------------------------
 
@@ -306,10 +326,20 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         event_id = message.get("id")
-        if event_id is not None and self.replayed_up_to is not None:
+        if event_id is not None:
             parsed = eventlog.parse_event_id(event_id)
-            if parsed is not None and parsed <= self.replayed_up_to:
+            if parsed is None:
                 return
+            if self.delivered_up_to is not None and parsed <= self.delivered_up_to:
+                return  # sent already, from the log
+            prev = message.get("prev")
+            if prev is not None and self.last_event_id is not None and prev != self.last_event_id:
+                # One logged before this never came live (a failed or a later
+                # publish): the log has both, in order.
+                if await self._send_logged_since(self.last_event_id):
+                    if self.delivered_up_to is not None and parsed <= self.delivered_up_to:
+                        return
+            self._delivered(event_id)
         actor = message.get("actor")
         if actor is not None and (
             actor in self.hidden_actors

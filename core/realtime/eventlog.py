@@ -27,7 +27,7 @@ _ID_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 _ZERO_ID = "0-0"
 
 # Appends one event per key (a key may repeat: its entries chain in order) and
-# returns the new ids. All or nothing: the key types are checked before the first
+# returns each new id with the id before it. All or nothing: the key types are checked before the first
 # write, so a key that is not a stream fails the call with nothing appended.
 # Atomic, so that `prev` is exactly the entry added before this one.
 _APPEND_SCRIPT = """
@@ -43,8 +43,8 @@ for i = 1, #KEYS do
     local prev = '0-0'
     if #last > 0 then prev = last[1][1] end
     local at = 2 + (i - 1) * 3
-    ids[i] = redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*',
-        'prev', prev, 'type', ARGV[at + 1], 'ts', ARGV[at + 2], 'data', ARGV[at + 3])
+    ids[i] = {redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*',
+        'prev', prev, 'type', ARGV[at + 1], 'ts', ARGV[at + 2], 'data', ARGV[at + 3]), prev}
     redis.call('EXPIRE', KEYS[i], ARGV[2])
 end
 return ids
@@ -57,6 +57,15 @@ class NewEvent:
     event_type: str
     ts: str
     data_json: str
+
+
+@dataclass(frozen=True)
+class Appended:
+    """A new entry's id and the id of the entry before it in the same log
+    (``"0-0"`` for the first): a socket that last saw ``prev`` has missed nothing."""
+
+    id: str
+    prev: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,11 @@ def append_many(events: Sequence[NewEvent]) -> list[str]:
     A user may appear more than once: their events chain in the given order. On
     Redis this is one call, all or nothing.
     """
+    return [entry.id for entry in append_chained(events)]
+
+
+def append_chained(events: Sequence[NewEvent]) -> list[Appended]:
+    """``append_many``, answering each new id with the id logged before it."""
     if not events:
         return []
     if use_redis():
@@ -119,14 +133,15 @@ def _log_key(user_id) -> str:
     return f"{KEY_PREFIX}:log:{user_id}"
 
 
-def _redis_append(events: Sequence[NewEvent]) -> list[str]:
+def _redis_append(events: Sequence[NewEvent]) -> list[Appended]:
     conf = realtime_settings()
     client = redis_client()
     args = [conf["EVENT_LOG_MAXLEN"], conf["EVENT_LOG_TTL_SECONDS"]]
     for event in events:
         args += [event.event_type, event.ts, event.data_json]
     script = client.register_script(_APPEND_SCRIPT)
-    return list(script(keys=[_log_key(event.user_id) for event in events], args=args))
+    pairs = script(keys=[_log_key(event.user_id) for event in events], args=args)
+    return [Appended(id=event_id, prev=prev) for event_id, prev in pairs]
 
 
 def _redis_read_since(user_id: str, since: str) -> list[LoggedEvent] | None:
@@ -174,7 +189,7 @@ class _MemoryLog:
             self._logs.pop(user_id, None)
             self._expires.pop(user_id, None)
 
-    def append(self, user_id: str, event_type: str, ts: str, data_json: str) -> str:
+    def append(self, user_id: str, event_type: str, ts: str, data_json: str) -> Appended:
         conf = realtime_settings()
         with self._lock:
             self._drop_if_expired(user_id)
@@ -185,7 +200,7 @@ class _MemoryLog:
             while len(log) > max(1, conf["EVENT_LOG_MAXLEN"]):
                 log.popleft()
             self._expires[user_id] = time.monotonic() + conf["EVENT_LOG_TTL_SECONDS"]
-            return event_id
+            return Appended(id=event_id, prev=prev)
 
     def forget(self, user_ids: list[str]) -> None:
         with self._lock:

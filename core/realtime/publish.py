@@ -35,7 +35,9 @@ after it, and subscribing again is checked afresh.
 Addressed events go out in chunks, each logged (one atomic call, all or nothing)
 before it is sent, so a socket never gets a live event that resume would not
 replay. A chunk whose log append fails is not sent at all; a chunk logged but not
-sent reaches its users on their next resume. Either way the remaining chunks
+sent reaches its users' open sockets with their next logged event (each carries
+the id logged before it, and a socket that did not see that one reads what it
+missed from the log first), and their closed ones on resume. Either way the remaining chunks
 still go, and then ``PublishError`` names the users concerned (after commit it
 is logged, never raised into the caller).
 
@@ -133,12 +135,15 @@ def event_message(
     actor: str | None = None,
     skip_actor: bool = False,
     event_type: str | None = None,
+    prev: str | None = None,
 ) -> dict:
     """The channel-layer message a gateway socket turns into a frame. `actor` (who
     caused a stream event) never reaches the client: sockets use it to skip events
     of users hidden from them (core.realtime.registry.register_hidden_actors) and,
     with `skip_actor`, the actor's own sockets (typing). `event_type` is for the
-    sockets' frame metrics (core.metrics), so they need not parse `text`."""
+    sockets' frame metrics (core.metrics), so they need not parse `text`. `prev`
+    (a logged event's predecessor in its user's log) lets a socket see that it
+    missed one live and fetch it from the log first."""
     message = {
         "type": EVENT_MESSAGE,
         "id": event_id,
@@ -148,6 +153,8 @@ def event_message(
     }
     if skip_actor:
         message["skip_actor"] = True
+    if prev is not None:
+        message["prev"] = prev
     return message
 
 
@@ -271,9 +278,9 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
         ts = utc_timestamp()
         try:
             if persist:
-                event_ids = await sync_to_async(_log, thread_sensitive=False)(chunk, ts)
+                logged = await sync_to_async(_log, thread_sensitive=False)(chunk, ts)
             else:
-                event_ids = [None] * len(chunk)
+                logged = [None] * len(chunk)
         except Exception as exc:
             if degraded.is_outage(exc):
                 degraded.report(REALTIME_STORE_PART, exc, doing="logging realtime events")
@@ -290,17 +297,18 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
             (
                 user_group(event.user_id),
                 event_message(
-                    event_id=event_id,
+                    event_id=entry and entry.id,
+                    prev=entry and entry.prev,
                     event_type=event.event_type,
                     text=envelope_text(
                         event_type=event.event_type,
-                        event_id=event_id,
+                        event_id=entry and entry.id,
                         ts=ts,
                         data_json=event.data_json,
                     ),
                 ),
             )
-            for event, event_id in zip(chunk, event_ids, strict=True)
+            for event, entry in zip(chunk, logged, strict=True)
         ]
         try:
             await group_send_many(layer, messages)
@@ -320,15 +328,15 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
         ) from first_error
 
 
-def _log(chunk: list[_Addressed], ts: str) -> list[str]:
+def _log(chunk: list[_Addressed], ts: str) -> list[eventlog.Appended]:
     if not degraded.available(REALTIME_STORE_PART):
         raise degraded.Unavailable(REALTIME_STORE_PART)
     _gaps.close()
-    event_ids = eventlog.append_many(
+    logged = eventlog.append_chained(
         [eventlog.NewEvent(e.user_id, e.event_type, ts, e.data_json) for e in chunk]
     )
     degraded.recovered(REALTIME_STORE_PART)
-    return event_ids
+    return logged
 
 
 class _Gaps:
