@@ -333,12 +333,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if self.delivered_up_to is not None and parsed <= self.delivered_up_to:
                 return  # sent already, from the log
             prev = message.get("prev")
-            if prev is not None and self.last_event_id is not None and prev != self.last_event_id:
-                # One logged before this never came live (a failed or a later
-                # publish): the log has both, in order.
-                if await self._send_logged_since(self.last_event_id):
-                    if self.delivered_up_to is not None and parsed <= self.delivered_up_to:
-                        return
+            # One logged before this never came live (a failed or a later
+            # publish): the log has both, in order.
+            if (
+                prev is not None
+                and self.last_event_id is not None
+                and prev != self.last_event_id
+                and await self._send_logged_since(self.last_event_id)
+                and parsed <= self.delivered_up_to
+            ):
+                return
             self._delivered(event_id)
         actor = message.get("actor")
         if actor is not None and (

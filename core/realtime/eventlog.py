@@ -27,8 +27,9 @@ _ID_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 _ZERO_ID = "0-0"
 
 # Appends one event per key (a key may repeat: its entries chain in order) and
-# returns each new id with the id before it. All or nothing: the key types are checked before the first
-# write, so a key that is not a stream fails the call with nothing appended.
+# returns each new id with the id before it. All or nothing: the key types are
+# checked before the first write, so a key that is not a stream fails the call
+# with nothing appended.
 # Atomic, so that `prev` is exactly the entry added before this one.
 _APPEND_SCRIPT = """
 for i = 1, #KEYS do

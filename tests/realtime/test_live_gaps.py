@@ -19,14 +19,6 @@ REDIS = pytest.mark.requires_redis
 TS = "2030-01-01T00:00:00Z"
 
 
-@pytest.fixture(params=[pytest.param("redis", marks=REDIS), "memory"])
-def store(request, settings):
-    if request.param == "memory":
-        settings.REDIS_URL = ""
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    return request.param
-
-
 def _publish(user_id, n: int) -> None:
     publish_to_users([user_id], "test.live", {"n": n})
 

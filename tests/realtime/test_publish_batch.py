@@ -30,14 +30,6 @@ PLAN = [
 ]
 
 
-@pytest.fixture(params=[pytest.param("redis", marks=REDIS), "memory"])
-def store(request, settings):
-    if request.param == "memory":
-        settings.REDIS_URL = ""
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    return request.param
-
-
 def _resume_shape(user) -> list:
     """For each id in the user's log, the positions resume from it returns."""
     log = eventlog.read_since(user, "0-0")
