@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -594,6 +595,20 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return {"expires_at": expires}
 
     # --- output -------------------------------------------------------------------
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        # The client may be gone before its disconnect reaches this consumer:
+        # daphne then refuses the frame (ASGI servers raise an OSError). What
+        # was meant for it is in its event log; the disconnect cleans up.
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except (Disconnected, OSError):
+            if not self.closing:
+                self.closing = True
+                logger.debug("Socket of user %s closed under a send", self._user_key())
+
+    def _user_key(self) -> str | None:
+        return str(self.user.pk) if self.user is not None else None
 
     async def _send_json(self, content: dict) -> None:
         metrics.frame_out(content.get("type") or "other")
