@@ -5,6 +5,7 @@ not in `unread_count`, not as a read marker, a page bound or a report's target,
 not in the events of those messages."""
 
 import json
+import uuid
 
 import pytest
 from django.db import connection
@@ -209,3 +210,38 @@ def test_a_rejoined_members_history_pages_on_the_history_index():
         plan = page.explain()
     assert "chat_message_history_idx" in plan
     assert "chat_gap_participant_idx" in plan
+
+
+def test_a_message_from_the_gap_is_marked_read_as_an_unknown_message_would_be(committed):
+    """Naming a message from their gap answers exactly what naming a message of
+    another conversation (or none at all) answers: nothing tells it exists, the
+    marker stays and nobody is told of a read."""
+    alice, bob, carol, group, before, while_away, also_away = _away_and_back()
+    committed(services.mark_read, user=carol, conversation_id=group.pk, up_to=before.pk)
+    elsewhere = chat_message(group_conversation(alice, carol), alice, "elsewhere")
+    url = f"{API}/conversations/{group.pk}/read/"
+    marks = {user: len(_chat_events(user)) for user in (alice, bob, carol)}
+
+    def answer(body):
+        with_commit = committed(
+            lambda: client_for(carol).post(url, body, format="json"),
+        )
+        return with_commit.status_code, with_commit.json()
+
+    for name, wrap in (("up_to", str), ("message_ids", lambda m: [m])):
+        unknown = answer({name: wrap(str(uuid.uuid4()))})
+        foreign = answer({name: wrap(str(elsewhere.pk))})
+        assert unknown == foreign
+        assert unknown[0] == 400
+        assert [(e["code"], e["attr"]) for e in unknown[1]["errors"]] == [("does_not_exist", name)]
+        for message in (while_away, also_away):
+            assert answer({name: wrap(str(message.pk))}) == unknown
+    # Among messages they saw, one from the gap spoils the lot.
+    mixed = answer({"message_ids": [str(before.pk), str(also_away.pk)]})
+    assert mixed == answer({"message_ids": [str(before.pk), str(elsewhere.pk)]})
+    assert mixed[0] == 400
+
+    participation = ConversationParticipant.objects.get(conversation=group, user=carol)
+    assert participation.last_read_message_id == before.pk
+    for user, mark in marks.items():
+        assert [t for t, _ in _chat_events(user)[mark:]] == []
