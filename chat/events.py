@@ -12,7 +12,10 @@ included. All go out after the transaction commits.
   placeholder (no body, no media, `is_deleted: true`). Not to a member added
   back who was away when the message was sent.
 - `chat.message.read`: `{"conversation_id", "user_id", "up_to"}`: `user_id` read
-  up to the message `up_to` (to the others and to that user's other devices).
+  up to the message `up_to` (to the others and to that user's other devices). A
+  member added back who was away when `up_to` was sent is told the newest
+  message they may see before it instead (or nothing), never an id from their
+  gap.
 - `chat.conversation.updated`: the conversation as REST's list shows it, without
   the per-viewer `unread_count` and `muted`, its `last_message` the newest one
   every current participant may see: on creation, membership, title and avatar
@@ -76,12 +79,25 @@ def message_deleted(message) -> None:
     _message_event(MESSAGE_DELETED, message)
 
 
-def message_read(*, conversation_id, user_id, up_to) -> None:
-    publish_to_users(
-        selectors.participant_ids(conversation_id),
-        MESSAGE_READ,
-        {"conversation_id": str(conversation_id), "user_id": str(user_id), "up_to": str(up_to)},
-    )
+def message_read(*, conversation_id, user_id, message) -> None:
+    """`user_id` read up to `message`: told to the current participants who may
+    see it; one who was away when it was sent (a member added back) is told the
+    newest message they may see before it instead, or nothing: an id from their
+    gap never reaches them."""
+    seeing, away = selectors.readers_of(message)
+
+    def told(up_to) -> dict:
+        return {
+            "conversation_id": str(conversation_id),
+            "user_id": str(user_id),
+            "up_to": str(up_to),
+        }
+
+    publish_to_users(seeing, MESSAGE_READ, told(message.pk))
+    for participation in away:
+        shown = selectors.newest_visible_up_to(participation, message)
+        if shown is not None:
+            publish_to_users([participation.user_id], MESSAGE_READ, told(shown))
 
 
 def conversation_payload(conversation_id) -> dict | None:

@@ -103,6 +103,35 @@ def ids_seeing(message: Message) -> list:
     )
 
 
+def readers_of(message: Message) -> tuple[list, list[ConversationParticipant]]:
+    """The conversation's current participants as told of a read marker on
+    `message`: (user ids of those who may see it, the memberships of those who
+    were away when it was sent). One query."""
+    away = _gaps_covering(message.created_at).filter(participant_id=OuterRef("pk"))
+    seeing, gone = [], []
+    for participation in active_participants(message.conversation_id).annotate(away=Exists(away)):
+        if participation.away:
+            gone.append(participation)
+        else:
+            seeing.append(participation.user_id)
+    return seeing, gone
+
+
+def newest_visible_up_to(participation: ConversationParticipant, message: Message):
+    """Id of the newest message `participation` may see that is not newer than
+    `message` (which they may not), or None."""
+    older = Q(created_at__lt=message.created_at) | Q(
+        created_at=message.created_at, id__lt=message.pk
+    )
+    return (
+        visible_messages(participation)
+        .filter(Q(created_at__lte=message.created_at) & older)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 # --- permission-checked fetchers ------------------------------------------------------
 
 

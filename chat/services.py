@@ -636,7 +636,7 @@ def mark_read(
     if _is_after(target, marker):
         participation.last_read_message = target
         participation.save(update_fields=["last_read_message"])
-        events.message_read(conversation_id=conversation_id, user_id=user.pk, up_to=target.pk)
+        events.message_read(conversation_id=conversation_id, user_id=user.pk, message=target)
     return ReadState(
         last_read_message_id=participation.last_read_message_id,
         unread_count=unread_count(participation),

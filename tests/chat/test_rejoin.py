@@ -245,3 +245,33 @@ def test_a_message_from_the_gap_is_marked_read_as_an_unknown_message_would_be(co
     assert participation.last_read_message_id == before.pk
     for user, mark in marks.items():
         assert [t for t, _ in _chat_events(user)[mark:]] == []
+
+
+def test_a_read_marker_on_a_message_from_the_gap_never_names_it_to_them(committed):
+    """Bob reads, after Carol's return, what was said while she was away: the
+    others are told his marker, Carol the newest message she saw before it."""
+    alice, bob, carol, group, before, while_away, also_away = _away_and_back()
+    marks = {user: len(_chat_events(user)) for user in (alice, bob, carol)}
+    committed(services.mark_read, user=bob, conversation_id=group.pk, up_to=also_away.pk)
+
+    told = {"conversation_id": str(group.pk), "user_id": str(bob.pk)}
+    for user in (alice, bob):
+        assert _chat_events(user)[marks[user] :] == [
+            ("chat.message.read", {**told, "up_to": str(also_away.pk)})
+        ]
+    assert _chat_events(carol)[marks[carol] :] == [
+        ("chat.message.read", {**told, "up_to": str(before.pk)})
+    ]
+    assert str(while_away.pk) not in json.dumps(_chat_events(carol))
+
+
+def test_with_nothing_seen_before_the_gap_they_are_not_told_of_that_read(committed):
+    alice, bob, carol = make_user(), make_user(), make_user()
+    group = group_conversation(alice, bob, carol)
+    services.remove_participant(actor=alice, conversation_id=group.pk, user_id=carol.pk)
+    while_away = chat_message(group, bob, "while away")
+    services.add_participants(actor=alice, conversation_id=group.pk, user_ids=[carol.pk])
+    mark = len(_chat_events(carol))
+    committed(services.mark_read, user=alice, conversation_id=group.pk, up_to=while_away.pk)
+    assert _chat_events(carol)[mark:] == []
+    assert _chat_events(bob)[-1][0] == "chat.message.read"
