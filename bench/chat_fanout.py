@@ -187,6 +187,7 @@ class Client:
         self.duplicates = 0
         self.readers: list[asyncio.Task] = []
         self.conversation_events: dict[int, int] = {}
+        self.conversation_bytes = 0  # the largest `chat.conversation.updated` frame
 
     async def settled(self, scenarios: list, timeout: float) -> float:
         """Wait until every socket has had `chat.conversation.updated` for each
@@ -239,6 +240,7 @@ class Client:
             now = time.perf_counter()
             if '"chat.conversation.updated"' in raw[:50]:
                 self.conversation_events[index] = self.conversation_events.get(index, 0) + 1
+                self.conversation_bytes = max(self.conversation_bytes, len(raw))
                 continue
             if '"chat.message.new"' not in raw[:40]:
                 continue
@@ -423,10 +425,17 @@ def main() -> None:
             # who share a conversation, and nobody does yet (see BENCHMARKS.md).
             client = Client()
             await client.open(bases, client_users, ARGS.devices)
+            made_at = time.perf_counter()
             scenarios = await asyncio.to_thread(make_conversations, users, sizes)
+            made = time.perf_counter() - made_at
             connections.close_all()
             drained = await client.settled(scenarios, ARGS.timeout)
-            print(f"conversation events delivered to every socket in {drained:.1f} s", flush=True)
+            print(
+                f"conversations made in {made:.1f} s; their events delivered to every socket "
+                f"{drained:.1f} s after ({made + drained:.1f} s in all; the largest frame "
+                f"{client.conversation_bytes} bytes)",
+                flush=True,
+            )
             results = []
             by_kind: dict[str, list] = {}
             for name, conversation_id, members in scenarios:

@@ -101,6 +101,7 @@ def conversation_example(**changes) -> dict:
         "title": "",
         "avatar_url": None,
         "participants": [participant_example(JANE, online=True), participant_example(SAM)],
+        "participant_count": 2,
         "last_message": message_example(),
         "unread_count": 1,
         "muted": False,
@@ -123,7 +124,15 @@ def group_example(**changes) -> dict:
 
 
 CONVERSATION_LIST_EXAMPLES = [
-    OpenApiExample("Conversations", value=conversation_example(), response_only=True)
+    OpenApiExample("Conversations", value=conversation_example(), response_only=True),
+    OpenApiExample(
+        "A large group",
+        value=group_example(participant_count=240),
+        response_only=True,
+        description="A list item carries the first `CHAT_EVENT_PARTICIPANTS_MAX` participants "
+        "(owner, admins, then by seniority; shortened here); `participant_count` has them all, "
+        "and `GET conversations/{id}/` lists every one.",
+    ),
 ]
 CONVERSATION_EXAMPLES = [
     OpenApiExample("Conversation", value=conversation_example(), response_only=True)

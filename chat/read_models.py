@@ -149,6 +149,7 @@ CONVERSATION = ReadModel(
         column("title"),
         field("avatar_url", columns=("avatar__file",), render=_avatar_url),
         field("participants", columns=("participants",), render=_participants),
+        column("participant_count"),
         field("last_message", columns=("last_message",), render=_last_message),
         per_viewer(column("unread_count"), everyone=0),
         per_viewer(column("muted"), everyone=False),

@@ -15,6 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
@@ -29,8 +30,9 @@ from django.db.models import (
     UUIDField,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 
 from core import error_codes as core_codes
 from core.exceptions import NotFound, invalid
@@ -44,6 +46,7 @@ from .models import (
     ConversationParticipant,
     Message,
     ParticipationGap,
+    Role,
 )
 from .read_models import MESSAGE_COLUMNS
 
@@ -97,6 +100,35 @@ def ids_seeing(message: Message) -> list:
         active_participants(message.conversation_id)
         .exclude(Exists(away))
         .values_list("user_id", flat=True)
+    )
+
+
+def readers_of(message: Message) -> tuple[list, list[ConversationParticipant]]:
+    """The conversation's current participants as told of a read marker on
+    `message`: (user ids of those who may see it, the memberships of those who
+    were away when it was sent). One query."""
+    away = _gaps_covering(message.created_at).filter(participant_id=OuterRef("pk"))
+    seeing, gone = [], []
+    for participation in active_participants(message.conversation_id).annotate(away=Exists(away)):
+        if participation.away:
+            gone.append(participation)
+        else:
+            seeing.append(participation.user_id)
+    return seeing, gone
+
+
+def newest_visible_up_to(participation: ConversationParticipant, message: Message):
+    """Id of the newest message `participation` may see that is not newer than
+    `message` (which they may not), or None."""
+    older = Q(created_at__lt=message.created_at) | Q(
+        created_at=message.created_at, id__lt=message.pk
+    )
+    return (
+        visible_messages(participation)
+        .filter(Q(created_at__lte=message.created_at) & older)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
     )
 
 
@@ -385,20 +417,75 @@ def _as_conversation_row(row: dict) -> dict:
     return out
 
 
-def _complete(rows: list[dict]) -> list[dict]:
-    """Attach `participants` (with `online`) and `last_message`: two queries and
-    one presence lookup for the whole page."""
+def participants_max() -> int:
+    """How many participants a list item and a `chat.conversation.updated` event
+    carry (`CHAT_EVENT_PARTICIPANTS_MAX`, at least the two of a direct)."""
+    return max(2, int(settings.CHAT_EVENT_PARTICIPANTS_MAX))
+
+
+# A conversation's participants in the order they are shown: its owner, its
+# admins, then its members, each by seniority.
+PARTICIPANT_ORDERING = (
+    Case(
+        When(role=Role.OWNER, then=Value(0)),
+        When(role=Role.ADMIN, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    ).asc(),
+    F("joined_at").asc(),
+    F("id").asc(),
+)
+_PARTICIPANT_VALUES = (
+    "conversation_id",
+    "user_id",
+    "user__username",
+    "user__profile__avatar",
+    "role",
+)
+
+
+def _participant_rows(conversation_ids: list, *, limit: int | None) -> tuple[dict, dict]:
+    """`({conversation_id: [member rows]}, {conversation_id: how many in all})` for
+    the current participants of the conversations, in `PARTICIPANT_ORDERING`; with
+    `limit`, only the first `limit` of each (one query either way: a window
+    counts and ranks them in the database, so a page of large groups reads
+    `limit` rows per conversation)."""
+    members = ConversationParticipant.objects.filter(
+        conversation_id__in=conversation_ids, left_at__isnull=True
+    )
+    by_conversation: dict = defaultdict(list)
+    counts: dict = defaultdict(int)
+    if limit is None:
+        for member in members.order_by(*PARTICIPANT_ORDERING).values(*_PARTICIPANT_VALUES):
+            by_conversation[member["conversation_id"]].append(member)
+        for conversation_id, ms in by_conversation.items():
+            counts[conversation_id] = len(ms)
+        return by_conversation, counts
+    ranked = (
+        members.annotate(
+            position=Window(
+                RowNumber(), partition_by=[F("conversation_id")], order_by=PARTICIPANT_ORDERING
+            ),
+            total=Window(Count("id"), partition_by=[F("conversation_id")]),
+        )
+        .filter(position__lte=limit)
+        .order_by("conversation_id", "position")
+        .values(*_PARTICIPANT_VALUES, "total")
+    )
+    for member in ranked:
+        by_conversation[member["conversation_id"]].append(member)
+        counts[member["conversation_id"]] = member.pop("total")
+    return by_conversation, counts
+
+
+def _complete(rows: list[dict], *, participants_limit: int | None = None) -> list[dict]:
+    """Attach `participants` (with `online`; the first `participants_limit` of
+    them, or all), `participant_count` and `last_message`: two queries and one
+    presence lookup for the whole page."""
     if not rows:
         return rows
     ids = [row["id"] for row in rows]
-    members = (
-        ConversationParticipant.objects.filter(conversation_id__in=ids, left_at__isnull=True)
-        .order_by("joined_at", "id")
-        .values("conversation_id", "user_id", "user__username", "user__profile__avatar", "role")
-    )
-    by_conversation: dict = defaultdict(list)
-    for member in members:
-        by_conversation[member["conversation_id"]].append(member)
+    by_conversation, counts = _participant_rows(ids, limit=participants_limit)
     online = online_users({m["user_id"] for ms in by_conversation.values() for m in ms})
     for ms in by_conversation.values():
         for member in ms:
@@ -406,6 +493,7 @@ def _complete(rows: list[dict]) -> list[dict]:
     last = message_rows(row["last_message_id"] for row in rows)
     for row in rows:
         row["participants"] = by_conversation.get(row["id"], [])
+        row["participant_count"] = counts.get(row["id"], 0)
         row["last_message"] = last.get(row["last_message_id"])
     return rows
 
@@ -413,7 +501,8 @@ def _complete(rows: list[dict]) -> list[dict]:
 def fetch_conversations(*, viewer, cursor, backward: bool, limit: int) -> list[dict]:
     """Up to `limit` conversation rows of the viewer after `cursor` (a
     `core.pagination.Cursor` on `CONVERSATION_ORDERING`, or None), by last
-    activity, newest first (oldest first when `backward`)."""
+    activity, newest first (oldest first when `backward`), each with its first
+    `participants_max()` participants and their `participant_count`."""
     rows = my_conversations(viewer=viewer)
     ordering = reversed_ordering(CONVERSATION_ORDERING) if backward else CONVERSATION_ORDERING
     rows = rows.order_by(*ordering)
@@ -421,11 +510,15 @@ def fetch_conversations(*, viewer, cursor, backward: bool, limit: int) -> list[d
         rows = rows.filter(
             keyset_filter(CONVERSATION_ORDERING, cursor.values, forward=not backward)
         )
-    return _complete([_as_conversation_row(row) for row in rows[:limit]])
+    return _complete(
+        [_as_conversation_row(row) for row in rows[:limit]], participants_limit=participants_max()
+    )
 
 
 def fetch_conversation(*, viewer, conversation_id) -> dict | None:
-    """The viewer's row of one conversation they take part in, else None."""
+    """The viewer's row of one conversation they take part in, else None: with
+    every participant (the list and the events carry the first
+    `participants_max()`)."""
     conversation_id = _as_uuid(conversation_id)
     if conversation_id is None or not _signed_in(viewer):
         return None
@@ -435,7 +528,8 @@ def fetch_conversation(*, viewer, conversation_id) -> dict | None:
 
 def conversation_shared_row(*, conversation_id) -> dict | None:
     """A conversation's row without any viewer (events): per-viewer columns at rest,
-    `last_message` the newest message every current participant may see."""
+    `last_message` the newest message every current participant may see, its first
+    `participants_max()` participants and their `participant_count`."""
     away = _gaps_covering(OuterRef("created_at")).filter(
         participant__conversation_id=OuterRef(OuterRef("pk")),
         participant__left_at__isnull=True,
@@ -467,4 +561,6 @@ def conversation_shared_row(*, conversation_id) -> dict | None:
     if row is None:
         return None
     row["last_message_id"] = row.pop("shared_last_message_id")
-    return _complete([{**row, "muted": False, "unread_count": 0}])[0]
+    return _complete(
+        [{**row, "muted": False, "unread_count": 0}], participants_limit=participants_max()
+    )[0]

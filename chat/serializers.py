@@ -61,7 +61,14 @@ class ConversationSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
     title = serializers.CharField(allow_blank=True, help_text="Groups only; empty for a direct.")
     avatar_url = serializers.URLField(allow_null=True, help_text="A group's avatar, if it has one.")
-    participants = ParticipantSerializer(many=True, help_text="Current participants, by seniority.")
+    participants = ParticipantSerializer(
+        many=True,
+        help_text="Current participants: the owner, the admins, then the members, each by "
+        "seniority. The detail lists every one; a list item (and a `chat.conversation.updated` "
+        "event) the first `CHAT_EVENT_PARTICIPANTS_MAX` (20): fewer than `participant_count` "
+        "means there are more, in the detail.",
+    )
+    participant_count = serializers.IntegerField(help_text="How many current participants.")
     last_message = MessageSerializer(allow_null=True)
     unread_count = serializers.IntegerField(
         help_text="Messages of others after the caller's read marker."

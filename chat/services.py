@@ -190,7 +190,12 @@ def start_direct(*, user: User, other_id: Id) -> tuple[Conversation, bool]:
     except IntegrityError:
         # Started by the other side (or a second device) meanwhile: theirs is ours.
         return Conversation.objects.get(direct_key=key), False
-    events.conversation_updated(conversation.pk)
+    events.conversation_updated(
+        conversation.pk,
+        change=events.conversation_change(
+            events.CREATED, actor_id=user.pk, added=[user.pk, other.pk]
+        ),
+    )
     return conversation, True
 
 
@@ -213,7 +218,12 @@ def create_group(*, creator: User, title: str, participant_ids: Iterable) -> Con
             for member in members
         ]
     )
-    events.conversation_updated(conversation.pk)
+    events.conversation_updated(
+        conversation.pk,
+        change=events.conversation_change(
+            events.CREATED, actor_id=creator.pk, added=[creator.pk, *(m.pk for m in members)]
+        ),
+    )
     return conversation
 
 
@@ -259,7 +269,14 @@ def update_conversation(
             changed.append("avatar")
         conversation.save(update_fields=changed)
         _touch(conversation)
-        events.conversation_updated(conversation.pk)
+        events.conversation_updated(
+            conversation.pk,
+            change=events.conversation_change(
+                events.UPDATED,
+                actor_id=actor.pk,
+                fields=["avatar_url" if name == "avatar" else name for name in changed],
+            ),
+        )
     if muted is not _UNSET:
         set_muted(user=actor, conversation_id=conversation_id, muted=bool(muted))
     if title is _UNSET and avatar is _UNSET and muted is _UNSET:
@@ -316,13 +333,21 @@ def add_participants(
         added.append(participation)
     ParticipationGap.objects.bulk_create(gaps)
     _touch(conversation, at=now)
-    events.conversation_updated(conversation.pk)
+    events.conversation_updated(
+        conversation.pk,
+        change=events.conversation_change(
+            events.PARTICIPANTS_ADDED, actor_id=actor.pk, added=[p.user_id for p in added]
+        ),
+    )
     return added
 
 
-def _depart(conversation: Conversation, participation: ConversationParticipant) -> None:
-    """`participation` leaves (or is removed); a group keeps an owner: the oldest
-    admin, else the oldest member, takes over from a departing owner."""
+def _depart(
+    conversation: Conversation, participation: ConversationParticipant, *, actor: User
+) -> None:
+    """`participation` leaves (`actor` is they) or is removed by `actor`; a group
+    keeps an owner: the oldest admin, else the oldest member, takes over from a
+    departing owner."""
     was_owner = participation.role == Role.OWNER
     participation.left_at = timezone.now()
     participation.role = Role.MEMBER
@@ -344,7 +369,16 @@ def _depart(conversation: Conversation, participation: ConversationParticipant) 
         recipient_id=participation.user_id,
         unread_only=True,
     )
-    events.conversation_updated(conversation.pk, also_to=[participation.user_id])
+    left = actor.pk == participation.user_id
+    events.conversation_updated(
+        conversation.pk,
+        change=events.conversation_change(
+            events.PARTICIPANT_LEFT if left else events.PARTICIPANT_REMOVED,
+            actor_id=actor.pk,
+            removed=[participation.user_id],
+        ),
+        also_to=[participation.user_id],
+    )
     # Their sockets lose the conversation's stream (typing) at once.
     conversation_left(conversation_id=conversation.pk, user_id=participation.user_id)
 
@@ -356,7 +390,11 @@ def remove_participant(*, actor: User, conversation_id: Id, user_id: Id) -> None
     _require_group(conversation)
     (user_uuid,) = _as_uuids([user_id], field="user_id")
     if user_uuid == actor.pk:
-        _depart(conversation, fetch_participation(viewer=actor, conversation_id=conversation.pk))
+        _depart(
+            conversation,
+            fetch_participation(viewer=actor, conversation_id=conversation.pk),
+            actor=actor,
+        )
         return
     mine = fetch_participation(viewer=actor, conversation_id=conversation.pk)
     _require_manager(mine)
@@ -367,14 +405,16 @@ def remove_participant(*, actor: User, conversation_id: Id, user_id: Id) -> None
         raise Forbidden(error_codes.CANNOT_REMOVE_OWNER, "The group's owner cannot be removed.")
     if target.role == Role.ADMIN and mine.role != Role.OWNER:
         raise Forbidden(core_codes.PERMISSION_DENIED, "Only the owner can remove an admin.")
-    _depart(conversation, target)
+    _depart(conversation, target, actor=actor)
 
 
 @transaction.atomic
 def leave_conversation(*, user: User, conversation_id: Id) -> None:
     conversation = fetch_conversation_for(viewer=user, conversation_id=conversation_id, lock=True)
     _require_group(conversation)
-    _depart(conversation, fetch_participation(viewer=user, conversation_id=conversation.pk))
+    _depart(
+        conversation, fetch_participation(viewer=user, conversation_id=conversation.pk), actor=user
+    )
 
 
 # --- messages ---------------------------------------------------------------------
@@ -596,7 +636,7 @@ def mark_read(
     if _is_after(target, marker):
         participation.last_read_message = target
         participation.save(update_fields=["last_read_message"])
-        events.message_read(conversation_id=conversation_id, user_id=user.pk, up_to=target.pk)
+        events.message_read(conversation_id=conversation_id, user_id=user.pk, message=target)
     return ReadState(
         last_read_message_id=participation.last_read_message_id,
         unread_count=unread_count(participation),

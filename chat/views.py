@@ -99,8 +99,10 @@ class ConversationListView(GenericAPIView):
     @extend_schema(
         tags=TAGS,
         summary="My conversations, by last activity",
-        description="Each with its participants, last message and the caller's unread "
-        "count; a page costs the same few queries whatever it holds.",
+        description="Each with its first `CHAT_EVENT_PARTICIPANTS_MAX` participants (owner, "
+        "admins, then by seniority) and `participant_count`, its last message and the "
+        "caller's unread count; `GET conversations/{id}/` lists every participant. A page "
+        "costs the same few queries whatever it holds, however large its groups.",
         responses=ConversationSerializer(many=True),
         examples=CONVERSATION_LIST_EXAMPLES,
     )
@@ -162,6 +164,7 @@ class ConversationDetailView(GenericAPIView):
     @extend_schema(
         tags=TAGS,
         summary="One conversation",
+        description="With every current participant (owner, admins, then by seniority).",
         responses={200: ConversationSerializer, **NOT_FOUND_404},
         examples=CONVERSATION_EXAMPLES,
     )

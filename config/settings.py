@@ -502,6 +502,10 @@ CHAT_MAX_MESSAGE_LENGTH = env.int("CHAT_MAX_MESSAGE_LENGTH", default=4000)
 CHAT_TYPING_INTERVAL_SECONDS = env.float("CHAT_TYPING_INTERVAL_SECONDS", default=3.0)
 # How often beat tells the leave of users whose server died (presence expired).
 CHAT_PRESENCE_SWEEP_SECONDS = env.int("CHAT_PRESENCE_SWEEP_SECONDS", default=30)
+# Most participants a `chat.conversation.updated` event and a conversation list item
+# carry (owner, admins, then by seniority; at least 2); `participant_count` has them all
+# and the detail (`GET conversations/{id}/`) lists every one.
+CHAT_EVENT_PARTICIPANTS_MAX = env.int("CHAT_EVENT_PARTICIPANTS_MAX", default=20)
 
 # --- Notifications ----------------------------------------------------------
 

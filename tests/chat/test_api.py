@@ -34,6 +34,7 @@ CONVERSATION_KEYS = [
     "title",
     "avatar_url",
     "participants",
+    "participant_count",
     "last_message",
     "unread_count",
     "muted",

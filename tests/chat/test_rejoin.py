@@ -5,6 +5,7 @@ not in `unread_count`, not as a read marker, a page bound or a report's target,
 not in the events of those messages."""
 
 import json
+import uuid
 
 import pytest
 from django.db import connection
@@ -209,3 +210,68 @@ def test_a_rejoined_members_history_pages_on_the_history_index():
         plan = page.explain()
     assert "chat_message_history_idx" in plan
     assert "chat_gap_participant_idx" in plan
+
+
+def test_a_message_from_the_gap_is_marked_read_as_an_unknown_message_would_be(committed):
+    """Naming a message from their gap answers exactly what naming a message of
+    another conversation (or none at all) answers: nothing tells it exists, the
+    marker stays and nobody is told of a read."""
+    alice, bob, carol, group, before, while_away, also_away = _away_and_back()
+    committed(services.mark_read, user=carol, conversation_id=group.pk, up_to=before.pk)
+    elsewhere = chat_message(group_conversation(alice, carol), alice, "elsewhere")
+    url = f"{API}/conversations/{group.pk}/read/"
+    marks = {user: len(_chat_events(user)) for user in (alice, bob, carol)}
+
+    def answer(body):
+        with_commit = committed(
+            lambda: client_for(carol).post(url, body, format="json"),
+        )
+        return with_commit.status_code, with_commit.json()
+
+    for name, wrap in (("up_to", str), ("message_ids", lambda m: [m])):
+        unknown = answer({name: wrap(str(uuid.uuid4()))})
+        foreign = answer({name: wrap(str(elsewhere.pk))})
+        assert unknown == foreign
+        assert unknown[0] == 400
+        assert [(e["code"], e["attr"]) for e in unknown[1]["errors"]] == [("does_not_exist", name)]
+        for message in (while_away, also_away):
+            assert answer({name: wrap(str(message.pk))}) == unknown
+    # Among messages they saw, one from the gap spoils the lot.
+    mixed = answer({"message_ids": [str(before.pk), str(also_away.pk)]})
+    assert mixed == answer({"message_ids": [str(before.pk), str(elsewhere.pk)]})
+    assert mixed[0] == 400
+
+    participation = ConversationParticipant.objects.get(conversation=group, user=carol)
+    assert participation.last_read_message_id == before.pk
+    for user, mark in marks.items():
+        assert [t for t, _ in _chat_events(user)[mark:]] == []
+
+
+def test_a_read_marker_on_a_message_from_the_gap_never_names_it_to_them(committed):
+    """Bob reads, after Carol's return, what was said while she was away: the
+    others are told his marker, Carol the newest message she saw before it."""
+    alice, bob, carol, group, before, while_away, also_away = _away_and_back()
+    marks = {user: len(_chat_events(user)) for user in (alice, bob, carol)}
+    committed(services.mark_read, user=bob, conversation_id=group.pk, up_to=also_away.pk)
+
+    told = {"conversation_id": str(group.pk), "user_id": str(bob.pk)}
+    for user in (alice, bob):
+        assert _chat_events(user)[marks[user] :] == [
+            ("chat.message.read", {**told, "up_to": str(also_away.pk)})
+        ]
+    assert _chat_events(carol)[marks[carol] :] == [
+        ("chat.message.read", {**told, "up_to": str(before.pk)})
+    ]
+    assert str(while_away.pk) not in json.dumps(_chat_events(carol))
+
+
+def test_with_nothing_seen_before_the_gap_they_are_not_told_of_that_read(committed):
+    alice, bob, carol = make_user(), make_user(), make_user()
+    group = group_conversation(alice, bob, carol)
+    services.remove_participant(actor=alice, conversation_id=group.pk, user_id=carol.pk)
+    while_away = chat_message(group, bob, "while away")
+    services.add_participants(actor=alice, conversation_id=group.pk, user_ids=[carol.pk])
+    mark = len(_chat_events(carol))
+    committed(services.mark_read, user=alice, conversation_id=group.pk, up_to=while_away.pk)
+    assert _chat_events(carol)[mark:] == []
+    assert _chat_events(bob)[-1][0] == "chat.message.read"

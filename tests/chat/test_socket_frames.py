@@ -210,3 +210,28 @@ async def test_query_counts_per_frame(open_socket, all_queries, settings):
     for socket in sockets + more:
         assert (await next_frame(socket))["type"] == "chat.message.new"
     assert all_queries.count == sent, all_queries.sql
+
+
+async def test_a_membership_change_reaches_the_sockets_named_and_bounded(open_socket, settings):
+    settings.CHAT_EVENT_PARTICIPANTS_MAX = 2
+    alice, bob, carol, dave = await people(4)
+    group = await a_group(alice, bob, carol)
+    bobs, daves = await connect(open_socket, bob), await connect(open_socket, dave)
+
+    added = await rest(
+        alice,
+        "post",
+        f"/api/v1/chat/conversations/{group.pk}/participants/",
+        {"user_ids": [str(dave.pk)]},
+    )
+    assert added.status_code == 200, added.content
+    # The REST answer is the detail: every participant.
+    assert len(added.json()["participants"]) == added.json()["participant_count"] == 4
+    for socket in (bobs, daves):
+        event = await next_frame(socket)
+        assert event["type"] == "chat.conversation.updated" and event["id"]
+        data = event["data"]
+        assert [p["id"] for p in data["participants"]] == [str(alice.pk), str(bob.pk)]
+        assert data["participant_count"] == 4
+        assert data["change"]["action"] == "participants_added"
+        assert (data["change"]["added"], data["change"]["added_count"]) == ([str(dave.pk)], 1)
