@@ -30,6 +30,7 @@ from django.db.models import AutoField, Model
 from .models import Order, OrderItem, Reservation, Stock
 
 
+@lru_cache(maxsize=16)
 def _fields(model: type[Model]) -> tuple:
     """The columns an INSERT writes: every concrete field but an auto id."""
     return tuple(f for f in model._meta.concrete_fields if not isinstance(f, AutoField))
