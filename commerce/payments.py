@@ -2,8 +2,9 @@
 webhook signatures. Everything that talks to Stripe is here.
 
 One `StripeClient` per process (thread-safe: its HTTP client is one urllib3
-pool shared by the process's threads), built from settings: `STRIPE_SECRET_KEY`, `STRIPE_API_BASE` (a fake
-Stripe in tests), `STRIPE_TIMEOUT_SECONDS` per request and
+pool shared by the process's threads), built from settings:
+`STRIPE_SECRET_KEY`, `STRIPE_API_BASE` (a fake Stripe in tests),
+`STRIPE_TIMEOUT_SECONDS` per request and
 `STRIPE_MAX_NETWORK_RETRIES` (retries resend the same Idempotency-Key, so a
 retried create makes no second session). Any failure of Stripe (unreachable,
 too slow, refusing) is a `PaymentProviderUnavailable`: 503
