@@ -1,7 +1,8 @@
 """Checkout: checkouts/s and latency for many parallel buyers, against pgbench doing
 the same stock update (the ceiling); webhooks/s.
 
-    .venv/bin/python bench/checkout.py [--buyers 200] [--connections 40] [--rounds 3]
+    .venv/bin/python bench/checkout.py [--buyers 200] [--connections 40] [--processes 1]
+        [--rounds 3] [--pgbench-seconds 10] [--no-write]
 
 Needs a Postgres DATABASE_URL (a throwaway `test_<name>` database is created and
 dropped). Each round, `--buyers` fresh buyers with one line in their cart check out
@@ -9,7 +10,9 @@ at once (`commerce.services.checkout`: cart lock, stock rows locked in product-i
 order, the order, its reservations, then a Checkout Session made by the real
 `stripe` package at a fake Stripe on 127.0.0.1), one thread each, at most
 `--connections` holding a database connection at a time (the machine's
-PostgreSQL has 100 for everyone):
+PostgreSQL has 100 for everyone), in one process or, with `--processes N`, in N
+forked processes of `--connections / N` threads each, as a server runs several
+workers (one process's threads share one GIL):
 
 - scarce: every buyer wants the same product, of which there are `--scarce-units`;
   exactly that many orders must come out, the rest `out_of_stock`;
@@ -30,6 +33,7 @@ Appends the results to BENCHMARKS.md unless --no-write.
 import argparse
 import datetime
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -52,6 +56,12 @@ def parse_args():
     parser.add_argument("--buyers", type=int, default=200)
     parser.add_argument("--connections", type=int, default=40)
     parser.add_argument("--scarce-units", type=int, default=50)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="checking-out processes (forked), sharing the --connections threads",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--no-write", action="store_true", help="print, do not append")
@@ -77,7 +87,7 @@ from decimal import Decimal  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 from commerce import services  # noqa: E402
@@ -104,15 +114,18 @@ def buyers_with(products: list) -> list:
     return users
 
 
-def race(users: list) -> dict:
-    """Every buyer checks out at once, served by ARGS.connections worker threads
-    (each keeping its database connection, as a server's workers do)."""
+def serve(users: list, threads: int, ready=None) -> tuple[list, list, float]:
+    """`users` checking out on `threads` worker threads (each opening its
+    database connection before the start and keeping it, as a running
+    server's workers do), all let go at once (after `ready()`, if given):
+    latencies (ms), outcomes and wall seconds."""
     queue = list(reversed(users))
     lock = threading.Lock()
-    start = threading.Barrier(ARGS.connections + 1)
+    start = threading.Barrier(threads + 1)
     latencies, outcomes = [], []
 
     def worker():
+        connection.ensure_connection()  # opened before the start, as a warm server's are
         start.wait()
         while True:
             with lock:
@@ -132,14 +145,53 @@ def race(users: list) -> dict:
                 outcomes.append(outcome)
         connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(ARGS.connections)]
-    for thread in threads:
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
         thread.start()
+    if ready is not None:
+        ready()
     start.wait()
     began = time.perf_counter()
-    for thread in threads:
+    for thread in pool:
         thread.join()
-    wall = time.perf_counter() - began
+    return latencies, outcomes, time.perf_counter() - began
+
+
+def _child(users, threads, barrier, results) -> None:
+    latencies, outcomes, _ = serve(users, threads, ready=barrier.wait)
+    results.put((latencies, outcomes))
+
+
+def race(users: list) -> dict:
+    """Every buyer checks out at once: `--connections` worker threads in all,
+    in one process or shared among `--processes` forked ones (as a server
+    runs several workers), the buyers dealt out among them."""
+    if ARGS.processes == 1:
+        latencies, outcomes, wall = serve(users, ARGS.connections)
+    else:
+        connections.close_all()  # each process opens its own
+        context = multiprocessing.get_context("fork")
+        barrier = context.Barrier(ARGS.processes + 1)
+        results = context.Queue()
+        threads = max(1, ARGS.connections // ARGS.processes)
+        children = [
+            context.Process(
+                target=_child, args=(users[n :: ARGS.processes], threads, barrier, results)
+            )
+            for n in range(ARGS.processes)
+        ]
+        for child in children:
+            child.start()
+        barrier.wait()
+        began = time.perf_counter()
+        latencies, outcomes = [], []
+        for _ in children:
+            some_latencies, some_outcomes = results.get()
+            latencies += some_latencies
+            outcomes += some_outcomes
+        wall = time.perf_counter() - began
+        for child in children:
+            child.join()
     latencies.sort()
     return {
         "per_second": len(users) / wall,
@@ -338,10 +390,10 @@ def report(results: dict, load: float) -> None:
     entry = f"""
 ### Checkout, {datetime.date.today().isoformat()}
 
-- command: `python bench/checkout.py --buyers {ARGS.buyers} --connections {ARGS.connections} --scarce-units {ARGS.scarce_units} --rounds {ARGS.rounds} --pgbench-seconds {ARGS.pgbench_seconds}`
+- command: `python bench/checkout.py --buyers {ARGS.buyers} --connections {ARGS.connections} --processes {ARGS.processes} --scarce-units {ARGS.scarce_units} --rounds {ARGS.rounds} --pgbench-seconds {ARGS.pgbench_seconds}`
 - machine: {os.cpu_count()} cores (load average {load:.2f} before the run), Python {platform.python_version()}, commit {commit}{" with uncommitted changes" if dirty else ""}
 - database: Postgres; Stripe: the fake (`tests/commerce/fake_stripe.py`, its own process) on 127.0.0.1, through the real `stripe` package; in-process (`commerce.services.checkout`, no HTTP in front)
-- {ARGS.buyers} buyers at once per round, served by {ARGS.connections} worker threads each keeping its database connection (the fake Stripe in its own process); pgbench: {ARGS.connections} clients for {ARGS.pgbench_seconds}s, `SELECT ... FOR UPDATE` + `UPDATE commerce_stock SET reserved = reserved + 1` per transaction; medians over {ARGS.rounds} rounds
+- {ARGS.buyers} buyers at once per round, served by {ARGS.connections} worker threads in {ARGS.processes} process(es), each thread keeping its database connection (the fake Stripe in its own process); pgbench: {ARGS.connections} clients for {ARGS.pgbench_seconds}s, `SELECT ... FOR UPDATE` + `UPDATE commerce_stock SET reserved = reserved + 1` per transaction; medians over {ARGS.rounds} rounds
 - every scarce round sold exactly {ARGS.scarce_units} units ({ARGS.buyers - ARGS.scarce_units} `out_of_stock`), no deadlock, no error
 
 | case | checkouts/s | p50 ms | p99 ms | pgbench tps | pgbench p50 ms | pgbench p99 ms | checkout / pgbench |

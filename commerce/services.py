@@ -24,19 +24,21 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.text import slugify
 
 from core import error_codes as core_codes
 from core.exceptions import Conflict, NotFound, invalid
 from core.media import media_setting, process_image
+from core.prepared import PreparedQuery
 from core.transactions import after_commit
 from core.types import Id
 from notifications.models import Kind
 from notifications.services import Target, notify
 from users.models import User
 
-from . import error_codes, events, payments, selectors, stock
+from . import error_codes, events, payments, selectors, stock, writes
 from .models import (
     Cart,
     CartItem,
@@ -306,15 +308,17 @@ def _reservation_expiry() -> datetime:
     return timezone.now() + timedelta(minutes=int(settings.CHECKOUT_RESERVATION_MINUTES))
 
 
-def _same_lines(order: Order, items: list[CartItem]) -> bool:
+def _same_lines(order: Order, lines: list[dict]) -> bool:
     ordered = sorted(
         (str(i.product_id), i.quantity, i.unit_price) for i in order.items.all() if i.product_id
     )
-    wanted = sorted((str(i.product_id), i.quantity, i.product.price) for i in items)
+    wanted = sorted(
+        (str(line["product_id"]), line["quantity"], line["product__price"]) for line in lines
+    )
     return ordered == wanted
 
 
-def _unpaid_order_for(user: User, items: list[CartItem]) -> Order | None:
+def _unpaid_order_for(user: User, lines: list[dict]) -> Order | None:
     """The user's unpaid order for exactly this cart, open for a while yet: a
     checkout asked twice answers it again (its session asked of Stripe again
     under the order's Idempotency-Key if the first request has not stored it
@@ -322,62 +326,94 @@ def _unpaid_order_for(user: User, items: list[CartItem]) -> Order | None:
     soon = timezone.now() + timedelta(minutes=5)
     candidates = Order.objects.filter(user=user, status=S.PENDING_PAYMENT, expires_at__gt=soon)
     for order in candidates.prefetch_related("items")[:3]:
-        if _same_lines(order, items):
+        if _same_lines(order, lines):
             return order
     return None
+
+
+# The checkout's reads, compiled once (core.prepared): the cart's lock, then (a
+# statement of its own, so it sees every line committed before the lock was
+# granted) its lines priced from the database, with whether the buyer has an
+# unpaid order open for a while yet (only then are those orders read).
+_locked_cart_id = PreparedQuery(
+    lambda shape, p: Cart.objects.select_for_update().filter(user=p["user"]).values("id"),
+    params={"user": "uuid"},
+)
+_cart_lines = PreparedQuery(
+    lambda shape, p: (
+        CartItem.objects.filter(cart=p["cart"])
+        .order_by("product_id")
+        .values(
+            "product_id",
+            "quantity",
+            "product__name",
+            "product__price",
+            "product__is_active",
+            unpaid=Exists(
+                Order.objects.filter(
+                    user=p["user"], status=S.PENDING_PAYMENT, expires_at__gt=p["soon"]
+                )
+            ),
+        )
+    ),
+    params={"cart": "uuid", "user": "uuid", "soon": "datetime"},
+)
 
 
 def _reserve_order(*, user: User) -> tuple[CheckoutResult, list[OrderItem]]:
     """In one transaction: the cart's lines priced from the database, stock
     reserved (rows locked in product-id order), the order, its items and its
-    reservations. Answers the order's items too, so the caller reads none back."""
+    reservations (`commerce.writes`: one statement on PostgreSQL). Answers the
+    order's items too, so the caller reads none back."""
     with transaction.atomic():
-        cart = Cart.objects.select_for_update().filter(user=user).first()
-        items = (
-            list(
-                CartItem.objects.filter(cart=cart).select_related("product").order_by("product_id")
-            )
-            if cart is not None
-            else []
-        )
-        if not items:
+        cart = _locked_cart_id.run(None, user=user.pk)
+        soon = timezone.now() + timedelta(minutes=5)
+        lines = _cart_lines.run(None, cart=cart[0]["id"], user=user.pk, soon=soon) if cart else []
+        if not lines:
             raise invalid("cart", "The cart is empty.", error_codes.CART_EMPTY)
-        existing = _unpaid_order_for(user, items)
-        if existing is not None:
-            return CheckoutResult(existing, created=False), list(existing.items.all())
-        for item in items:
-            if not item.product.is_active:
-                raise product_unavailable(product=item.product)
-            _check_quantity(item.quantity)
-        products = {item.product_id: item.product for item in items}
-        lines = [(item.product_id, item.quantity) for item in items]
-        stock.reserve(lines, products=products)
-        subtotal = sum((item.product.price * item.quantity for item in items), Decimal("0"))
+        if lines[0]["unpaid"]:
+            existing = _unpaid_order_for(user, lines)
+            if existing is not None:
+                return CheckoutResult(existing, created=False), list(existing.items.all())
+        products = {
+            line["product_id"]: Product(id=line["product_id"], name=line["product__name"])
+            for line in lines
+        }
+        for line in lines:
+            if not line["product__is_active"]:
+                raise product_unavailable(product=products[line["product_id"]])
+            _check_quantity(line["quantity"])
+        stock.reserve(((line["product_id"], line["quantity"]) for line in lines), products=products)
+        subtotal = sum((line["product__price"] * line["quantity"] for line in lines), Decimal("0"))
         expires_at = _reservation_expiry()
-        order = Order.objects.create(
+        order = Order(
             user=user,
             currency=settings.SHOP_CURRENCY,
             subtotal=subtotal,
             total=subtotal,
             expires_at=expires_at,
         )
-        order_items = OrderItem.objects.bulk_create(
+        order_items = [
             OrderItem(
                 order=order,
-                product=item.product,
-                product_name=item.product.name,
-                unit_price=item.product.price,
-                quantity=item.quantity,
-                line_total=item.product.price * item.quantity,
+                product_id=line["product_id"],
+                product_name=line["product__name"],
+                unit_price=line["product__price"],
+                quantity=line["quantity"],
+                line_total=line["product__price"] * line["quantity"],
             )
-            for item in items
-        )
-        Reservation.objects.bulk_create(
+            for line in lines
+        ]
+        reservations = [
             Reservation(
-                order=order, product_id=product_id, quantity=quantity, expires_at=expires_at
+                order=order,
+                product_id=line["product_id"],
+                quantity=line["quantity"],
+                expires_at=expires_at,
             )
-            for product_id, quantity in lines
-        )
+            for line in lines
+        ]
+        writes.insert_order(order, order_items, reservations)
         return CheckoutResult(order, created=True), order_items
 
 
@@ -420,10 +456,8 @@ def checkout(*, user: User) -> CheckoutResult:
         raise
     order.stripe_session_id = session.id
     order.checkout_url = session.url
-    stored = Order.objects.filter(pk=order.pk, status=S.PENDING_PAYMENT).update(
-        stripe_session_id=session.id, checkout_url=session.url, updated_at=timezone.now()
-    )
-    if not stored:  # released meanwhile by a parallel request whose Stripe call failed
+    # Not stored: released meanwhile by a parallel request whose Stripe call failed.
+    if not writes.store_session(order, if_status=S.PENDING_PAYMENT):
         raise PaymentProviderUnavailable()
     return result
 

@@ -21,7 +21,7 @@ from django.db.models import F
 
 from core.exceptions import Conflict
 
-from . import error_codes
+from . import error_codes, writes
 from .models import Product, Stock
 
 Lines = Iterable[tuple]
@@ -70,10 +70,7 @@ def reserve(lines: Lines, *, products: dict) -> None:
     condition against the row as that checkout left it, so the check and the
     change are one step (a checkout's stock is one round trip per product)."""
     for product_id, quantity in _merged(lines).items():
-        held = Stock.objects.filter(pk=product_id, on_hand__gte=F("reserved") + quantity).update(
-            reserved=F("reserved") + quantity
-        )
-        if not held:
+        if not writes.reserve_stock(product_id, quantity):
             row = Stock.objects.filter(pk=product_id).first()
             available = row.available if row is not None else 0
             raise out_of_stock(products.get(product_id), quantity, available)
