@@ -1,11 +1,13 @@
 """The forum's figures on the staff dashboard (core.dashboard)."""
 
 from django.db.models import Subquery
+from django.db.models.signals import post_delete, post_save
 
 from core.dashboard import (
     Window,
     daily_counts,
     daily_range_counts,
+    forget,
     register_series,
     register_table,
 )
@@ -74,9 +76,28 @@ def open_reports(window: Window) -> list[dict]:
     ]
 
 
+# A deleted post or comment (or one created with a past timestamp) changes a day
+# the rollup may hold. Hiding changes nothing: hidden ones are counted too.
+
+
+def _forget_post(sender, instance, created=True, **kwargs):
+    if created:
+        forget("posts", instance.timestamp)
+
+
+def _forget_comment(sender, instance, created=True, **kwargs):
+    if created:
+        forget("comments", instance.timestamp)
+
+
 def register() -> None:
-    register_series("posts", "Posts", posts)
-    register_series("comments", "Comments", comments)
+    register_series("posts", "Posts", posts, rollup=True)
+    register_series("comments", "Comments", comments, rollup=True)
+    for name, signal in (("saved", post_save), ("deleted", post_delete)):
+        signal.connect(_forget_post, sender=ForumPost, dispatch_uid=f"dashboard-post-{name}")
+        signal.connect(
+            _forget_comment, sender=ForumComment, dispatch_uid=f"dashboard-comment-{name}"
+        )
     register_table(
         "top_posts",
         "Top posts",
