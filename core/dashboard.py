@@ -360,7 +360,18 @@ def _number(value):
 
 
 def _compute(days: int) -> dict:
-    window = Window.last(days)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The figures are index range scans whose estimated costs (UNION ALLs
+            # of per-day or per-week parts) pass jit_above_cost: compiling them
+            # took 40-200 ms a query, more than they run (BENCHMARKS.md).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _compute_in(Window.last(days))
+
+
+def _compute_in(window: Window) -> dict:
+    days = window.days
     series = []
     by_key = _series_values(window)
     for item in _series.values():

@@ -115,8 +115,9 @@ def test_today_is_counted_live_over_the_rollup(world, settings, django_assert_ma
     ActiveDay.objects.create(user=world["joined"][1], day=NOW.date())
     rows = DashboardDay.objects.count()
 
-    # One query per series for today, one per table, one read of the rollup.
-    with django_assert_max_num_queries(len(dashboard._series) + len(dashboard._tables) + 1):
+    # One query per series for today, one per table (two for top posts), one read
+    # of the rollup, the SET LOCAL (and the test transaction's savepoint, release).
+    with django_assert_max_num_queries(len(dashboard._series) + len(dashboard._tables) + 1 + 1 + 3):
         body = values(dashboard.figures(90))
 
     assert body["posts"]["2026-03-10"] == 2
@@ -275,3 +276,29 @@ def test_with_the_rollup_off_nothing_is_stored(world, settings):
     dashboard.figures(30)
 
     assert not DashboardDay.objects.exists()
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_top_posts_by_week_are_the_top_posts_of_the_range(clock, settings, days):
+    """Over a week the range is cut into weeks (each one's top ten, then the ten
+    best of those): the same ten, ties broken alike, as one sort of the range."""
+    from forum.dashboard import TOP_ORDER, TOP_POSTS, top_posts
+
+    author = UserFactory()
+    posts = [post_at(author, at(i % 95, hour=i % 24)) for i in range(120)]
+    for i, post in enumerate(posts):
+        # Most posts share a handful of like counts: ties across weeks.
+        ForumPost.objects.filter(pk=post.pk).update(like_count=(i * 7) % 5, hidden_at=None)
+    ForumPost.objects.filter(pk=posts[3].pk).update(like_count=50, hidden_at=NOW)  # hidden
+    window = dashboard.Window.last(days)
+
+    direct = list(
+        ForumPost.objects.filter(
+            timestamp__gte=window.start, timestamp__lt=window.end, hidden_at__isnull=True
+        )
+        .order_by(*TOP_ORDER)
+        .values_list("id", flat=True)[:TOP_POSTS]
+    )
+
+    assert [row["id"] for row in top_posts(window)] == [str(pk) for pk in direct]
+    assert len(direct) == TOP_POSTS
