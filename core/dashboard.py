@@ -292,7 +292,7 @@ def roll_up(days: int = MAX_DAYS, *, now: datetime | None = None) -> int:
                 for day in settled
             ]
     with transaction.atomic():
-        DashboardDay.objects.filter(day__lt=window.first_day - timedelta(days=MAX_DAYS)).delete()
+        prune(now=now)
         DashboardDay.objects.bulk_create(
             rows,
             update_conflicts=True,
@@ -300,6 +300,16 @@ def roll_up(days: int = MAX_DAYS, *, now: datetime | None = None) -> int:
             update_fields=["value", "computed_at"],
         )
     return len(rows)
+
+
+def prune(*, now: datetime | None = None) -> int:
+    """Drop rolled-up days no range reads any more (older than twice the longest,
+    whatever the zone). Returns how many."""
+    from .models import DashboardDay
+
+    oldest = timezone.localdate(now or timezone.now()) - timedelta(days=2 * MAX_DAYS)
+    deleted, _ = DashboardDay.objects.filter(day__lt=oldest).delete()
+    return deleted
 
 
 def forget(keys: str | tuple[str, ...] | list[str], moment: datetime | date) -> None:

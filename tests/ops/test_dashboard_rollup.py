@@ -302,3 +302,21 @@ def test_top_posts_by_week_are_the_top_posts_of_the_range(clock, settings, days)
 
     assert [row["id"] for row in top_posts(window)] == [str(pk) for pk in direct]
     assert len(direct) == TOP_POSTS
+
+
+def test_beat_stores_newly_settled_days_and_drops_the_ancient_ones(clock, settings):
+    from core.tasks import refresh_dashboard
+
+    settings.DASHBOARD_CACHE_SECONDS = 120
+    ancient = DashboardDay.objects.create(
+        time_zone="UTC", key="posts", day=date(2025, 9, 1), value=1, computed_at=NOW
+    )
+    kept = DashboardDay.objects.create(
+        time_zone="UTC", key="posts", day=date(2025, 10, 1), value=1, computed_at=NOW
+    )
+
+    refresh_dashboard.delay()
+
+    assert not DashboardDay.objects.filter(pk=ancient.pk).exists()  # > 180 days old
+    assert DashboardDay.objects.filter(pk=kept.pk).exists()
+    assert len(stored("posts")) == 1 + 89  # kept + the 90-day range's settled days
