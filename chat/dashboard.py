@@ -1,6 +1,8 @@
 """Chat's figures on the staff dashboard (core.dashboard)."""
 
-from core.dashboard import Window, daily_counts, register_series
+from django.db.models.signals import post_delete, post_save
+
+from core.dashboard import Window, daily_counts, forget, register_series
 
 from .models import Message
 
@@ -10,5 +12,13 @@ def messages(window: Window) -> dict:
     return daily_counts(Message.objects.all(), "created_at", window)
 
 
+def _forget_message(sender, instance, created=True, **kwargs):
+    # Deleted with its conversation or sender, or created with a past date.
+    if created:
+        forget("chat_messages", instance.created_at)
+
+
 def register() -> None:
-    register_series("chat_messages", "Chat messages", messages)
+    register_series("chat_messages", "Chat messages", messages, rollup=True)
+    for name, signal in (("saved", post_save), ("deleted", post_delete)):
+        signal.connect(_forget_message, sender=Message, dispatch_uid=f"dashboard-message-{name}")

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
+from django.db.models.signals import post_delete, post_save
 
-from core.dashboard import Window, daily_counts, register_series, register_table
+from core.dashboard import Window, daily_counts, forget, register_series, register_table
 
 from .models import Order, OrderItem, OrderStatus
 
@@ -68,9 +69,17 @@ def top_products(window: Window) -> list[dict]:
     ]
 
 
+def _forget_order(sender, instance, **kwargs):
+    # Every status change saves the order: a refund of an order paid on a
+    # settled day takes it out of that day.
+    forget(("orders", "revenue"), instance.paid_at)
+
+
 def register() -> None:
-    register_series("orders", "Orders", orders)
-    register_series("revenue", "Revenue", revenue, unit="currency")
+    register_series("orders", "Orders", orders, rollup=True)
+    register_series("revenue", "Revenue", revenue, unit="currency", rollup=True)
+    for name, signal in (("saved", post_save), ("deleted", post_delete)):
+        signal.connect(_forget_order, sender=Order, dispatch_uid=f"dashboard-order-{name}")
     register_table(
         "top_products", "Top products", ["id", "name", "units", "orders", "revenue"], top_products
     )

@@ -756,6 +756,9 @@ READY_OPTIONAL_TIMEOUT_SECONDS = env.float("READY_OPTIONAL_TIMEOUT_SECONDS", def
 # below the cache's lifetime so staff always read a warm copy).
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=120)
 DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=60)
+# Keep each settled day's figures in core.DashboardDay and count only today live
+# (False: every view counts the whole range).
+DASHBOARD_ROLLUP = env.bool("DASHBOARD_ROLLUP", default=True)
 if DASHBOARD_REFRESH_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["core-refresh-dashboard"] = {
         "task": "core.tasks.refresh_dashboard",

@@ -6,7 +6,10 @@ from . import dashboard
 @shared_task
 def refresh_dashboard() -> list[int]:
     """Recompute the dashboard's ranges into the cache (beat, every
-    DASHBOARD_REFRESH_SECONDS): the page and the API then answer from it."""
+    DASHBOARD_REFRESH_SECONDS): the page and the API then answer from it. On
+    the way it stores the days that settled since (the rollup) and drops rolled-up
+    days older than any range."""
     for days in dashboard.RANGES:
         dashboard.figures(days, refresh=True)
+    dashboard.prune()
     return list(dashboard.RANGES)

@@ -157,7 +157,10 @@ class AdminStatsView(APIView):
             "Per-day figures over the last `days` days (today included), counted in the "
             "database by day in the server's time zone (`time_zone`), plus tables (top "
             "posts, open reports). Apps add their own series (chat messages, orders, "
-            "revenue) as they come. Cached for `DASHBOARD_CACHE_SECONDS`."
+            "revenue) as they come. Days that ended are read from a per-day rollup, "
+            "today is counted live, so today's figures are current as of the computation. "
+            "Top posts: the most liked visible posts published in the range, ties broken "
+            "by the newest. Cached for `DASHBOARD_CACHE_SECONDS`."
         ),
         parameters=[
             OpenApiParameter(

@@ -1,6 +1,8 @@
 """The users' figures on the staff dashboard (core.dashboard)."""
 
-from core.dashboard import Window, daily_counts, daily_date_counts, register_series
+from django.db.models.signals import post_delete, post_save, pre_delete
+
+from core.dashboard import Window, daily_counts, daily_date_counts, forget, register_series
 
 from .models import ActiveDay, User
 
@@ -14,6 +16,34 @@ def daily_active_users(window: Window) -> dict:
     return daily_date_counts(ActiveDay.objects.all(), "day", window)
 
 
+# The rolled-up days these series counted change when a user goes (with their
+# activity rows) or arrives with a past date_joined (an import).
+
+
+def _user_deleting(sender, instance, **kwargs):
+    # Before the cascade: its activity rows are still there to read.
+    for day in ActiveDay.objects.filter(user_id=instance.pk).values_list("day", flat=True):
+        forget("daily_active_users", day)
+
+
+def _user_gone(sender, instance, **kwargs):
+    forget("sign_ups", instance.date_joined)
+
+
+def _user_saved(sender, instance, created, **kwargs):
+    if created:
+        forget("sign_ups", instance.date_joined)
+
+
 def register() -> None:
-    register_series("daily_active_users", "Daily active users", daily_active_users, additive=False)
-    register_series("sign_ups", "Sign-ups", sign_ups)
+    register_series(
+        "daily_active_users",
+        "Daily active users",
+        daily_active_users,
+        additive=False,
+        rollup=True,
+    )
+    register_series("sign_ups", "Sign-ups", sign_ups, rollup=True)
+    pre_delete.connect(_user_deleting, sender=User, dispatch_uid="dashboard-user-deleting")
+    post_delete.connect(_user_gone, sender=User, dispatch_uid="dashboard-user-gone")
+    post_save.connect(_user_saved, sender=User, dispatch_uid="dashboard-user-saved")

@@ -71,3 +71,27 @@ def test_a_refunded_order_leaves_the_figures(fake_stripe, settings):
     assert series(body, "orders")[1] == 0
     assert series(body, "revenue")[1] == 0
     assert next(t for t in body["tables"] if t["key"] == "top_products")["rows"] == []
+
+
+def test_refunding_an_order_of_a_settled_day_takes_it_out_of_the_rollup(fake_stripe, settings):
+    """The day's orders and revenue were rolled up; the refund, weeks later, forgets
+    that day (after its transaction commits) and the next view counts it again."""
+    from core.models import DashboardDay
+
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    mug = make_product("Mug", price="10.00", stock=5)
+    buyer = make_user()
+    add_to_cart(buyer, mug, 2)
+    order = pay(fake_stripe, buyer)
+    Order.objects.filter(pk=order.pk).update(paid_at=timezone.now() - timedelta(days=3))
+    day = (timezone.localdate() - timedelta(days=3)).isoformat()
+    body = dashboard.figures(7)
+    assert series(body, "orders")[0][day] == 1 and series(body, "revenue")[0][day] == "20.00"
+    assert DashboardDay.objects.filter(key="revenue", day=day, value="20.00").exists()
+
+    services.refund_order(order_id=order.pk)
+
+    assert not DashboardDay.objects.filter(key="revenue", day=day).exists()
+    body = dashboard.figures(7)
+    assert series(body, "orders")[0][day] == 0 and series(body, "revenue")[0][day] == 0
+    assert series(body, "revenue")[1] == 0
