@@ -20,6 +20,7 @@ from django.conf import settings  # noqa: E402
 from core.http_handler import ThreadedASGIHandler, leave_bodies_to_django  # noqa: E402
 from core.realtime.auth import JWTAuthMiddleware  # noqa: E402
 from core.realtime.routing import websocket_urlpatterns  # noqa: E402
+from core.runtime import tune_garbage_collector  # noqa: E402
 from core.sentry import wrap_asgi  # noqa: E402
 
 leave_bodies_to_django()
@@ -33,3 +34,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+tune_garbage_collector(settings.GC_THRESHOLDS)

@@ -160,6 +160,12 @@ HTTP_CONCURRENCY = env.int(
 if HTTP_CONCURRENCY < 1:
     raise ImproperlyConfigured("HTTP_CONCURRENCY must be at least 1.")
 
+# The server process's garbage collector (core.runtime, applied by config.asgi):
+# three thresholds as for gc.set_threshold, or empty for CPython's (700,10,10).
+GC_THRESHOLDS = env.list("GC_THRESHOLDS", cast=int, default=[50_000, 20, 20])
+if GC_THRESHOLDS and (len(GC_THRESHOLDS) != 3 or min(GC_THRESHOLDS) < 1):
+    raise ImproperlyConfigured("GC_THRESHOLDS must be three positive integers, or empty.")
+
 # --- Redis: cache, channel layer, Celery, realtime event log and presence ----
 
 REDIS_URL = env("REDIS_URL", default="")
