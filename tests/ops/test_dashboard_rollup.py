@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from chat.models import Conversation, Message
@@ -320,3 +322,19 @@ def test_beat_stores_newly_settled_days_and_drops_the_ancient_ones(clock, settin
     assert not DashboardDay.objects.filter(pk=ancient.pk).exists()  # > 180 days old
     assert DashboardDay.objects.filter(pk=kept.pk).exists()
     assert len(stored("posts")) == 1 + 89  # kept + the 90-day range's settled days
+
+
+def test_the_rollup_is_read_only_in_the_admin():
+    root = User.objects.create_superuser(email="rollup-root@example.com", password="root-pass-123")
+    client = Client()
+    client.force_login(root)
+    row = DashboardDay.objects.create(
+        time_zone="UTC", key="posts", day=date(2026, 1, 1), value=3, computed_at=timezone.now()
+    )
+
+    assert client.get(reverse("admin:core_dashboardday_changelist")).status_code == 200
+    assert client.get(reverse("admin:core_dashboardday_add")).status_code == 403
+    change = reverse("admin:core_dashboardday_change", args=[row.pk])
+    assert client.post(change, {"value": "999"}).status_code == 403
+    row.refresh_from_db()
+    assert row.value == 3
