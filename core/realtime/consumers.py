@@ -605,10 +605,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         except (Disconnected, OSError):
             if not self.closing:
                 self.closing = True
-                logger.debug("Socket of user %s closed under a send", self._user_key())
-
-    def _user_key(self) -> str | None:
-        return str(self.user.pk) if self.user is not None else None
+                socket_logger.debug(
+                    "socket closed under a send", extra=self._log_fields(event="socket.gone")
+                )
 
     async def _send_json(self, content: dict) -> None:
         metrics.frame_out(content.get("type") or "other")

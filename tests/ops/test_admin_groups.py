@@ -44,15 +44,16 @@ SHOP = ["commerce_product", "commerce_order", "commerce_webhookevent", "commerce
 def _groups_as_migrated() -> None:
     """A transactional test starts after another one flushed the tables, data
     migrations' rows included: make the groups again as the migrations do."""
-    for module, function in (
-        ("users.migrations.0002_moderators_group", "create_moderators_group"),
-        ("users.migrations.0004_shop_staff_group", "create_shop_staff_group"),
-        ("forum.migrations.0003_moderators_forum_permissions", "grant"),
-        ("chat.migrations.0002_moderators_chat_permissions", "grant"),
-        ("chat.migrations.0003_moderators_participant_permissions", "grant"),
-        ("commerce.migrations.0002_shop_staff_permissions", "grant"),
+    for module in (
+        "users.migrations.0002_moderators_group",
+        "users.migrations.0004_shop_staff_group",
+        "forum.migrations.0003_moderators_forum_permissions",
+        "chat.migrations.0002_moderators_chat_permissions",
+        "chat.migrations.0003_moderators_participant_permissions",
+        "commerce.migrations.0002_shop_staff_permissions",
     ):
-        getattr(importlib.import_module(module), function)(django_apps, None)
+        for operation in importlib.import_module(module).Migration.operations:
+            operation.code(django_apps, None)
 
 
 def _member(group_name: str) -> User:
