@@ -83,11 +83,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.user = None
         self.joined_groups: set[str] = set()
         self.subscriptions: dict[str, str] = {}
-        # The newest logged event this socket has sent (live or replayed), raw
-        # and parsed: older ones arriving live are dropped, and a live one whose
-        # predecessor is not this one means some were missed.
+        # The newest logged event this socket has sent (live or replayed): older
+        # ones arriving live are dropped, and a live one whose predecessor is not
+        # this one means some were missed.
         self.last_event_id: str | None = None
-        self.delivered_up_to: tuple[int, int] | None = None
         self.expiry_task: asyncio.Task | None = None
         self.closing = False
         self.cleaned_up = False
@@ -288,8 +287,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _replay(self, since: str) -> None:
         if not await self._send_logged_since(since):
             return
-        if self.last_event_id is None and eventlog.parse_event_id(since) is not None:
-            self._delivered(since)
+        if self.last_event_id is None:  # nothing after it: it is the newest
+            self.last_event_id = since
 
     async def _send_logged_since(self, since: str) -> bool:
         """Send what the user's log holds after ``since`` and this socket has not
@@ -305,8 +304,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
             return False
         for event in events:
-            parsed = eventlog.parse_event_id(event.id)
-            if self.delivered_up_to is not None and parsed <= self.delivered_up_to:
+            if self._sent_already(event.id):
                 continue
             metrics.frame_out(event.type)
             await self.send(
@@ -314,12 +312,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                     event_type=event.type, event_id=event.id, ts=event.ts, data_json=event.data_json
                 )
             )
-            self._delivered(event.id)
+            self.last_event_id = event.id
         return True
 
-    def _delivered(self, event_id: str) -> None:
-        self.last_event_id = event_id
-        self.delivered_up_to = eventlog.parse_event_id(event_id)
+    def _sent_already(self, event_id: str) -> bool:
+        """At or before the newest logged event sent (ids increase per user)."""
+        return self.last_event_id is not None and eventlog.parse_event_id(
+            event_id
+        ) <= eventlog.parse_event_id(self.last_event_id)
 
     # --- channel layer messages ---------------------------------------------------------
 
@@ -328,10 +328,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return
         event_id = message.get("id")
         if event_id is not None:
-            parsed = eventlog.parse_event_id(event_id)
-            if parsed is None:
+            if eventlog.parse_event_id(event_id) is None:
                 return
-            if self.delivered_up_to is not None and parsed <= self.delivered_up_to:
+            if self._sent_already(event_id):
                 return  # sent already, from the log
             prev = message.get("prev")
             # One logged before this never came live (a failed or a later
@@ -341,10 +340,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 and self.last_event_id is not None
                 and prev != self.last_event_id
                 and await self._send_logged_since(self.last_event_id)
-                and parsed <= self.delivered_up_to
+                and self._sent_already(event_id)
             ):
                 return
-            self._delivered(event_id)
+            self.last_event_id = event_id
         actor = message.get("actor")
         if actor is not None and (
             actor in self.hidden_actors
