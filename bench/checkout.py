@@ -23,6 +23,15 @@ checkout makes (`SELECT ... FOR UPDATE` of the stock row, then `reserved =
 reserved + 1`) in a transaction, on one row (scarce) or on a random one of
 `--buyers` rows (plentiful), for `--pgbench-seconds`.
 
+Stripe's part alone: as many Checkout Sessions as buyers, each as a checkout
+makes it (the real `stripe` package, the fake Stripe), on the same threads and
+processes, with no database: an upper bound on checkouts/s here, whatever the
+shop's own code costs.
+
+CPU: for each case, the CPU milliseconds spent per checkout (or pgbench
+transaction) by the machine, the checking-out process (or pgbench's client),
+PostgreSQL and the fake Stripe (`bench/cpu.py`): where the cores went.
+
 Webhooks: `checkout.session.completed` for each plentiful order, signed as Stripe
 signs, through `commerce.services.handle_webhook` on 8 threads: paid, stock sold,
 notification and receipt queued (tasks eager, email to memory).
@@ -43,6 +52,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 import warnings
 from pathlib import Path
 
@@ -90,12 +100,14 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
-from commerce import services  # noqa: E402
+from bench.cpu import CpuMeter  # noqa: E402
+from commerce import payments, services  # noqa: E402
 from commerce.models import Cart, CartItem, Order, Product, Stock  # noqa: E402
 from core.exceptions import Conflict  # noqa: E402
 from tests.commerce.fake_stripe import sign  # noqa: E402
 
 User = get_user_model()
+FAKE_STRIPE_PID: dict[str, int] = {}
 _round = iter(range(10**9))
 
 
@@ -114,7 +126,29 @@ def buyers_with(products: list) -> list:
     return users
 
 
-def serve(users: list, threads: int, ready=None) -> tuple[list, list, float]:
+def check_out(user) -> str:
+    services.checkout(user=user)
+    return "ordered"
+
+
+def session_alone(n: int) -> str:
+    """A Checkout Session of one line made at the fake Stripe, as a checkout
+    makes it, with no database: what Stripe's part alone costs."""
+    order_id = str(uuid.uuid4())
+    payments.create_checkout_session(
+        order_id=order_id,
+        order_number=f"SH-BENCH-{n}",
+        email=f"b{n}@bench.example",
+        currency=settings.SHOP_CURRENCY,
+        lines=[payments.CheckoutLine(name=f"P{n}", unit_amount=500, quantity=1)],
+        expires_at=int(time.time()) + 1800,
+        success_url=settings.CHECKOUT_SUCCESS_URL,
+        cancel_url=settings.CHECKOUT_CANCEL_URL,
+    )
+    return "session"
+
+
+def serve(users: list, threads: int, work=check_out, ready=None) -> tuple[list, list, float]:
     """`users` checking out on `threads` worker threads (each opening its
     database connection before the start and keeping it, as a running
     server's workers do), all let go at once (after `ready()`, if given):
@@ -134,8 +168,7 @@ def serve(users: list, threads: int, ready=None) -> tuple[list, list, float]:
                 user = queue.pop()
             began = time.perf_counter()
             try:
-                services.checkout(user=user)
-                outcome = "ordered"
+                outcome = work(user)
             except Conflict as exc:
                 outcome = exc.code
             except Exception as exc:  # reported
@@ -157,17 +190,18 @@ def serve(users: list, threads: int, ready=None) -> tuple[list, list, float]:
     return latencies, outcomes, time.perf_counter() - began
 
 
-def _child(users, threads, barrier, results) -> None:
-    latencies, outcomes, _ = serve(users, threads, ready=barrier.wait)
+def _child(users, threads, work, barrier, results) -> None:
+    latencies, outcomes, _ = serve(users, threads, work, ready=barrier.wait)
     results.put((latencies, outcomes))
 
 
-def race(users: list) -> dict:
+def race(users: list, work=check_out) -> dict:
     """Every buyer checks out at once: `--connections` worker threads in all,
     in one process or shared among `--processes` forked ones (as a server
     runs several workers), the buyers dealt out among them."""
+    meter = CpuMeter(others=FAKE_STRIPE_PID)
     if ARGS.processes == 1:
-        latencies, outcomes, wall = serve(users, ARGS.connections)
+        latencies, outcomes, wall = serve(users, ARGS.connections, work)
     else:
         connections.close_all()  # each process opens its own
         context = multiprocessing.get_context("fork")
@@ -176,7 +210,8 @@ def race(users: list) -> dict:
         threads = max(1, ARGS.connections // ARGS.processes)
         children = [
             context.Process(
-                target=_child, args=(users[n :: ARGS.processes], threads, barrier, results)
+                target=_child,
+                args=(users[n :: ARGS.processes], threads, work, barrier, results),
             )
             for n in range(ARGS.processes)
         ]
@@ -194,6 +229,7 @@ def race(users: list) -> dict:
             child.join()
     latencies.sort()
     return {
+        "cpu_ms": per_unit(meter.spent(), len(users)),
         "per_second": len(users) / wall,
         "p50": latencies[len(latencies) // 2],
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
@@ -229,18 +265,27 @@ def pgbench(db: dict, *, rows: int) -> dict:
             "-T", str(ARGS.pgbench_seconds), "-l", f"--log-prefix={tmp}/log",
             "-f", str(path), db["NAME"],
         ]  # fmt: skip
+        meter = CpuMeter()
         out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+        spent = meter.spent()
         latencies = sorted(
             int(line.split()[2]) / 1000
             for log in Path(tmp).glob("log*")
             for line in log.read_text().splitlines()
         )
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    transactions = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
     return {
+        "cpu_ms": per_unit(spent, transactions),
         "per_second": tps,
         "p50": latencies[len(latencies) // 2],
         "p99": latencies[int(len(latencies) * 0.99)],
     }
+
+
+def per_unit(spent: dict, units: int) -> dict:
+    """CPU milliseconds per checkout (or transaction), by who spent them."""
+    return {name: seconds * 1000 / units for name, seconds in spent.items()}
 
 
 def completed_event(order, n: int) -> dict:
@@ -300,6 +345,7 @@ class FakeStripeProcess:
             text=True,
         )
         self.url = self.process.stdout.readline().strip()
+        FAKE_STRIPE_PID["fake stripe"] = self.process.pid
 
     def stop(self):
         self.process.stdin.close()
@@ -315,7 +361,14 @@ def main() -> None:
     settings.STRIPE_API_BASE = fake.url
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     settings.SHOP_MAX_CART_LINES = 10
-    results = {"scarce": [], "plentiful": [], "pg_scarce": [], "pg_plentiful": [], "hooks": []}
+    results = {
+        "scarce": [],
+        "plentiful": [],
+        "sessions": [],
+        "pg_scarce": [],
+        "pg_plentiful": [],
+        "hooks": [],
+    }
     try:
         db = dict(settings.DATABASES["default"])
         for _ in range(ARGS.rounds):
@@ -342,6 +395,9 @@ def main() -> None:
             run = race(buyers_with(plenty))
             assert run["outcomes"] == {"ordered": ARGS.buyers}, run["outcomes"]
             results["plentiful"].append(run)
+            run = race(list(range(ARGS.buyers)), session_alone)
+            assert run["outcomes"] == {"session": ARGS.buyers}, run["outcomes"]
+            results["sessions"].append(run)
             orders = list(Order.objects.filter(items__product__in=plenty))
             results["hooks"].append(webhooks(orders))
             Product.objects.filter(pk__in=[p.pk for p in plenty]).update(is_active=False)
@@ -366,6 +422,28 @@ def med(runs: list, key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def cpu_rows(results: dict) -> list[str]:
+    rows = []
+    for name, key in (
+        ("checkout, scarce", "scarce"),
+        ("checkout, plentiful", "plentiful"),
+        ("Checkout Sessions alone", "sessions"),
+        ("pgbench, scarce", "pg_scarce"),
+        ("pgbench, plentiful", "pg_plentiful"),
+    ):
+        cpu = [run["cpu_ms"] for run in results[key]]
+
+        def ms(who, cpu=cpu):
+            values = [c[who] for c in cpu if who in c]
+            return f"{statistics.median(values):.2f}" if values else "-"
+
+        rows.append(
+            f"| {name} | {ms('machine')} | {ms('this process')} | {ms('postgres')} |"
+            f" {ms('fake stripe')} |"
+        )
+    return rows
+
+
 def report(results: dict, load: float) -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BASE_DIR
@@ -380,6 +458,7 @@ def report(results: dict, load: float) -> None:
     for name, ours, ceiling in (
         (f"scarce (one product, {ARGS.scarce_units} units)", "scarce", "pg_scarce"),
         ("plentiful (a product each)", "plentiful", "pg_plentiful"),
+        ("its Checkout Sessions alone (no database)", "sessions", "pg_plentiful"),
     ):
         a, b = results[ours], results[ceiling]
         rows.append(
@@ -399,6 +478,12 @@ def report(results: dict, load: float) -> None:
 | case | checkouts/s | p50 ms | p99 ms | pgbench tps | pgbench p50 ms | pgbench p99 ms | checkout / pgbench |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 {chr(10).join(rows)}
+
+CPU per checkout (or pgbench transaction), ms, medians over the rounds: where the 2 cores went ("machine" is every process, these and the rest):
+
+| case | machine | the checking-out process (or pgbench's client) | PostgreSQL | the fake Stripe |
+| --- | ---: | ---: | ---: | ---: |
+{chr(10).join(cpu_rows(results))}
 
 Webhooks (`checkout.session.completed`, verified, deduplicated, paid, stock sold, notification delivered and receipt sent in-process), 8 threads: {statistics.median(results["hooks"]):,.0f}/s (median).
 """  # noqa: E501
