@@ -463,9 +463,7 @@ def checkout(*, user: User) -> CheckoutResult:
 
 
 def _release_reservations(order: Order) -> None:
-    reservations = list(Reservation.objects.filter(order=order))
-    stock.release((r.product_id, r.quantity) for r in reservations)
-    Reservation.objects.filter(order=order).delete()
+    stock.release(writes.take_reservations(order))
 
 
 def _end_unpaid(order_id: Id, status: str, reason: str, *, tell: bool = True) -> bool:
@@ -616,21 +614,19 @@ def _paid(order_id: Id, session: payments.CheckoutSession) -> str:
         )
         return "ignored: amount differs from the order's"
     intent = session.payment_intent or f"session:{session.id}"
-    payment, _ = Payment.objects.get_or_create(
+    payment = Payment(
+        order=order,
+        stripe_session_id=session.id,
         stripe_payment_intent_id=intent,
-        defaults={
-            "order": order,
-            "stripe_session_id": session.id,
-            "amount": order.total,
-            "currency": order.currency,
-            "status": PaymentStatus.SUCCEEDED,
-        },
+        amount=order.total,
+        currency=order.currency,
+        status=PaymentStatus.SUCCEEDED,
     )
+    if not writes.insert_once(payment, unique="stripe_payment_intent_id"):
+        payment = Payment.objects.get(stripe_payment_intent_id=intent)
     lines = [(item.product_id, item.quantity) for item in order.items.all() if item.product_id]
     if order.status == S.PENDING_PAYMENT:
-        reservations = list(Reservation.objects.filter(order=order))
-        stock.sell((r.product_id, r.quantity) for r in reservations)
-        Reservation.objects.filter(order=order).delete()
+        stock.sell(writes.take_reservations(order))
         transition(order, S.PAID)
     elif stock.can_take(lines):
         stock.take(lines)
@@ -708,17 +704,20 @@ def _dispatch(event: Mapping[str, Any]) -> str:
     if not kind.startswith("checkout.session."):
         return "ignored: event type"
     order_id = _order_id_of(obj)
-    if order_id is None or not Order.objects.filter(pk=order_id).exists():
+    if order_id is None:
         return "ignored: unknown order"
     session = payments._session(obj)
-    if kind == "checkout.session.completed":
-        if session.payment_status not in ("paid", "no_payment_required"):
-            return "waiting: asynchronous payment"
-        return _paid(order_id, session)
-    if kind == "checkout.session.async_payment_succeeded":
-        return _paid(order_id, session)
-    if kind in ("checkout.session.expired", "checkout.session.async_payment_failed"):
-        return _expired(order_id)
+    try:  # the order is looked up by the lock each of these takes first
+        if kind == "checkout.session.completed":
+            if session.payment_status not in ("paid", "no_payment_required"):
+                return "waiting: asynchronous payment"
+            return _paid(order_id, session)
+        if kind == "checkout.session.async_payment_succeeded":
+            return _paid(order_id, session)
+        if kind in ("checkout.session.expired", "checkout.session.async_payment_failed"):
+            return _expired(order_id)
+    except NotFound:
+        return "ignored: unknown order"
     return "ignored: event type"
 
 
@@ -727,13 +726,11 @@ def handle_webhook(*, payload: bytes, signature: str | None) -> str:
     what it does commit together, and a parallel delivery of the same event
     waits on the row's unique id, then finds it. Answers what was done."""
     event = payments.construct_event(payload, signature)
+    record = WebhookEvent(
+        stripe_event_id=event["id"], type=event["type"], payload=json.loads(payload)
+    )
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = WebhookEvent.objects.create(
-                    stripe_event_id=event["id"], type=event["type"], payload=json.loads(payload)
-                )
-        except IntegrityError:
+        if not writes.insert_once(record, unique="stripe_event_id"):
             return "duplicate"
         outcome = _dispatch(event)
         record.processed_at = timezone.now()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import AutoField, Model
 
 from .models import Order, OrderItem, Reservation, Stock
@@ -132,3 +132,58 @@ def store_session(order: Order, *, if_status: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_session_sql(connection.vendor), params)
         return cursor.rowcount == 1
+
+
+@lru_cache(maxsize=16)
+def _insert_once_sql(model: type[Model], unique: str) -> str:
+    q = connection.ops.quote_name
+    column, key = q(model._meta.get_field(unique).column), q(model._meta.pk.column)
+    return f"{_values_sql(model, 1)} ON CONFLICT ({column}) DO NOTHING RETURNING {key}"
+
+
+def insert_once(obj: Model, *, unique: str) -> bool:
+    """`obj` inserted unless a row with the same value of its `unique` field
+    exists; whether it was (its id set on `obj` if so). A row with that value
+    inserted by a transaction still open is waited for: if that transaction
+    commits, this one inserts nothing. One statement (PostgreSQL, SQLite), where
+    `create()` under a savepoint that catches the IntegrityError is three."""
+    if connection.vendor not in ("postgresql", "sqlite"):
+        try:
+            with transaction.atomic():
+                obj.save(force_insert=True)
+        except IntegrityError:
+            return False
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_once_sql(type(obj), unique), _params([obj]))
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    if obj.pk is None:
+        obj.pk = type(obj)._meta.pk.to_python(row[0])
+    _saved(obj)
+    return True
+
+
+@lru_cache(maxsize=4)
+def _take_reservations_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    meta = Reservation._meta
+    order, product = (q(meta.get_field(name).column) for name in ("order", "product"))
+    quantity = q(meta.get_field("quantity").column)
+    return f"DELETE FROM {q(meta.db_table)} WHERE {order} = %s RETURNING {product}, {quantity}"  # noqa: S608
+
+
+def take_reservations(order: Order) -> list[tuple]:
+    """The order's reservations deleted: their (product id, quantity), to be
+    sold or released. One statement (PostgreSQL, SQLite), else a read and a delete."""
+    reservations = Reservation.objects.filter(order=order)
+    if connection.vendor not in ("postgresql", "sqlite"):
+        lines = list(reservations.values_list("product_id", "quantity"))
+        reservations.delete()
+        return lines
+    key = Order._meta.pk.get_db_prep_value(order.pk, connection)
+    product = Reservation._meta.get_field("product").target_field
+    with connection.cursor() as cursor:
+        cursor.execute(_take_reservations_sql(connection.vendor), [key])
+        return [(product.to_python(product_id), quantity) for product_id, quantity in cursor]

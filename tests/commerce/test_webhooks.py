@@ -2,6 +2,7 @@
 once (in a row or at once), and events out of order ending in the right state."""
 
 import time
+import uuid
 
 import pytest
 from django.core import mail
@@ -274,3 +275,40 @@ def test_without_a_webhook_secret_it_is_a_503(fake_stripe, unpaid, settings):
     response = post_webhook(fake_stripe, completed(fake_stripe, order))
     assert response.status_code == 503
     assert response.json()["errors"][0]["code"] == "payments_not_configured"
+
+
+@pytest.mark.parametrize("kind", ["completed", "expired"])
+def test_a_session_naming_an_order_that_does_not_exist_is_acknowledged(fake_stripe, kind):
+    session = {
+        "id": "cs_unknown",
+        "object": "checkout.session",
+        "metadata": {"order_id": str(uuid.uuid4())},
+        "payment_status": "paid",
+        "payment_intent": "pi_unknown",
+        "amount_total": 100,
+        "currency": "eur",
+    }
+    event = fake_stripe.event(f"checkout.session.{kind}", session)
+    response = post_webhook(fake_stripe, event)
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "ignored: unknown order"
+    record = WebhookEvent.objects.get(stripe_event_id=event["id"])
+    assert record.processed_at is not None
+    assert not Payment.objects.exists()
+
+
+def test_a_paid_webhook_costs_a_bounded_number_of_queries(
+    fake_stripe, unpaid, django_assert_max_num_queries
+):
+    """The webhook's own transaction: record the event, lock the order, record
+    the payment, read its lines, turn the reservation into a sale, mark it
+    paid, empty the cart, read the order for the socket, mark the event done.
+    Then, outside it, the notification and the receipt (tasks run in place in
+    the tests)."""
+    order, _ = unpaid
+    event = completed(fake_stripe, order)
+    with django_assert_max_num_queries(30) as captured:
+        assert post_webhook(fake_stripe, event).json()["outcome"] == "paid"
+    statements = [q["sql"] for q in captured.captured_queries]
+    transaction_ = statements[statements.index("BEGIN") + 1 : statements.index("COMMIT")]
+    assert len(transaction_) <= 12, transaction_
