@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: install run migrate seed test test-sqlite e2e browser lint fmt schema fuzz worker beat bench clean
+.PHONY: install run migrate seed test test-sqlite e2e browser lint fmt schema fuzz audit worker beat bench clean
 
 # (Re)install whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-dev.txt
@@ -65,6 +65,12 @@ schema: install
 # FUZZ_EXAMPLES (default 5) per operation (tests/core/test_schemathesis.py).
 fuzz: install
 	FUZZ=1 $(PY) -m pytest tests/core/test_schemathesis.py $(PYTEST_ARGS)
+
+# pip-audit over the pinned requirements (tools/audit.py): exit 0 only when every
+# package was checked; 1 on a known vulnerability; 3 when no vulnerability service
+# answered for some package (incomplete, not a pass).
+audit: install
+	$(PY) tools/audit.py
 
 # Background jobs need a broker: set REDIS_URL (without it tasks run in-process).
 worker: install
