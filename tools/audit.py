@@ -31,20 +31,25 @@ class Verdict:
     details: list[str] = field(default_factory=list)
 
 
+def fixed_in(vuln: dict) -> str:
+    return ", ".join(vuln.get("fix_versions") or ["-"])
+
+
 def judge(report: dict) -> Verdict:
     """The verdict on pip-audit's JSON report (`-f json`)."""
     dependencies = report.get("dependencies", [])
     skipped = [d for d in dependencies if "skip_reason" in d]
     checked = len(dependencies) - len(skipped)
     findings = [
-        f"{d['name']} {d['version']}: {v['id']} (fixed in {', '.join(v.get('fix_versions') or ['-'])})"
+        f"{d['name']} {d['version']}: {v['id']} (fixed in {fixed_in(v)})"
         for d in dependencies
         if "skip_reason" not in d
         for v in d.get("vulns", [])
     ]
     counted = f"{checked} of {len(dependencies)} pinned packages checked"
     if findings:
-        return Verdict(VULNERABLE, f"dependency audit: {counted}, {len(findings)} known vulnerabilities", findings)
+        line = f"dependency audit: {counted}, {len(findings)} known vulnerabilities"
+        return Verdict(VULNERABLE, line, findings)
     if not dependencies or skipped:
         reason = skipped[0]["skip_reason"] if skipped else "no package was read"
         return Verdict(
@@ -72,7 +77,8 @@ def run_pip_audit(root: Path) -> dict | str:
 def main() -> int:
     report = run_pip_audit(Path(__file__).resolve().parents[1])
     if isinstance(report, str):
-        verdict = Verdict(INCOMPLETE, f"dependency audit INCOMPLETE, not a pass: pip-audit failed: {report}")
+        line = f"dependency audit INCOMPLETE, not a pass: pip-audit failed: {report}"
+        verdict = Verdict(INCOMPLETE, line)
     else:
         verdict = judge(report)
     for detail in verdict.details:

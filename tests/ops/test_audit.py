@@ -8,7 +8,8 @@ def dep(name, version="1.0", vulns=()):
 
 
 def skipped(name):
-    return {"name": name, "skip_reason": f"Dependency not found on PyPI and could not be audited: {name}"}
+    reason = f"Dependency not found on PyPI and could not be audited: {name}"
+    return {"name": name, "skip_reason": reason}
 
 
 def test_every_package_checked_and_clean_passes():
