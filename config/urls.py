@@ -11,8 +11,9 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.api_docs import RedocView
 from core.health import HealthView, ReadyView
 from core.metrics import metrics_view
 from core.views_dashboard import dashboard_page
@@ -40,11 +41,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="prometheus-metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path(
-        "api/redoc/",
-        SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"),
-        name="redoc",
-    ),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include(api_patterns)),
     path("api/v1/", include(api_patterns)),
 ]

@@ -346,3 +346,12 @@ def test_avatar_url_is_a_url_never_null(schema):
         ("string", "uri", False)
     ] * len(shapes)
     assert all("avatar_url" in components[name]["required"] for name in shapes)
+
+
+def test_redoc_page_allows_no_other_host(client):
+    # The Redoc bundle fetches its sidebar logo from cdn.redoc.ly whatever the
+    # options; the page's policy keeps the browser on this server.
+    policy = client.get("/api/redoc/")["Content-Security-Policy"]
+
+    assert "default-src 'self'" in policy
+    assert "img-src 'self' data:" in policy

@@ -287,3 +287,22 @@ def test_staff_see_every_dashboard_chart_drawn(daphne_server, staff_email, page,
     assert drawn == expected
     assert {"daily_active_users", "posts", "chat_messages", "orders", "revenue"} <= drawn
     assert bars == [30] * len(expected), "one bar per day of the range"
+
+
+def test_redoc_renders_and_asks_no_other_host(daphne_server, page, artifacts_dir):
+    # The bundle draws Redocly's logo from cdn.redoc.ly; the page's policy must
+    # stop that in the browser ("csp"), not leave it to fail on the network.
+    blocked = []
+    page.on("requestfailed", lambda req: req.failure == "csp" and blocked.append(req.url))
+    logo_blocked = page.expect_event(
+        "requestfailed", lambda req: "cdn.redoc.ly" in req.url, timeout=TIMEOUT_MS
+    )
+    with logo_blocked as logo:
+        page.goto(f"{daphne_server}/api/redoc/")
+        page.get_by_text("API docs by Redocly").wait_for(timeout=TIMEOUT_MS)
+    assert logo.value.failure == "csp"
+    page.locator("h1", has_text="Platform API").first.wait_for(timeout=TIMEOUT_MS)
+
+    page.screenshot(path=artifacts_dir / "redoc.png", full_page=False)
+    leaving = [url for url in page.requests if not _is_local(url) and url not in blocked]
+    assert leaving == [], f"requests left the machine: {leaving}"
