@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-HOST ?= 0.0.0.0
+# `make run` listens on loopback: DEBUG is on and the demo passwords are public.
+# HOST=0.0.0.0 to reach it from another machine (a phone on the LAN), knowingly.
+HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install run migrate seed test test-sqlite e2e browser lint fmt schema fuzz audit worker beat bench clean
