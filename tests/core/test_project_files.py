@@ -252,3 +252,18 @@ def test_typescript_client_pins_its_packages_and_commits_no_build_output():
     assert [name for name, version in pinned.items() if not exact.fullmatch(version)] == []
     assert {name: lock["packages"][f"node_modules/{name}"]["version"] for name in pinned} == pinned
     assert {"node_modules/", "generated/", "dist/"} <= set(ignored)
+
+
+def test_typescript_client_casts_nothing():
+    """Its types all come from the schema: no `as` cast, no `any`, no `<T>x`."""
+    cast = re.compile(r"\bas\s+(?!\w+\s+from\b)[\w{[(\"']|\bany\b|(?<![\w.])<\w+>\s*[\w(]")
+    sources = sorted((BASE_DIR / "clients" / "typescript" / "src").glob("*.ts"))
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sources
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if not line.lstrip().startswith(("//", "*", "import ")) and cast.search(line)
+    ]
+
+    assert len(sources) >= 6
+    assert found == []
