@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run migrate seed test test-sqlite e2e browser lint fmt schema fuzz audit worker beat bench clean
+.PHONY: install run migrate seed test test-sqlite e2e browser lint fmt schema client fuzz audit worker beat bench clean
 
 # (Re)install whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-dev.txt
@@ -63,6 +63,21 @@ fmt: install
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file openapi.yaml
 
+# The typed TypeScript client (clients/typescript): its npm packages as locked
+# (`npm ci` only when package-lock.json changed), types generated from the OpenAPI
+# document by openapi-typescript, then `tsc --noEmit`. Needs Node.js 20 and npm.
+CLIENT := clients/typescript
+
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' 2>/dev/null \
+		|| { echo "Node.js 20 and npm are needed (found: $$(node --version 2>/dev/null || echo none))"; exit 1; }
+	cd $(CLIENT) && npm ci --no-audit --no-fund
+
+client: install $(CLIENT)/node_modules/.package-lock.json
+	cd $(CLIENT) && PYTHON=$(abspath $(PY)) node scripts/generate.mjs
+	cd $(CLIENT) && node_modules/.bin/tsc --noEmit
+	@echo "typed client: types generated and type-checked"
+
 # schemathesis against the schema, as an authenticated user, fixed seed,
 # FUZZ_EXAMPLES (default 5) per operation (tests/core/test_schemathesis.py).
 fuzz: install
@@ -85,4 +100,4 @@ bench: install
 	$(PY) bench/http_baseline.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache $(CLIENT)/node_modules $(CLIENT)/generated $(CLIENT)/dist

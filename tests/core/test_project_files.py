@@ -1,6 +1,7 @@
 """The project's operational files stay in step with the code."""
 
 import ast
+import json
 import re
 import shutil
 import subprocess
@@ -148,6 +149,7 @@ def make_recipe(target: str) -> list[str]:
 def test_ci_runs_the_suite_on_the_services_then_on_the_embedded_default():
     ci = (BASE_DIR / ".ci" / "run").read_text()
     assert re.findall(r"^make ([\w-]+)$", ci, flags=re.MULTILINE) == [
+        "client",
         "test",
         "fuzz",
         "test-sqlite",
@@ -236,3 +238,32 @@ def test_the_proxy_override_puts_tls_in_front_and_trusts_one_hop():
     nginx = (BASE_DIR / "deploy" / "nginx.conf").read_text()
     assert "proxy_set_header Upgrade $http_upgrade;" in nginx
     assert "location /ws/" in nginx
+
+
+def test_typescript_client_pins_its_packages_and_commits_no_build_output():
+    client = BASE_DIR / "clients" / "typescript"
+    package = json.loads((client / "package.json").read_text())
+    lock = json.loads((client / "package-lock.json").read_text())
+    pinned = {**package["dependencies"], **package["devDependencies"]}
+    ignored = (client / ".gitignore").read_text().split()
+
+    assert {"typescript", "openapi-typescript", "openapi-fetch", "ws", "@types/ws"} <= set(pinned)
+    exact = re.compile(r"\d+\.\d+\.\d+")
+    assert [name for name, version in pinned.items() if not exact.fullmatch(version)] == []
+    assert {name: lock["packages"][f"node_modules/{name}"]["version"] for name in pinned} == pinned
+    assert {"node_modules/", "generated/", "dist/"} <= set(ignored)
+
+
+def test_typescript_client_casts_nothing():
+    """Its types all come from the schema: no `as` cast, no `any`, no `<T>x`."""
+    cast = re.compile(r"\bas\s+(?!\w+\s+from\b)[\w{[(\"']|\bany\b|(?<![\w.])<\w+>\s*[\w(]")
+    sources = sorted((BASE_DIR / "clients" / "typescript" / "src").glob("*.ts"))
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sources
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if not line.lstrip().startswith(("//", "*", "import ")) and cast.search(line)
+    ]
+
+    assert len(sources) >= 6
+    assert found == []

@@ -31,6 +31,20 @@ def shop_server(fake_stripe, daphne_server):
     return daphne_server
 
 
+def pay_and_post_webhook(base: str, fake: FakeStripe, session_id: str) -> dict:
+    """Pays the session at the fake Stripe and posts Stripe's signed webhook."""
+    paid = fake.pay(session_id)
+    body, signature = fake.signed(fake.event("checkout.session.completed", paid))
+    request = urllib.request.Request(
+        f"{base}/api/v1/payments/webhook/",
+        data=body,
+        headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 def test_cart_checkout_webhook_and_the_order_paid_live(shop_server, fake_stripe):
     base = shop_server
     product = services.create_product(name="Camp mug", price=Decimal("14.50"), stock_on_hand=3)
@@ -48,16 +62,8 @@ def test_cart_checkout_webhook_and_the_order_paid_live(shop_server, fake_stripe)
     assert session["session_id"] in fake_stripe.sessions
 
     with open_socket(base, token) as ws:
-        paid = fake_stripe.pay(session["session_id"])
-        body, signature = fake_stripe.signed(fake_stripe.event("checkout.session.completed", paid))
-        request = urllib.request.Request(
-            f"{base}/api/v1/payments/webhook/",
-            data=body,
-            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert json.loads(response.read()) == {"received": True, "outcome": "paid"}
+        outcome = pay_and_post_webhook(base, fake_stripe, session["session_id"])
+        assert outcome == {"received": True, "outcome": "paid"}
         frames = [frame(ws), frame(ws)]
         updated = next(f for f in frames if f["type"] == "commerce.order.updated")
         assert updated["data"]["id"] == session["order_id"]
