@@ -402,7 +402,6 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "core.schema.list_item_attrs",
-        "core.schema.request_defaults_described",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": f"{_ERROR_SERIALIZERS}.ValidationErrorEnum.choices",

@@ -6,7 +6,6 @@ which registers the extension below.
 """
 
 import inspect
-import json
 import re
 from contextlib import contextmanager
 
@@ -167,59 +166,6 @@ def list_item_attrs(result, generator, request, public):
         refs = {part.get("$ref") for part in component.get("oneOf", ())}
         if refs & item_components:
             component.pop("discriminator", None)
-    return result
-
-
-def _refs(node) -> set[str]:
-    """Names of the components `node` points to with `$ref`, directly or deeper."""
-    if isinstance(node, dict):
-        found = {node["$ref"].rsplit("/", 1)[-1]} if isinstance(node.get("$ref"), str) else set()
-        return found.union(*(_refs(value) for value in node.values()))
-    if isinstance(node, list):
-        return set().union(*(_refs(value) for value in node))
-    return set()
-
-
-def _closure(names: set[str], schemas: dict) -> set[str]:
-    """`names` and every component they lead to."""
-    found, todo = set(), list(names)
-    while todo:
-        name = todo.pop()
-        if name in found or name not in schemas:
-            continue
-        found.add(name)
-        todo.extend(_refs(schemas[name]))
-    return found
-
-
-def request_defaults_described(result, generator, request, public):
-    """Postprocessing hook: a request component's optional fields stay optional
-    in generated clients.
-
-    A field with a default is not in `required`, yet openapi-typescript (its
-    default `defaultNonNullable`) makes any property with a `default` a required
-    one, except in an inline request body: drf-spectacular's request bodies are
-    `$ref`s to `...Request` components, so `title` of a conversation or `body` of
-    a message had to be sent. A component only request bodies use states its
-    default in the description ("Default: ...") instead of `default`; the server
-    still applies it. Components a response also uses keep theirs."""
-    schemas = result.get("components", {}).get("schemas", {})
-    in_requests, in_responses = set(), set()
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            if not isinstance(operation, dict):
-                continue
-            in_requests |= _refs(operation.get("requestBody", {}))
-            in_responses |= _refs(operation.get("responses", {}))
-            in_responses |= _refs(operation.get("parameters", []))
-    request_only = _closure(in_requests, schemas) - _closure(in_responses, schemas)
-    for name in sorted(request_only):
-        for field in schemas[name].get("properties", {}).values():
-            if "default" not in field:
-                continue
-            default = json.dumps(field.pop("default"))
-            described = f"Default: `{default}`."
-            field["description"] = " ".join(filter(None, [field.get("description"), described]))
     return result
 
 

@@ -379,37 +379,3 @@ def test_no_request_component_requires_a_field_with_a_default(schema):
 
     assert len(_request_components(schema)) > 40
     assert required_with_default == []
-
-
-def test_request_fields_with_a_default_are_optional_to_generated_clients(schema):
-    """openapi-typescript makes a property with a `default` required unless the
-    request body is inline; ours are `$ref`s. So a request component states its
-    default in the description, and a client may leave the field out."""
-    with_default = [
-        f"{name}.{field}"
-        for name, fields in _request_components(schema).items()
-        for field, shape in fields.items()
-        if "default" in shape
-    ]
-    components = schema["components"]["schemas"]
-    described = {
-        f"{name}.{field}": components[name]["properties"][field]["description"]
-        for name, field in [
-            ("ConversationCreateRequest", "title"),
-            ("MessageSendRequest", "body"),
-            ("ReportCreateRequest", "details"),
-            ("CartItemWriteRequest", "quantity"),
-            ("ProductWriteRequest", "is_active"),
-        ]
-    }
-
-    assert with_default == []
-    assert {where: text.rsplit(" ", 2)[-2:] for where, text in described.items()} == {
-        "ConversationCreateRequest.title": ["Default:", '`""`.'],
-        "MessageSendRequest.body": ["Default:", '`""`.'],
-        "ReportCreateRequest.details": ["Default:", '`""`.'],
-        "CartItemWriteRequest.quantity": ["Default:", "`1`."],
-        "ProductWriteRequest.is_active": ["Default:", "`true`."],
-    }
-    # A response keeps its defaults (a liked flag the server always sends).
-    assert components["Post"]["properties"]["is_liked"]["default"] is False

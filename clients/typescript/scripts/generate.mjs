@@ -35,6 +35,10 @@ const BLOB = ts.factory.createTypeReferenceNode(ts.factory.createIdentifier("Blo
 const NULL = ts.factory.createLiteralTypeNode(ts.factory.createNull());
 
 const ast = await openapiTS(pathToFileURL(schemaFile), {
+  // A request field with a `default` is optional: the server fills it in. (The
+  // option's default, true, makes every property with a `default` required,
+  // which only fits responses; ours list what they always send in `required`.)
+  defaultNonNullable: false,
   transform(schemaObject) {
     if (schemaObject.format === "binary") {
       return schemaObject.nullable ? ts.factory.createUnionTypeNode([BLOB, NULL]) : BLOB;
