@@ -12,8 +12,9 @@ from . import error_codes
 StockConflictResponse = error_response(
     "StockConflict",
     [error_codes.PRODUCT_UNAVAILABLE, error_codes.OUT_OF_STOCK],
-    "409: a product is not for sale, or fewer units are available than asked; "
-    "the message names the product (name and id).",
+    "409: a product in the cart went off sale (named by id only), or fewer units "
+    "are available than asked (the message names the product). Adding a product "
+    "that is not for sale answers 400 `does_not_exist`, as for an unknown id.",
 )
 PaymentsUnavailableResponse = error_response(
     "PaymentsUnavailable",

@@ -87,10 +87,15 @@ def _check_quantity(quantity: object) -> int:
 
 
 def product_unavailable(*, product: Product) -> Conflict:
+    """A line of the buyer's cart whose product went off sale: named by id only
+    (its name may have changed since, and is not the public's any more)."""
     return Conflict(
-        error_codes.PRODUCT_UNAVAILABLE,
-        f"“{product.name}” (product {product.pk}) is not for sale.",
+        error_codes.PRODUCT_UNAVAILABLE, f"A product in the cart ({product.pk}) is not for sale."
     )
+
+
+def _no_such_product() -> Exception:
+    return invalid("product_id", "No such product.", core_codes.DOES_NOT_EXIST)
 
 
 # --- catalogue ------------------------------------------------------------------------------
@@ -252,8 +257,10 @@ def add_to_cart(*, user: User, product_id: Id, quantity: int) -> CartItem:
     """Add `quantity` of the product, or as many more to its line."""
     _check_quantity(quantity)
     product = Product.objects.filter(pk=product_id).first()
-    if product is None:
-        raise invalid("product_id", "No such product.", core_codes.DOES_NOT_EXIST)
+    if product is None or not product.is_active:
+        # An inactive product is answered as one that does not exist: the
+        # public catalogue does not show it, a cart does not reveal it.
+        raise _no_such_product()
     cart = _locked_cart(user)
     item = CartItem.objects.filter(cart=cart, product=product).first()
     if item is None:
