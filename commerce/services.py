@@ -47,6 +47,7 @@ from .models import (
     OrderItem,
     OrderStatus,
     Payment,
+    PaymentProblem,
     PaymentStatus,
     Product,
     ProductImage,
@@ -69,6 +70,9 @@ REASON_LATE_REFUNDED = (
     "Paid after the reservation had lapsed and the items were sold out: refunded automatically."
 )
 REASON_REFUNDED = "Refunded."
+REASON_PAYMENT_REFUSED = (
+    "The payment did not match the order's total: it was refunded and the items released."
+)
 
 
 def max_quantity() -> int:
@@ -505,6 +509,9 @@ def cancel_order(*, user: User, order_id: Id) -> Order:
             payments.expire_checkout_session(order.stripe_session_id)
         except payments.SessionNotOpen:
             session = payments.retrieve_checkout_session(order.stripe_session_id)
+            if session.status == "complete" and _settled_as_refused(order, session):
+                order.refresh_from_db()
+                return order
             if session.status == "complete":
                 raise Conflict(
                     error_codes.ORDER_NOT_CANCELLABLE,
@@ -521,6 +528,16 @@ def cancel_order(*, user: User, order_id: Id) -> Order:
         )
     order.refresh_from_db()
     return order
+
+
+def _settled_as_refused(order: Order, session: payments.CheckoutSession) -> bool:
+    """A completed session's payment settled now; whether it was refused (the
+    order cancelled, the payment refunded), which the buyer's cancel answers."""
+    if session.payment_status not in ("paid", "no_payment_required"):
+        return False
+    with transaction.atomic():
+        outcome = _paid(order.pk, session)
+    return outcome.startswith("refused")
 
 
 @transaction.atomic
@@ -599,27 +616,36 @@ def _order_id_of(session: dict) -> uuid.UUID | None:
     return selectors.parse_uuid(metadata.get("order_id") or session.get("client_reference_id"))
 
 
+def _amount_problem(order: Order, session: payments.CheckoutSession) -> str:
+    """Why this session's payment cannot pay this order ("" if it can)."""
+    if session.amount_total is None:
+        return PaymentProblem.NO_AMOUNT
+    expected = payments.minor_units(order.total, order.currency)
+    if session.amount_total != expected or (session.currency or "").lower() != order.currency:
+        return PaymentProblem.WRONG_AMOUNT
+    return ""
+
+
 def _paid(order_id: Id, session: payments.CheckoutSession) -> str:
     """A Checkout Session paid. Unpaid order: its reservation becomes a sale.
     Expired or cancelled meanwhile: paid if the stock is still there, else
-    refunded automatically. Paid, shipped or refunded already: nothing."""
+    refunded automatically. Paid, shipped or refunded already: nothing.
+    Another session than the order's own: nothing (logged). Another amount or
+    currency than the order's, or none: refused (`_refuse_payment`)."""
     order = selectors.lock_order(order_id)
+    if order.stripe_session_id and order.stripe_session_id != session.id:
+        logger.error(
+            "Stripe session %s names order %s, whose session is %s: ignored",
+            session.id,
+            order.pk,
+            order.stripe_session_id,
+        )
+        return "ignored: not the order's session"
     if order.status in (S.PAID, S.FULFILLED, S.REFUNDED):
         return f"already {order.status}"
-    expected = payments.minor_units(order.total, order.currency)
-    if session.amount_total is not None and (
-        session.amount_total != expected or (session.currency or "").lower() != order.currency
-    ):
-        logger.error(
-            "Order %s: Stripe session %s paid %s %s, the order is %s %s",
-            order.pk,
-            session.id,
-            session.amount_total,
-            session.currency,
-            expected,
-            order.currency,
-        )
-        return "ignored: amount differs from the order's"
+    problem = _amount_problem(order, session)
+    if problem:
+        return _refuse_payment(order, session, problem)
     intent = session.payment_intent or f"session:{session.id}"
     payment = Payment(
         order=order,
@@ -651,6 +677,47 @@ def _paid(order_id: Id, session: payments.CheckoutSession) -> str:
     _tell(order, Kind.ORDER_PAID, f"Order {order.number}: {order.total} {order.currency.upper()}.")
     after_commit(_queue_receipt, order.pk)
     return "paid"
+
+
+def _refuse_payment(order: Order, session: payments.CheckoutSession, problem: str) -> str:
+    """A payment that cannot pay the order (the order locked by the caller):
+    recorded, refunded at Stripe by a task (beat retries it), the order flagged
+    for staff (`payment_problem`) and, if still unpaid, cancelled with its stock
+    released; the buyer is told. Seen again (a replay, reconciliation): nothing."""
+    currency = (session.currency or order.currency).lower()[:3]
+    amount = (
+        payments.from_minor_units(session.amount_total, currency)
+        if session.amount_total is not None
+        else Decimal("0")
+    )
+    payment = Payment(
+        order=order,
+        stripe_session_id=session.id,
+        stripe_payment_intent_id=session.payment_intent or f"session:{session.id}",
+        amount=amount,
+        currency=currency,
+        status=PaymentStatus.REFUND_PENDING,
+    )
+    if not writes.insert_once(payment, unique="stripe_payment_intent_id"):
+        return "ignored: refused already"
+    logger.error(
+        "Order %s: Stripe session %s paid %s %s, the order is %s %s: refused, refunding",
+        order.pk,
+        session.id,
+        session.amount_total,
+        session.currency,
+        payments.minor_units(order.total, order.currency),
+        order.currency,
+    )
+    if order.status == S.PENDING_PAYMENT:
+        _release_reservations(order)
+        transition(order, S.CANCELLED, reason=REASON_PAYMENT_REFUSED)
+    order.payment_problem = problem
+    order.save(update_fields=["payment_problem", "updated_at"])
+    after_commit(_queue_refund, payment.pk)
+    events.order_updated(order)
+    _tell(order, Kind.ORDER_REFUNDED, f"Order {order.number}: {REASON_PAYMENT_REFUSED}")
+    return f"refused: {problem}, refund queued"
 
 
 def _queue_refund(payment_id: Id) -> None:
