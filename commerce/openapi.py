@@ -16,6 +16,19 @@ StockConflictResponse = error_response(
     "are available than asked (the message names the product). Adding a product "
     "that is not for sale answers 400 `does_not_exist`, as for an unknown id.",
 )
+CheckoutConflictResponse = error_response(
+    "CheckoutConflict",
+    [
+        error_codes.PRODUCT_UNAVAILABLE,
+        error_codes.OUT_OF_STOCK,
+        error_codes.TOO_MANY_UNPAID_ORDERS,
+        error_codes.RESERVATION_LIMIT,
+    ],
+    "409: a product went off sale or is short (as for the cart), or the buyer's unpaid "
+    "orders already hold as much as one buyer may: `too_many_unpaid_orders` "
+    "(SHOP_MAX_UNPAID_ORDERS_PER_BUYER open), `reservation_limit` (more units of a "
+    "product than SHOP_MAX_RESERVED_UNITS_PER_PRODUCT_PER_BUYER). Pay or cancel one first.",
+)
 PaymentsUnavailableResponse = error_response(
     "PaymentsUnavailable",
     [error_codes.PAYMENTS_NOT_CONFIGURED, error_codes.PAYMENT_PROVIDER_UNAVAILABLE],

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -345,7 +345,8 @@ def _unpaid_order_for(user: User, lines: list[dict]) -> Order | None:
 # The checkout's reads, compiled once (core.prepared): the cart's lock, then (a
 # statement of its own, so it sees every line committed before the lock was
 # granted) its lines priced from the database, with whether the buyer has an
-# unpaid order open for a while yet (only then are those orders read).
+# unpaid order (only then are those orders read: the same cart's, and what they
+# hold against the buyer's bounds).
 _locked_cart_id = PreparedQuery(
     lambda shape, p: Cart.objects.select_for_update().filter(user=p["user"]).values("id"),
     params={"user": "uuid"},
@@ -360,15 +361,44 @@ _cart_lines = PreparedQuery(
             "product__name",
             "product__price",
             "product__is_active",
-            unpaid=Exists(
-                Order.objects.filter(
-                    user=p["user"], status=S.PENDING_PAYMENT, expires_at__gt=p["soon"]
-                )
-            ),
+            unpaid=Exists(Order.objects.filter(user=p["user"], status=S.PENDING_PAYMENT)),
         )
     ),
-    params={"cart": "uuid", "user": "uuid", "soon": "datetime"},
+    params={"cart": "uuid", "user": "uuid"},
 )
+
+
+def _check_buyer_bounds(user: User, lines: list[dict], *, has_unpaid: bool) -> None:
+    """409 if this order would make the buyer hold more than one buyer may:
+    SHOP_MAX_UNPAID_ORDERS_PER_BUYER unpaid orders, or more units of a product
+    than SHOP_MAX_RESERVED_UNITS_PER_PRODUCT_PER_BUYER across them. Exact under
+    concurrency: a buyer's checkouts wait for each other on the cart's lock,
+    taken before this reads the unpaid orders (read only if there are some)."""
+    orders, held = set(), {}
+    if has_unpaid:
+        held_rows = Reservation.objects.filter(
+            order__user=user, order__status=S.PENDING_PAYMENT
+        ).values_list("order_id", "product_id", "quantity")
+        for order_id, product_id, quantity in held_rows:
+            orders.add(order_id)
+            held[product_id] = held.get(product_id, 0) + quantity
+    most_orders = int(settings.SHOP_MAX_UNPAID_ORDERS_PER_BUYER)
+    if len(orders) >= most_orders:
+        raise Conflict(
+            error_codes.TOO_MANY_UNPAID_ORDERS,
+            f"You have {len(orders)} unpaid orders, the most one buyer may have open; "
+            "pay or cancel one first.",
+        )
+    most_units = int(settings.SHOP_MAX_RESERVED_UNITS_PER_PRODUCT_PER_BUYER)
+    for line in lines:
+        already = held.get(line["product_id"], 0)
+        if already + line["quantity"] > most_units:
+            raise Conflict(
+                error_codes.RESERVATION_LIMIT,
+                f"Your unpaid orders would hold {already + line['quantity']} of "
+                f"“{line['product__name']}”; one buyer may hold at most {most_units}. "
+                "Pay or cancel an unpaid order first.",
+            )
 
 
 def _reserve_order(*, user: User) -> tuple[CheckoutResult, list[OrderItem]]:
@@ -378,14 +408,14 @@ def _reserve_order(*, user: User) -> tuple[CheckoutResult, list[OrderItem]]:
     order's items too, so the caller reads none back."""
     with transaction.atomic():
         cart = _locked_cart_id.run(None, user=user.pk)
-        soon = timezone.now() + timedelta(minutes=5)
-        lines = _cart_lines.run(None, cart=cart[0]["id"], user=user.pk, soon=soon) if cart else []
+        lines = _cart_lines.run(None, cart=cart[0]["id"], user=user.pk) if cart else []
         if not lines:
             raise invalid("cart", "The cart is empty.", error_codes.CART_EMPTY)
         if lines[0]["unpaid"]:
             existing = _unpaid_order_for(user, lines)
             if existing is not None:
                 return CheckoutResult(existing, created=False), list(existing.items.all())
+        _check_buyer_bounds(user, lines, has_unpaid=lines[0]["unpaid"])
         products = {
             line["product_id"]: Product(id=line["product_id"], name=line["product__name"])
             for line in lines
@@ -860,13 +890,36 @@ def reconcile_checkouts(*, limit: int = 500) -> dict:
 # --- receipt ----------------------------------------------------------------------------------
 
 
+class ReceiptBeingSent(Exception):
+    """Another copy of the receipt task holds the order's receipt lease: retry
+    once it lapses (`seconds`), by when that copy has sent it or died."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"receipt being sent; lease lapses in {seconds:.1f}s")
+        self.seconds = max(seconds, 0.0)
+
+
 def send_receipt(*, order_id: Id) -> bool:
-    """The receipt email of a paid order, once."""
-    claimed = Order.objects.filter(
-        pk=order_id, receipt_sent_at__isnull=True, paid_at__isnull=False
-    ).update(receipt_sent_at=timezone.now())
+    """The receipt email of a paid order, at least once: marked sent only once
+    the mail server has taken it, so a worker that dies while sending leaves it
+    unsent for the redelivered task (a receipt twice beats none). While one
+    worker sends, it holds a lease (SHOP_RECEIPT_LEASE_SECONDS, longer than
+    EMAIL_TIMEOUT) that a parallel copy waits out (`ReceiptBeingSent`).
+    False if sent already or not paid."""
+    now = timezone.now()
+    lease = timedelta(seconds=float(settings.SHOP_RECEIPT_LEASE_SECONDS))
+    claimed = (
+        Order.objects.filter(pk=order_id, receipt_sent_at__isnull=True, paid_at__isnull=False)
+        .filter(Q(receipt_lease_until__isnull=True) | Q(receipt_lease_until__lte=now))
+        .update(receipt_lease_until=now + lease)
+    )
     if not claimed:
-        return False
+        state = Order.objects.filter(pk=order_id).values("receipt_sent_at", "paid_at").first()
+        if state is None or state["receipt_sent_at"] or not state["paid_at"]:
+            return False
+        until = Order.objects.filter(pk=order_id).values_list("receipt_lease_until", flat=True)
+        held_until = until.first()
+        raise ReceiptBeingSent((held_until - now).total_seconds() if held_until else 0.0)
     order = Order.objects.select_related("user").get(pk=order_id)
     currency = order.currency.upper()
     lines = [
@@ -892,6 +945,9 @@ def send_receipt(*, order_id: Id) -> bool:
             [order.user.email],
         )
     except Exception:
-        Order.objects.filter(pk=order_id).update(receipt_sent_at=None)
+        Order.objects.filter(pk=order_id).update(receipt_lease_until=None)
         raise
+    Order.objects.filter(pk=order_id).update(
+        receipt_sent_at=timezone.now(), receipt_lease_until=None
+    )
     return True

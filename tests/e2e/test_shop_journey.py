@@ -26,6 +26,19 @@ def fake_stripe(monkeypatch):
     fake.stop()
 
 
+def deliver_webhook(base: str, fake: FakeStripe, event: dict) -> dict:
+    """`event` delivered to the server as Stripe delivers it, signed; its answer."""
+    body, signature = fake.signed(event)
+    request = urllib.request.Request(
+        f"{base}/api/v1/payments/webhook/",
+        data=body,
+        headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 @pytest.fixture
 def shop_server(fake_stripe, daphne_server):
     return daphne_server
@@ -49,15 +62,8 @@ def test_cart_checkout_webhook_and_the_order_paid_live(shop_server, fake_stripe)
 
     with open_socket(base, token) as ws:
         paid = fake_stripe.pay(session["session_id"])
-        body, signature = fake_stripe.signed(fake_stripe.event("checkout.session.completed", paid))
-        request = urllib.request.Request(
-            f"{base}/api/v1/payments/webhook/",
-            data=body,
-            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert json.loads(response.read()) == {"received": True, "outcome": "paid"}
+        event = fake_stripe.event("checkout.session.completed", paid)
+        assert deliver_webhook(base, fake_stripe, event) == {"received": True, "outcome": "paid"}
         frames = [frame(ws), frame(ws)]
         updated = next(f for f in frames if f["type"] == "commerce.order.updated")
         assert updated["data"]["id"] == session["order_id"]
