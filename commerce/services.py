@@ -468,6 +468,9 @@ def checkout(*, user: User) -> CheckoutResult:
     Session expiring with the reservation. Stripe unavailable: 503, and the
     order and its stock are released before answering."""
     if not payments.configured():
+        # A client's own mistake first: an empty cart is theirs to fix, wherever.
+        if not CartItem.objects.filter(cart__user=user).exists():
+            raise invalid("cart", "The cart is empty.", error_codes.CART_EMPTY)
         raise PaymentsNotConfigured()
     result, items = _reserve_order(user=user)
     order = result.order

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 SESSIONS = "/v1/checkout/sessions"
 REFUNDS = "/v1/refunds"
+BALANCE = "/v1/balance"
 
 
 def _nest(form: list[tuple[str, str]]) -> dict:
@@ -204,6 +205,9 @@ class FakeStripe:
                     )
                 session["status"] = "expired"
                 return 200, dict(session)
+        if (method, path) == ("GET", BALANCE):
+            # What /ready/ asks to see that the key works.
+            return 200, {"object": "balance", "livemode": False, "available": [], "pending": []}
         if (method, path) == ("POST", REFUNDS):
             refund_id = f"re_fake_{next(self._ids)}"
             refund = {
