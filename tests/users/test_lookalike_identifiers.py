@@ -179,3 +179,42 @@ def test_a_google_signup_with_a_lookalike_address_is_refused(fake_google, anon):
 
     assert_error(response, 400, "email_taken")
     assert User.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_the_oldest_of_lookalikes_and_retires_the_rest():
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    before, after = [("users", "0006_active_day")], [("users", "0007_folded_identifier_keys")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_user = executor.loader.project_state(before).apps.get_model("users", "User")
+    now = timezone.now()
+    rows = [
+        ("sam@x.test", "sam_i", now - timedelta(days=3)),
+        ("\u017fam@x.test", "\u017fam_k", now - timedelta(days=2)),  # the email looks alike
+        ("other@x.test", "SAM_\u0131", now - timedelta(days=1)),  # the handle looks alike
+    ]
+    for email, username, joined in rows:
+        old_user.objects.create(email=email, username=username, date_joined=joined)
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    owner, lookalike, other = (User.objects.get(email=email) for email, _, _ in rows)
+    assert (owner.email_key, owner.username_key, owner.is_active) == ("sam@x.test", "sam_i", True)
+    assert (lookalike.email_key, lookalike.is_active) == (f"retired:{lookalike.pk}", False)
+    assert lookalike.username_key == "sam_k"
+    assert (other.email_key, other.username, other.username_key) == ("other@x.test", None, None)
+    assert User.objects.get_by_natural_key("sam@x.test") == owner
+    # The retired account keeps its mark through a save.
+    lookalike.save()
+    lookalike.refresh_from_db()
+    assert lookalike.email_key == f"retired:{lookalike.pk}"
