@@ -322,7 +322,7 @@ def request_password_reset(*, email: str) -> None:
     send_password_reset.delay(email, uuid.uuid4().hex)
 
 
-def password_reset_url(user: User, token: str) -> str:
+def _password_reset_url(user: User, token: str) -> str:
     """The frontend page that posts `uid` and `token` to password/reset/confirm/."""
     from allauth.account.utils import user_pk_to_url_str
 
@@ -346,7 +346,7 @@ def send_password_reset(*, email: str) -> bool:
         "current_site": Site.objects.get_current(),
         "user": user,
         "email": user.email,
-        "password_reset_url": password_reset_url(user, token),
+        "password_reset_url": _password_reset_url(user, token),
         "token": token,
         "uid": user_pk_to_url_str(user),
     }

@@ -53,7 +53,7 @@ def register_device(
             except IntegrityError:  # registered meanwhile: judged as any known token
                 device = Device.objects.select_for_update().get(token=token)
         if not created:
-            if device.user_id != user.pk and not same_install(device.device_id, device_id):
+            if device.user_id != user.pk and not _same_install(device.device_id, device_id):
                 raise Conflict(
                     error_codes.DEVICE_TOKEN_TAKEN,
                     "This push token is registered to another account.",
@@ -71,7 +71,7 @@ def register_device(
     return device, created
 
 
-def same_install(registered: str, claimed: str) -> bool:
+def _same_install(registered: str, claimed: str) -> bool:
     """Whether `claimed` proves the install that registered a token: its install id,
     long enough not to be guessed (a short or shared one proves nothing)."""
     if len(registered) < INSTALL_ID_MIN_LENGTH:
