@@ -218,3 +218,12 @@ def test_the_migration_keeps_the_oldest_of_lookalikes_and_retires_the_rest():
     lookalike.save()
     lookalike.refresh_from_db()
     assert lookalike.email_key == f"retired:{lookalike.pk}"
+
+
+def test_bulk_created_users_get_their_keys_too():
+    User.objects.bulk_create(User(email=f"b{n}@x.test", username=f"Bulk_{n}") for n in range(2))
+
+    assert sorted(User.objects.values_list("email_key", "username_key")) == [
+        ("b0@x.test", "bulk_0"),
+        ("b1@x.test", "bulk_1"),
+    ]
