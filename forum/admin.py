@@ -14,6 +14,7 @@ from core.exceptions import Conflict
 
 from . import cache as post_cache
 from . import moderation, services
+from .media import media_url
 from .models import CommentLike, ForumComment, ForumPost, Media, PostLike, Report, ReportStatus, Tag
 
 
@@ -67,7 +68,8 @@ class MediaInline(admin.TabularInline):
     def preview(self, obj):
         if not obj.file:
             return "-"
-        return format_html('<img src="{}" style="max-height:64px" alt="">', obj.file.url)
+        url = media_url(media=obj, request=None)
+        return format_html('<img src="{}" style="max-height:64px" alt="">', url)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -54,7 +54,9 @@ def test_members_cannot_broadcast():
 
 
 def test_broadcast_validates():
-    resp = client_for(make_user(is_staff=True, is_superuser=True)).post(URL, {"title": ""}, format="json")
+    resp = client_for(make_user(is_staff=True, is_superuser=True)).post(
+        URL, {"title": ""}, format="json"
+    )
     assert resp.status_code == 400
     assert {e["attr"] for e in resp.json()["errors"]} == {"title", "body"}
 
