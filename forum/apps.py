@@ -15,7 +15,7 @@ class ForumConfig(AppConfig):
         from .services import hold_comment_for_notification, hold_post_for_notification
 
         # Local files of public posts' media are served to anyone (core.views_media).
-        register_public_media("forum/", is_public_file)
+        register_public_media("forum/", lambda name: is_public_file(name=name))
         # `forum` carries public posts only: anyone signed in may listen.
         register_stream("forum", lambda user, arg: True)
         register_stream(

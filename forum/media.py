@@ -163,7 +163,7 @@ def delete_orphans(*, older_than: timedelta | None = None) -> int:
     return deleted
 
 
-def is_public(media: Media) -> bool:
+def is_public(*, media: Media) -> bool:
     """Its URL may be plain and cacheable: attached to a public post nobody hid.
     Unattached uploads and every other post's media are signed (core.media)."""
     post = media.post if media.post_id else None
@@ -173,10 +173,10 @@ def is_public(media: Media) -> bool:
 def media_url(*, media: Media, request: HttpRequest | None = None, name: str | None = None) -> str:
     """The URL of the media's file (or of `name`, one of its thumbnails)."""
     storage = media.file.storage
-    return media_url_builder(storage, request)(name or media.file.name, is_public(media))
+    return media_url_builder(storage, request)(name or media.file.name, is_public(media=media))
 
 
-def is_public_file(name: str) -> bool:
+def is_public_file(*, name: str) -> bool:
     """For `core.views_media`: whether the local file `name` (an image or one of
     its thumbnails) belongs to a public, visible post, so anyone may fetch it."""
     try:

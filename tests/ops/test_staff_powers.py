@@ -196,3 +196,13 @@ def test_the_admin_suspends_as_the_api_does():
     assert response.status_code == 302
     assert User.objects.get(pk=member.pk).is_suspended
     assert not User.objects.get(pk=fellow.pk).is_suspended
+
+
+def test_the_socket_carries_no_staff_power():
+    """Moderation and broadcasts are REST (and admin) only: no inbound socket
+    message could go around the permission classes."""
+    from core.realtime import registry
+
+    powers = ("hide", "restore", "suspend", "resolve", "broadcast", "moderat", "report")
+    assert registry._handlers, "the apps registered their socket handlers"
+    assert [name for name in registry._handlers if any(p in name for p in powers)] == []
