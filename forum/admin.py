@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from core.admin_tools import LargeTableAdmin
-from core.exceptions import Conflict
+from core.exceptions import Conflict, Forbidden
 
 from . import cache as post_cache
 from . import moderation, services
@@ -262,6 +262,10 @@ class ReportAdmin(LargeTableAdmin):
             except Conflict:
                 # Closed meanwhile, e.g. with an earlier report on the same content.
                 skipped += 1
+            except Forbidden as refusal:
+                # Hiding needs the content's own permission, as in the API.
+                self.message_user(request, str(refusal.message), messages.ERROR)
+                break
         self.message_user(request, f"{handled} report(s) handled.", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"{skipped} already handled.", messages.WARNING)

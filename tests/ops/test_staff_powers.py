@@ -206,3 +206,31 @@ def test_the_socket_carries_no_staff_power():
     powers = ("hide", "restore", "suspend", "resolve", "broadcast", "moderat", "report")
     assert registry._handlers, "the apps registered their socket handlers"
     assert [name for name in registry._handlers if any(p in name for p in powers)] == []
+
+
+def test_the_admin_refuses_hiding_without_the_posts_permission():
+    """Report permissions alone let one dismiss, not hide: the admin says so (no 500)
+    and the post stays up, as the API would answer 403."""
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from forum.models import ForumPost, Report
+
+    objects = targets()
+    clerk = make_role("plain_staff")
+    clerk.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="forum", codename__in=["view_report", "change_report"]
+        )
+    )
+    client = Client()
+    client.force_login(clerk)
+    response = client.post(
+        "/admin/forum/report/",
+        {"action": "hide_content", "_selected_action": [objects["report"].pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "You may not moderate posts." in response.content.decode()
+    assert ForumPost.objects.get(pk=objects["post"].pk).hidden_at is None
+    assert Report.objects.get(pk=objects["report"].pk).status == "open"
