@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.exceptions import Forbidden
+
 from . import services
 from .models import Conversation, ConversationParticipant, Message, MessageReport, ReportStatus
 
@@ -96,7 +98,11 @@ class MessageReportAdmin(admin.ModelAdmin):
     @admin.action(description="Hide the reported message (resolve)", permissions=["change"])
     def hide_message(self, request, queryset):
         for report in queryset.filter(status=ReportStatus.OPEN):
-            services.hide_message(moderator=request.user, message_id=report.message_id)
+            try:
+                services.hide_message(moderator=request.user, message_id=report.message_id)
+            except Forbidden as refusal:  # hiding needs `chat.change_message`, as in the API
+                self.message_user(request, str(refusal.message), messages.ERROR)
+                return
         self.message_user(request, "Reported messages hidden.", messages.SUCCESS)
 
     @admin.action(description="Leave the message up (dismiss)", permissions=["change"])

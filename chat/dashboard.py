@@ -19,6 +19,8 @@ def _forget_message(sender, instance, created=True, **kwargs):
 
 
 def register() -> None:
-    register_series("chat_messages", "Chat messages", messages, rollup=True)
+    register_series(
+        "chat_messages", "Chat messages", messages, rollup=True, permission="chat.view_message"
+    )
     for name, signal in (("saved", post_save), ("deleted", post_delete)):
         signal.connect(_forget_message, sender=Message, dispatch_uid=f"dashboard-message-{name}")

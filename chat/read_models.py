@@ -15,7 +15,7 @@ from functools import cached_property
 
 from django.utils import timezone
 
-from core.media import storage_url_builder
+from core.media import private_url_builder
 from core.read_model import ReadModel, Renderer, column, field, per_viewer
 from users.avatars import avatar_url_builder
 
@@ -27,7 +27,9 @@ class ChatContext:
     storage URLs as they are), the time zone, the message renderer."""
 
     def __init__(self, request=None) -> None:
-        self.media_url = storage_url_builder(ChatMedia._meta.get_field("file").storage, request)
+        # Chat images (and group avatars) are the participants' alone: signed,
+        # expiring URLs (core.media), never plain ones.
+        self.media_url = private_url_builder(ChatMedia._meta.get_field("file").storage, request)
         self.avatar_url = avatar_url_builder(request)
         self.zone = timezone.get_current_timezone()
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from core import error_codes as core_codes
 from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
+from core.permissions import require_perms
 from core.realtime.presence import online_users
 from core.reports import ReportReason, clean_report_details
 from core.text import to_plain_text
@@ -29,7 +30,6 @@ from notifications.models import Kind as NotificationKind
 from notifications.services import Target, notify, withdraw_notifications
 from users import error_codes as user_codes
 from users.models import Block, User
-from users.roles import is_moderator
 from users.selectors import is_blocked_between, users_visible_to
 
 from . import error_codes, events
@@ -46,6 +46,7 @@ from .models import (
     Role,
     direct_key,
 )
+from .permissions import HANDLE_MESSAGE_REPORTS, MODERATE_MESSAGES
 from .realtime import conversation_left
 from .selectors import (
     active_participants,
@@ -680,8 +681,7 @@ def report_message(
 def hide_message(*, moderator: User, message_id: Id) -> Message:
     """A moderator hides a message: a placeholder to everyone from now on (kept for
     the admin); its open reports are resolved."""
-    if not is_moderator(moderator):
-        raise Forbidden(core_codes.PERMISSION_DENIED, "Only moderators may do this.")
+    require_perms(moderator, MODERATE_MESSAGES, message="You may not moderate messages.")
     message = fetch_any_message(message_id=message_id)
     message = Message.objects.select_for_update().get(pk=message.pk)
     now = timezone.now()
@@ -700,8 +700,7 @@ def hide_message(*, moderator: User, message_id: Id) -> Message:
 @transaction.atomic
 def dismiss_report(*, moderator: User, report_id: Id) -> MessageReport:
     """A moderator leaves the message up: the report (if still open) is dismissed."""
-    if not is_moderator(moderator):
-        raise Forbidden(core_codes.PERMISSION_DENIED, "Only moderators may do this.")
+    require_perms(moderator, HANDLE_MESSAGE_REPORTS, message="You may not handle reports.")
     report = MessageReport.objects.select_for_update().get(pk=report_id)
     if report.status == ReportStatus.OPEN:
         report.status = ReportStatus.DISMISSED

@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 from core import error_codes as core_codes
 from core.exceptions import NotFound
 from core.media import image_upload_request, upload_error_responses
-from core.permissions import IsModerator
 from core.reports import ReportCreateSerializer
 
 from . import error_codes, selectors, services
@@ -39,6 +38,7 @@ from .openapi import (
     SendForbiddenResponse,
 )
 from .pagination import ConversationPagination, history_links, page_size
+from .permissions import CanModerateMessages
 from .read_models import CONVERSATION, MESSAGE
 from .serializers import (
     AddParticipantsSerializer,
@@ -419,7 +419,7 @@ class MessageView(GenericAPIView):
 
 
 class MessageHideView(APIView):
-    permission_classes = [IsModerator]
+    permission_classes = [CanModerateMessages]
 
     @extend_schema(
         tags=TAGS,

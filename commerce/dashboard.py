@@ -15,6 +15,8 @@ from .models import Order, OrderItem, OrderStatus
 
 SOLD = (OrderStatus.PAID, OrderStatus.FULFILLED)
 TOP_PRODUCTS = 10
+# Who sees the shop's figures on the dashboard: those who read its orders.
+SHOP_FIGURES = "commerce.view_order"
 # Sums keep the columns' two decimals (SQLite's SUM drops trailing zeros).
 CENTS = Decimal("0.01")
 
@@ -76,10 +78,16 @@ def _forget_order(sender, instance, **kwargs):
 
 
 def register() -> None:
-    register_series("orders", "Orders", orders, rollup=True)
-    register_series("revenue", "Revenue", revenue, unit="currency", rollup=True)
+    register_series("orders", "Orders", orders, rollup=True, permission=SHOP_FIGURES)
+    register_series(
+        "revenue", "Revenue", revenue, unit="currency", rollup=True, permission=SHOP_FIGURES
+    )
     for name, signal in (("saved", post_save), ("deleted", post_delete)):
         signal.connect(_forget_order, sender=Order, dispatch_uid=f"dashboard-order-{name}")
     register_table(
-        "top_products", "Top products", ["id", "name", "units", "orders", "revenue"], top_products
+        "top_products",
+        "Top products",
+        ["id", "name", "units", "orders", "revenue"],
+        top_products,
+        permission=SHOP_FIGURES,
     )

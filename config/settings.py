@@ -669,6 +669,10 @@ AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
 AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN", default=None)
 AWS_QUERYSTRING_AUTH = not AWS_S3_CUSTOM_DOMAIN
 AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)
+# Media not everyone may see: signed, expiring URLs (core.media; .env.example).
+MEDIA_URL_EXPIRY_SECONDS = env.int("MEDIA_URL_EXPIRY_SECONDS", default=3600)
+MEDIA_ACCEL_REDIRECT = env("MEDIA_ACCEL_REDIRECT", default="")
+MEDIA_PUBLIC_PREFIXES = env.list("MEDIA_PUBLIC_PREFIXES", default=["avatars/", "products/"])
 # Signature V4 everywhere: botocore would presign with the deprecated V2 in us-east-1.
 AWS_S3_SIGNATURE_VERSION = "s3v4"
 AWS_DEFAULT_ACL = None

@@ -7,16 +7,18 @@ reverses to; pagination links are built from the request and keep the prefix
 the client used.
 """
 
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api_docs import RedocView
 from core.health import HealthView, ReadyView
 from core.metrics import metrics_view
 from core.views_dashboard import dashboard_page
+from core.views_media import serve_media
 
 api_patterns = [
     path("auth/", include("users.auth_urls")),
@@ -46,8 +48,12 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.MEDIA_URL.startswith("/"):
+    # Local media, whatever DEBUG: signed URLs checked, public files served
+    # (core.views_media); behind the proxy only what it does not serve itself.
+    urlpatterns.append(
+        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<name>.+)$", serve_media)
+    )
 
 # Errors raised outside DRF views: the API's error shape under /api/.
 handler400 = "core.errors.bad_request"

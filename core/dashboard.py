@@ -16,6 +16,10 @@ figures from their `AppConfig.ready()`:
   deleted or changes on a settled day (see "Rollup" below).
 - `register_table(key, label, columns, compute)`: `compute(window)` returns rows
   (dicts keyed by the columns), e.g. top posts, open reports.
+- Both take `permission="app.codename"`: the model permission a staff member
+  needs to see the figure (`for_viewer`); without one, superusers alone see it.
+  The shop's figures need the shop's permissions, the forum's the forum's, so
+  each group sees on the dashboard what it sees in the admin.
 
 `figures(days)` computes every registered figure once per range and time zone
 and keeps the result for `DASHBOARD_CACHE_SECONDS`; the admin page and
@@ -112,6 +116,7 @@ class Series:
     unit: str = "count"
     additive: bool = True
     rollup: bool = False
+    permission: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,7 @@ class Table:
     label: str
     columns: tuple[str, ...]
     compute: Callable[[Window], list[dict]]
+    permission: str | None = None
 
 
 _series: dict[str, Series] = {}
@@ -134,14 +140,43 @@ def register_series(
     unit: str = "count",
     additive: bool = True,
     rollup: bool = False,
+    permission: str | None = None,
 ) -> None:
-    _series[key] = Series(key, label, compute, unit, additive, rollup)
+    _series[key] = Series(key, label, compute, unit, additive, rollup, permission)
 
 
 def register_table(
-    key: str, label: str, columns: tuple[str, ...] | list[str], compute: Callable[[Window], list]
+    key: str,
+    label: str,
+    columns: tuple[str, ...] | list[str],
+    compute: Callable[[Window], list],
+    *,
+    permission: str | None = None,
 ) -> None:
-    _tables[key] = Table(key, label, tuple(columns), compute)
+    _tables[key] = Table(key, label, tuple(columns), compute, permission)
+
+
+def _may_see(user, figure: Series | Table) -> bool:
+    if not (user is not None and user.is_authenticated and user.is_staff):
+        return False
+    if figure.permission is None:
+        return user.is_superuser
+    return user.has_perm(figure.permission)
+
+
+def may_see_any(user) -> bool:
+    """Whether `user` may see at least one figure (the dashboard's gate)."""
+    return any(_may_see(user, figure) for figure in [*_series.values(), *_tables.values()])
+
+
+def for_viewer(data: dict, user) -> dict:
+    """`figures(...)` with only the series and tables `user` may see: each was
+    registered with the permission it needs (`permission=`, e.g. the shop's
+    revenue `commerce.view_order`; none: superusers only)."""
+    shown = {key for key, figure in [*_series.items(), *_tables.items()] if _may_see(user, figure)}
+    series = [item for item in data["series"] if item["key"] in shown]
+    tables = [item for item in data["tables"] if item["key"] in shown]
+    return {**data, "series": series, "tables": tables}
 
 
 def daily_counts(queryset: QuerySet, field: str, window: Window) -> dict[date, int]:

@@ -23,15 +23,19 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
+from django.utils.crypto import constant_time_compare
 from django.utils.encoding import filepath_to_uri
+from django.utils.http import urlencode
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from PIL import Image, ImageOps, UnidentifiedImageError
 from rest_framework import serializers
@@ -115,6 +119,116 @@ def storage_url_builder(storage, request=None) -> Callable[[str], str]:
         prefix = absolute_url(storage.base_url, request)
         return lambda name: prefix + _uri_path(name).lstrip("/")
     return lambda name: absolute_url(storage.url(name), request)
+
+
+# --- media not everyone may see -------------------------------------------------
+#
+# Avatars, product images and the media of public posts have plain URLs (cacheable,
+# a CDN's where one is set). Every other file (media of private, followers-only or
+# hidden posts, unattached uploads, chat images) is handed out behind a URL that
+# expires after MEDIA_URL_EXPIRY_SECONDS: on local storage `/media/<name>?expires=
+# <unix time>&signature=<HMAC of name and expiry>`, checked and served by
+# `core.views_media`; on S3 a URL presigned by the bucket itself, never the CDN's.
+# The proxies (deploy/) serve only the public prefixes from disk and pass the rest
+# of /media/ to the app.
+
+_media_signer = signing.Signer(salt="core.media.private")
+
+
+def media_url_expiry() -> int:
+    return int(settings.MEDIA_URL_EXPIRY_SECONDS)
+
+
+def private_expiry(now: float | None = None) -> int:
+    """The expiry (unix time) of a private URL made now: now plus the expiry,
+    rounded up to a quarter of it, so a file's URL stays the same for a while
+    (the browser's cache keeps it) and lives between 1 and 1.25 expiries."""
+    seconds = media_url_expiry()
+    step = max(seconds // 4, 1)
+    moment = int(time.time() if now is None else now) + seconds
+    return -(-moment // step) * step
+
+
+def media_signature(name: str, expires: int) -> str:
+    return _media_signer.signature(f"{name}\n{expires}")
+
+
+def check_media_signature(name: str, expires, signature) -> int | None:
+    """Seconds left if `signature` signs `name` until `expires` (not passed), else None."""
+    try:
+        expires_at = int(expires)
+    except (TypeError, ValueError):
+        return None
+    left = expires_at - int(time.time())
+    if left <= 0 or not isinstance(signature, str):
+        return None
+    if not constant_time_compare(media_signature(name, expires_at), signature):
+        return None
+    return left
+
+
+def _presigning_twin(storage):
+    """The same bucket without the CDN domain and with query-string auth: its URLs
+    are presigned for MEDIA_URL_EXPIRY_SECONDS. Kept on the storage (a new
+    default storage comes with new settings)."""
+    twin = getattr(storage, "_presigning_twin", None)
+    if twin is None:
+        # `__class__`: the storage's own class, also through default_storage's LazyObject.
+        twin = storage.__class__(
+            custom_domain=None, querystring_auth=True, querystring_expire=media_url_expiry()
+        )
+        storage._presigning_twin = twin
+    return twin
+
+
+def private_url_builder(storage, request=None) -> Callable[[str], str]:
+    """`name -> URL` for files not everyone may see: signed and expiring (local),
+    presigned (S3). Like `storage_url_builder`, worked out once per rendering."""
+    if isinstance(storage, FileSystemStorage):
+        plain = storage_url_builder(storage, request)
+        expires = private_expiry()
+
+        def signed(name: str) -> str:
+            query = urlencode({"expires": expires, "signature": media_signature(name, expires)})
+            return f"{plain(name)}?{query}"
+
+        return signed
+    twin = _presigning_twin(storage)
+    return lambda name: twin.url(name, expire=media_url_expiry())
+
+
+def media_url_builder(storage, request=None) -> Callable[[str, bool], str]:
+    """`(name, public) -> URL`: plain for public files, private otherwise; each
+    builder made at most once."""
+    builders: dict[bool, Callable[[str], str]] = {}
+
+    def build(name: str, public: bool) -> str:
+        if public not in builders:
+            make = storage_url_builder if public else private_url_builder
+            builders[public] = make(storage, request)
+        return builders[public](name)
+
+    return build
+
+
+# Checks that say whether a file under a prefix is public (served to anyone
+# without a signature): apps register theirs (forum: media of public posts).
+_public_media_checks: dict[str, Callable[[str], bool]] = {}
+
+
+def register_public_media(prefix: str, is_public: Callable[[str], bool]) -> None:
+    _public_media_checks[prefix] = is_public
+
+
+def is_public_media(name: str) -> bool:
+    """Avatars and product images (MEDIA_PUBLIC_PREFIXES) always; under a
+    registered prefix, what its check says; anything else never."""
+    if any(name.startswith(prefix) for prefix in settings.MEDIA_PUBLIC_PREFIXES):
+        return True
+    for prefix, check in _public_media_checks.items():
+        if name.startswith(prefix):
+            return check(name)
+    return False
 
 
 def media_setting(name: str) -> int:

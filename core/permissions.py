@@ -1,7 +1,13 @@
 """Permission classes shared by every domain.
 
 Roles: members (any authenticated user), moderators (the `moderators` group,
-see users.roles) and staff (`is_staff`, who are moderators too).
+see users.roles), shop staff (the `shop staff` group) and superusers. `is_staff`
+alone only lets one log in to the admin: it grants no power.
+
+Staff powers (suspend, hide, read reports, broadcast, read figures) are Django
+model permissions, the same the admin checks (`user.has_perm("app.codename")`;
+superusers have all). Each app declares one class per power with
+`model_permission(...)`, so the API and the admin agree by construction.
 
 Object permissions answer 403 for objects the caller may see but not change.
 Objects the caller may not see at all must be filtered out by the selector so
@@ -10,6 +16,10 @@ the view answers 404 and never reveals that they exist.
 
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from .dashboard import may_see_any
+from .error_codes import PERMISSION_DENIED
+from .exceptions import Forbidden
 
 
 def _is_moderator(user) -> bool:
@@ -25,6 +35,27 @@ class IsModerator(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return _is_moderator(request.user)
+
+
+def model_permission(*perms: str, message: str, name: str) -> type[BasePermission]:
+    """A permission class that lets in authenticated users holding every one of
+    `perms` (``"app.codename"``), as the admin would; superusers hold them all."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perms(self.perms))
+
+    attrs = {"perms": perms, "message": message, "has_permission": has_permission}
+    return type(name, (BasePermission,), attrs)
+
+
+class CanReadFigures(BasePermission):
+    """Staff who may see at least one of the dashboard's figures (core.dashboard)."""
+
+    message = "You may not read the dashboard."
+
+    def has_permission(self, request, view) -> bool:
+        return may_see_any(request.user)
 
 
 class IsStaff(BasePermission):
@@ -67,3 +98,10 @@ class IsOwnerOrModerator(BasePermission):
         if not request.user.is_authenticated:
             return False
         return owner_id(obj) == request.user.pk or _is_moderator(request.user)
+
+
+def require_perms(user, *perms: str, message: str) -> None:
+    """For services: raise 403 unless `user` holds every one of `perms`, as the
+    permission classes of `model_permission` do for views."""
+    if not (user is not None and user.is_authenticated and user.has_perms(perms)):
+        raise Forbidden(PERMISSION_DENIED, message)

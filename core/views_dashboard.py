@@ -2,6 +2,7 @@
 for the React admin (`GET /api/v1/admin/stats/?days=30`)."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 from . import dashboard
 from .error_codes import INVALID_DAYS
 from .exceptions import InvalidInput
-from .permissions import IsStaff
+from .permissions import CanReadFigures
 from .svg import bar_chart
 
 
@@ -33,10 +34,13 @@ def parse_days(raw, *, default: int = 30) -> int:
 
 
 def dashboard_page(request):
-    """/admin/dashboard/: staff only (admin_view in config/urls.py)."""
+    """/admin/dashboard/: staff only (admin_view in config/urls.py), each seeing
+    the figures their permissions allow, as in the API."""
+    if not dashboard.may_see_any(request.user):
+        raise PermissionDenied
     raw = request.GET.get("days")
     days = int(raw) if raw in {str(r) for r in dashboard.RANGES} else 30
-    data = dashboard.figures(days)
+    data = dashboard.for_viewer(dashboard.figures(days), request.user)
     charts = [
         {**series, "svg": bar_chart(series["points"], key=series["key"], label=series["label"])}
         for series in data["series"]
@@ -148,7 +152,7 @@ STATS_EXAMPLE = {
 
 @extend_validation_errors([INVALID_DAYS], field_name="days", methods=["get"])
 class AdminStatsView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [CanReadFigures]
 
     @extend_schema(
         tags=["admin"],
@@ -159,8 +163,12 @@ class AdminStatsView(APIView):
             "posts, open reports). Apps add their own series (chat messages, orders, "
             "revenue) as they come. Days that ended are read from a per-day rollup, "
             "today is counted live, so today's figures are current as of the computation. "
-            "Top posts: the most liked visible posts published in the range, ties broken "
-            "by the newest. Cached for `DASHBOARD_CACHE_SECONDS`."
+            "Top posts: the most liked public, visible posts published in the range, ties "
+            "broken by the newest. Cached for `DASHBOARD_CACHE_SECONDS`. Each figure needs "
+            "the permission its group has in the admin: users' figures `users.view_user`, "
+            "the forum's `forum.view_forumpost` (open reports `forum.view_report`), chat's "
+            "`chat.view_message`, the shop's `commerce.view_order`; the others are left "
+            "out. Staff who may see none get 403."
         ),
         parameters=[
             OpenApiParameter(
@@ -175,4 +183,4 @@ class AdminStatsView(APIView):
     )
     def get(self, request):
         days = parse_days(request.query_params.get("days"))
-        return Response(dashboard.figures(days))
+        return Response(dashboard.for_viewer(dashboard.figures(days), request.user))

@@ -10,10 +10,11 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from core.admin_tools import LargeTableAdmin
-from core.exceptions import Conflict
+from core.exceptions import Conflict, Forbidden
 
 from . import cache as post_cache
 from . import moderation, services
+from .media import media_url
 from .models import CommentLike, ForumComment, ForumPost, Media, PostLike, Report, ReportStatus, Tag
 
 
@@ -67,7 +68,8 @@ class MediaInline(admin.TabularInline):
     def preview(self, obj):
         if not obj.file:
             return "-"
-        return format_html('<img src="{}" style="max-height:64px" alt="">', obj.file.url)
+        url = media_url(media=obj, request=None)
+        return format_html('<img src="{}" style="max-height:64px" alt="">', url)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -260,6 +262,10 @@ class ReportAdmin(LargeTableAdmin):
             except Conflict:
                 # Closed meanwhile, e.g. with an earlier report on the same content.
                 skipped += 1
+            except Forbidden as refusal:
+                # Hiding needs the content's own permission, as in the API.
+                self.message_user(request, str(refusal.message), messages.ERROR)
+                break
         self.message_user(request, f"{handled} report(s) handled.", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"{skipped} already handled.", messages.WARNING)

@@ -6,12 +6,16 @@ class ForumConfig(AppConfig):
     verbose_name = "Forum"
 
     def ready(self):
+        from core.media import register_public_media
         from core.realtime.registry import register_stream
         from notifications.targets import register_target_check
 
+        from .media import is_public_file
         from .selectors import can_view_post, visible_post_ids
         from .services import hold_comment_for_notification, hold_post_for_notification
 
+        # Local files of public posts' media are served to anyone (core.views_media).
+        register_public_media("forum/", lambda name: is_public_file(name=name))
         # `forum` carries public posts only: anyone signed in may listen.
         register_stream("forum", lambda user, arg: True)
         register_stream(

@@ -15,7 +15,8 @@ from core.dashboard import (
     register_table,
 )
 
-from .models import ForumComment, ForumPost, Report, ReportStatus
+from .models import ForumComment, ForumPost, Privacy, Report, ReportStatus
+from .permissions import READ_POSTS, READ_REPORTS
 
 TOP_POSTS = 10
 OPEN_REPORTS_SHOWN = 10
@@ -38,7 +39,11 @@ CHUNK_DAYS = 7
 
 
 def _visible_in(start, end):
-    return ForumPost.objects.filter(timestamp__gte=start, timestamp__lt=end, hidden_at__isnull=True)
+    # Public posts only: the dashboard shows their text, and private and
+    # followers-only posts are nobody's business but their audience's.
+    return ForumPost.objects.filter(
+        timestamp__gte=start, timestamp__lt=end, hidden_at__isnull=True, privacy=Privacy.PUBLIC
+    )
 
 
 def _top_post_ids(window: Window):
@@ -69,7 +74,7 @@ def _top_post_ids(window: Window):
 
 
 def top_posts(window: Window) -> list[dict]:
-    """The most liked visible posts published in the range."""
+    """The most liked public, visible posts published in the range."""
     # The top ten first, their authors after: joined before the LIMIT, the
     # planner hashed every user to join the ~80k posts of a month.
     rows = (
@@ -125,8 +130,8 @@ def _forget_comment(sender, instance, created=True, **kwargs):
 
 
 def register() -> None:
-    register_series("posts", "Posts", posts, rollup=True)
-    register_series("comments", "Comments", comments, rollup=True)
+    register_series("posts", "Posts", posts, rollup=True, permission=READ_POSTS)
+    register_series("comments", "Comments", comments, rollup=True, permission=READ_POSTS)
     for name, signal in (("saved", post_save), ("deleted", post_delete)):
         signal.connect(_forget_post, sender=ForumPost, dispatch_uid=f"dashboard-post-{name}")
         signal.connect(
@@ -137,7 +142,12 @@ def register() -> None:
         "Top posts",
         ["id", "author", "content", "likes", "comments", "published"],
         top_posts,
+        permission=READ_POSTS,
     )
     register_table(
-        "open_reports", "Open reports", ["id", "reason", "target", "reported"], open_reports
+        "open_reports",
+        "Open reports",
+        ["id", "reason", "target", "reported"],
+        open_reports,
+        permission=READ_REPORTS,
     )

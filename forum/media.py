@@ -14,14 +14,14 @@ from django.utils import timezone
 
 from core import error_codes as core_codes
 from core.exceptions import Forbidden, invalid
-from core.media import ProcessedImage, absolute_url, media_setting, process_image
+from core.media import ProcessedImage, media_setting, media_url_builder, process_image
 from core.transactions import after_commit
 from core.types import Id
 from users.models import User
 
 from . import cache as post_cache
 from . import error_codes
-from .models import ForumPost, Media
+from .models import ForumPost, Media, Privacy
 
 UNKNOWN_MEDIA = "Not one of your uploads: upload the file first and use the URL it returns."
 
@@ -163,5 +163,31 @@ def delete_orphans(*, older_than: timedelta | None = None) -> int:
     return deleted
 
 
-def media_url(*, media: Media, request: HttpRequest | None = None) -> str:
-    return absolute_url(media.file.url, request)
+def is_public(*, media: Media) -> bool:
+    """Its URL may be plain and cacheable: attached to a public post nobody hid.
+    Unattached uploads and every other post's media are signed (core.media)."""
+    post = media.post if media.post_id else None
+    return post is not None and post.privacy == Privacy.PUBLIC and post.hidden_at is None
+
+
+def media_url(*, media: Media, request: HttpRequest | None = None, name: str | None = None) -> str:
+    """The URL of the media's file (or of `name`, one of its thumbnails)."""
+    storage = media.file.storage
+    return media_url_builder(storage, request)(name or media.file.name, is_public(media=media))
+
+
+def is_public_file(*, name: str) -> bool:
+    """For `core.views_media`: whether the local file `name` (an image or one of
+    its thumbnails) belongs to a public, visible post, so anyone may fetch it."""
+    try:
+        media_id = uuid.UUID(PurePosixPath(name).stem.split("_")[0])
+    except ValueError:
+        return False
+    row = (
+        Media.objects.filter(
+            pk=media_id, post__privacy=Privacy.PUBLIC, post__hidden_at__isnull=True
+        )
+        .values_list("file", "thumbnails")
+        .first()
+    )
+    return row is not None and (name == row[0] or name in (row[1] or {}).values())

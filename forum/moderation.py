@@ -14,16 +14,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import error_codes as core_codes
-from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
+from core.exceptions import Conflict, InvalidInput, NotFound, invalid
+from core.permissions import require_perms
 from core.reports import clean_report_details
 from core.types import Id
 from users.models import User
-from users.roles import is_moderator
 from users.services import check_can_suspend, suspend_user
 
 from . import cache as post_cache
 from . import error_codes, events
 from .models import ForumComment, ForumPost, Report, ReportStatus
+from .permissions import HANDLE_REPORTS, MODERATE_COMMENTS, MODERATE_POSTS, READ_REPORTS
 from .selectors import fetch_visible_comment, fetch_visible_post
 from .services import (
     recount_public_posts,
@@ -93,8 +94,7 @@ def resolve_report(
     up and marks them dismissed. With `suspend_until` the content's author is
     suspended too (users.services.suspend_user); any refusal rolls back it all.
     """
-    if not is_moderator(moderator):
-        raise Forbidden(core_codes.PERMISSION_DENIED, "Only moderators may do this.")
+    require_perms(moderator, READ_REPORTS, HANDLE_REPORTS, message="You may not handle reports.")
     if action not in (ResolveAction.HIDE, ResolveAction.DISMISS):
         raise invalid("action", f'"{action}" is not a valid choice.', core_codes.INVALID_CHOICE)
     with transaction.atomic():
@@ -154,6 +154,7 @@ def hide_post(*, post: ForumPost, moderator: User) -> ForumPost:
 
     The notifications about the post and its comments are withdrawn (see
     `restore_post`)."""
+    require_perms(moderator, MODERATE_POSTS, message="You may not moderate posts.")
     if post.hidden_at is None:
         post.hidden_at = timezone.now()
         post.hidden_by = moderator
@@ -171,6 +172,7 @@ def hide_post(*, post: ForumPost, moderator: User) -> ForumPost:
 def restore_post(*, post: ForumPost, moderator: User) -> ForumPost:
     """Show a hidden post again. The notifications withdrawn when it was hidden are
     not re-created: that news is stale, and telling it twice is worse than not."""
+    require_perms(moderator, MODERATE_POSTS, message="You may not moderate posts.")
     if post.hidden_at is not None:
         post.hidden_at = None
         post.hidden_by = None
@@ -194,6 +196,7 @@ def hide_comment(*, comment: ForumComment, moderator: User) -> ForumComment:
     `comment_count` is what everyone sees, so a hidden comment leaves it. The
     notifications about the comment are withdrawn (see `restore_comment`).
     """
+    require_perms(moderator, MODERATE_COMMENTS, message="You may not moderate comments.")
     locked = ForumComment.objects.select_for_update().get(pk=comment.pk)
     if locked.hidden_at is None:
         if _counted(locked):
@@ -212,6 +215,7 @@ def hide_comment(*, comment: ForumComment, moderator: User) -> ForumComment:
 def restore_comment(*, comment: ForumComment, moderator: User) -> ForumComment:
     """Show a hidden comment again; as with `restore_post`, the notifications
     withdrawn when it was hidden are not re-created."""
+    require_perms(moderator, MODERATE_COMMENTS, message="You may not moderate comments.")
     locked = ForumComment.objects.select_for_update().get(pk=comment.pk)
     if locked.hidden_at is not None:
         locked.hidden_at = None

@@ -18,19 +18,21 @@ from django.db.models import JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
-from core.media import storage_url_builder
+from core.media import media_url_builder
 from core.read_model import ReadModel, column, field, per_viewer
 from users.avatars import avatar_url_builder
 
-from .models import Media
+from .models import Media, Privacy
 
 
 class Urls:
     """What every row of one request shares: URL builders for the request's origin
-    (none: storage URLs as they are) and the current time zone."""
+    (none: storage URLs as they are) and the current time zone. `media_url(name,
+    public)`: a plain URL for a public post's media, else a signed, expiring one
+    (core.media)."""
 
     def __init__(self, request=None) -> None:
-        self.media_url = storage_url_builder(Media._meta.get_field("file").storage, request)
+        self.media_url = media_url_builder(Media._meta.get_field("file").storage, request)
         self.avatar_url = avatar_url_builder(request)
         self.zone = timezone.get_current_timezone()
 
@@ -111,8 +113,16 @@ def _media_of_post():
     return _MediaArray(media.values("position", "created_at", item=item))
 
 
-def _one_media(item: dict, urls: Urls) -> dict:
-    url = urls.media_url
+def _shown_to_all(row) -> bool:
+    """Whether the post's media may have plain, cacheable URLs: a public post
+    nobody hid. Its other media go behind signed, expiring URLs."""
+    return row["privacy"] == Privacy.PUBLIC and row["hidden_at"] is None
+
+
+def _one_media(item: dict, urls: Urls, public: bool) -> dict:
+    def url(name: str) -> str:
+        return urls.media_url(name, public)
+
     thumbnails = item["thumbnails"] or {}
     if isinstance(thumbnails, str):  # SQLite's JSON_OBJECT keeps stored JSON as text
         thumbnails = json.loads(thumbnails)
@@ -127,12 +137,16 @@ def _one_media(item: dict, urls: Urls) -> dict:
 
 
 def _media(row, urls: Urls) -> list[dict]:
-    return [_one_media(item, urls) for item in row["media_items"]]
+    public = _shown_to_all(row)
+    return [_one_media(item, urls, public) for item in row["media_items"]]
 
 
 def _first_media_url(row, urls: Urls) -> str | None:
     items = row["media_items"]
-    return urls.media_url(items[0]["file"]) if items else None
+    return urls.media_url(items[0]["file"], _shown_to_all(row)) if items else None
+
+
+MEDIA_COLUMNS = ("media_items", "privacy", "hidden_at")
 
 
 # --- the two resources ------------------------------------------------------------
@@ -143,7 +157,7 @@ POST = ReadModel(
         column("id", render=str),
         author_field(),
         column("content"),
-        field("media_url", columns=("media_items",), render=_first_media_url),
+        field("media_url", columns=MEDIA_COLUMNS, render=_first_media_url),
         field("timestamp", columns=("timestamp",), render=_timestamp),
         column("like_count"),
         column("comment_count"),
@@ -152,7 +166,7 @@ POST = ReadModel(
         column("tags", "tag_names", render=str.split),
         column("is_edited"),
         field("is_hidden", columns=("hidden_at",), render=_is_hidden),
-        field("media", columns=("media_items",), render=_media),
+        field("media", columns=MEDIA_COLUMNS, render=_media),
     ],
     context=Urls,
 )

@@ -3,7 +3,6 @@ from typing import Literal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.media import absolute_url
 from core.pagination import OnePageEnvelopeSerializer
 from core.query import QueryParamsSerializer
 from users.serializers import PublicUserSerializer, UserSummarySerializer
@@ -42,9 +41,8 @@ class MediaSerializer(serializers.ModelSerializer):
     )
     def get_thumbnails(self, media) -> dict:
         request = self.context.get("request")
-        storage = media.file.storage
         return {
-            size: absolute_url(storage.url(name), request)
+            size: media_url(media=media, request=request, name=name)
             for size, name in media.thumbnails.items()
         }
 

@@ -18,12 +18,12 @@ from notifications.models import Kind
 from notifications.services import Target, notify, notify_mentions, withdraw_notifications
 from users.cache import invalidate_profile
 from users.models import Profile, User
-from users.roles import is_moderator
 
 from . import cache as post_cache
 from . import error_codes, events
 from .media import claim_media
 from .models import CommentLike, ForumComment, ForumPost, PostLike, Privacy, Tag, tag_name
+from .permissions import REMOVE_POSTS
 from .selectors import (
     fetch_visible_comment,
     fetch_visible_post,
@@ -225,7 +225,7 @@ def delete_post(*, post: ForumPost, actor: User, as_moderator: bool = False) -> 
     """The author deletes their post; staff may remove any (`as_moderator`, admin).
 
     Notifications about the post and its comments are withdrawn with it."""
-    if post.user_id != actor.pk and not (as_moderator and is_moderator(actor)):
+    if post.user_id != actor.pk and not (as_moderator and actor.has_perm(REMOVE_POSTS)):
         raise Forbidden(core_codes.PERMISSION_DENIED, "Only the author can delete this post.")
     # Locked first, so a delivery about the post or a comment on it (which holds
     # them, `hold_*_for_notification`) is either withdrawn below or sees it gone.

@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from core import error_codes as core_codes
 from core.exceptions import NotFound
 from core.media import image_upload_request, upload_error_responses
-from core.permissions import IsModerator
 
 from . import cache as post_cache
 from . import error_codes, feed, media, moderation, selectors, services
@@ -32,6 +31,7 @@ from .openapi import (
     UPLOAD_EXAMPLES,
 )
 from .pagination import CommentPagination, PostPagination
+from .permissions import CanModeratePosts
 from .read_models import COMMENT, POST
 from .serializers import (
     BatchUploadSerializer,
@@ -219,7 +219,7 @@ class PostViewSet(viewsets.ModelViewSet):
         request=None,
         examples=MODERATED_POST_EXAMPLES["hide"],
     )
-    @action(detail=True, methods=["post"], permission_classes=[IsModerator])
+    @action(detail=True, methods=["post"], permission_classes=[CanModeratePosts])
     def hide(self, request, pk=None):
         post = moderation.hide_post(post=self.get_object(), moderator=request.user)
         return self._respond_with(post)
@@ -229,7 +229,7 @@ class PostViewSet(viewsets.ModelViewSet):
         request=None,
         examples=MODERATED_POST_EXAMPLES["restore"],
     )
-    @action(detail=True, methods=["post"], permission_classes=[IsModerator])
+    @action(detail=True, methods=["post"], permission_classes=[CanModeratePosts])
     def restore(self, request, pk=None):
         post = moderation.restore_post(post=self.get_object(), moderator=request.user)
         return self._respond_with(post)

@@ -9,7 +9,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core import error_codes as core_codes
-from core.permissions import IsModerator
 from core.reports import ReportCreateSerializer
 
 from . import error_codes, moderation, selectors
@@ -22,6 +21,7 @@ from .openapi import (
     report_examples,
 )
 from .pagination import ReportPagination
+from .permissions import CanHandleReports, CanModerateComments, CanReadReports
 from .serializers import (
     CommentSerializer,
     ModerationReportSerializer,
@@ -92,7 +92,7 @@ class CommentReportView(_ReportView):
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The moderation queue."""
 
-    permission_classes = [IsAuthenticated, IsModerator]
+    permission_classes = [IsAuthenticated, CanReadReports]
     serializer_class = ModerationReportSerializer
     pagination_class = ReportPagination
     filter_backends: list = []
@@ -133,7 +133,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={200: ModerationReportSerializer, 409: AlreadyHandledResponse},
         examples=RESOLVE_REPORT_EXAMPLES,
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, CanHandleReports])
     def resolve(self, request, pk=None):
         data = ResolveReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -145,7 +145,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 
 class _CommentModerationView(GenericAPIView):
-    permission_classes = [IsAuthenticated, IsModerator]
+    permission_classes = [IsAuthenticated, CanModerateComments]
     serializer_class = CommentSerializer
 
     def comment(self, pk):

@@ -8,7 +8,6 @@ from rest_framework.views import APIView
 
 from core import error_codes as core_codes
 from core.pagination import KeysetPagination
-from core.permissions import IsStaff
 
 from . import error_codes, selectors
 from .models import Device, Kind, Notification
@@ -22,6 +21,7 @@ from .openapi import (
     notification_example,
     preferences_example,
 )
+from .permissions import CanSendBroadcasts
 from .serializers import (
     BroadcastCreateSerializer,
     BroadcastSerializer,
@@ -310,7 +310,7 @@ class PushTokenView(APIView):
 
 
 class BroadcastView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [CanSendBroadcasts]
 
     @extend_schema(
         tags=TAGS,

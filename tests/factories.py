@@ -37,7 +37,14 @@ class ModeratorFactory(UserFactory):
 
 
 class StaffFactory(UserFactory):
+    """`is_staff` alone: logs in to the admin, holds no power."""
+
     is_staff = True
+
+
+class SuperuserFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
 
 
 class FollowFactory(factory.django.DjangoModelFactory):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.admin_tools import EstimatedCountPaginator
+from core.exceptions import Forbidden
 
 from . import services
 from .cache import invalidate_profile
@@ -80,12 +81,24 @@ def _suspend_for(days: int):
     @admin.action(description=f"Suspend selected users for {days} days", permissions=["suspend"])
     def action(modeladmin, request, queryset):
         until = timezone.now() + timedelta(days=days)
-        count = 0
+        count = refused = 0
         for user in queryset.exclude(pk=request.user.pk):
+            # The API's rule: only superusers suspend moderators or staff.
+            try:
+                services.check_can_suspend(actor=request.user, target=user)
+            except Forbidden:
+                refused += 1
+                continue
             # The service also revokes their tokens and closes their sockets.
             services.suspend_user(user=user, until=until, reason=f"Suspended by {request.user}")
             count += 1
         modeladmin.message_user(request, f"Suspended {count} user(s).", messages.SUCCESS)
+        if refused:
+            modeladmin.message_user(
+                request,
+                f"{refused} moderator(s) or staff left alone: only superusers suspend them.",
+                messages.WARNING,
+            )
 
     action.__name__ = f"suspend_{days}_days"
     return action

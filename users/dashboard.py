@@ -6,6 +6,9 @@ from core.dashboard import Window, daily_counts, daily_date_counts, forget, regi
 
 from .models import ActiveDay, User
 
+# Who may see the users' figures: those who may look users up in the admin.
+VIEW_USERS = "users.view_user"
+
 
 def sign_ups(window: Window) -> dict:
     return daily_counts(User.objects.all(), "date_joined", window)
@@ -42,8 +45,9 @@ def register() -> None:
         daily_active_users,
         additive=False,
         rollup=True,
+        permission=VIEW_USERS,
     )
-    register_series("sign_ups", "Sign-ups", sign_ups, rollup=True)
+    register_series("sign_ups", "Sign-ups", sign_ups, rollup=True, permission=VIEW_USERS)
     pre_delete.connect(_user_deleting, sender=User, dispatch_uid="dashboard-user-deleting")
     post_delete.connect(_user_gone, sender=User, dispatch_uid="dashboard-user-gone")
     post_save.connect(_user_saved, sender=User, dispatch_uid="dashboard-user-saved")

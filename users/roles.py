@@ -1,6 +1,11 @@
-"""Roles: members (everyone), moderators (a group with permissions), staff.
+"""Roles: members (everyone), moderators (a group with permissions), shop staff
+(another group), superusers.
 
-Staff (`is_staff`) are moderators too. The `moderators` group is created by a
+`is_staff` alone is no role: it lets one log in to the admin, where the groups'
+permissions decide what one sees and does; the API checks the same permissions
+(core.permissions.model_permission, each app's `permissions.py`). Being a
+moderator here means seeing what moderators see (hidden posts and comments):
+the `moderators` group or a superuser. The `moderators` group is created by a
 data migration (users/migrations/0002_moderators_group.py) with the users
 permissions moderators need; later domains grant it theirs in their own
 migrations (e.g. forum: delete posts and comments, handle reports).
@@ -25,7 +30,7 @@ def with_moderator_role(users: QuerySet) -> QuerySet:
 def is_moderator(user) -> bool:
     if not user.is_authenticated:
         return False
-    if user.is_staff:
+    if user.is_superuser:
         return True
     cached = getattr(user, "_is_moderator", None)
     if cached is None:

@@ -20,6 +20,7 @@ from core import error_codes as core_codes
 from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.locks import lock_for_key_share
 from core.media import process_avatar
+from core.permissions import require_perms
 from core.realtime.publish import recheck_user_streams
 from core.text import to_plain_text
 from core.transactions import after_commit
@@ -29,6 +30,7 @@ from . import error_codes, hooks
 from .cache import invalidate_profile
 from .managers import integrity_error_field
 from .models import Block, Follow, Profile, User
+from .permissions import SUSPEND_USERS
 from .selectors import is_blocked_between
 
 TAKEN_MESSAGES = {
@@ -390,8 +392,12 @@ def unsuspend_user(*, user: User) -> User:
 
 
 def check_can_suspend(*, actor: User, target: User) -> None:
-    """Moderators suspend members; only staff may suspend moderators or staff."""
+    """Those with the power (`users.suspend_user`: moderators) suspend members; only
+    superusers may suspend moderators or staff (moderators are `is_staff` too)."""
+    require_perms(actor, SUSPEND_USERS, message="You may not suspend users.")
     if actor.pk == target.pk:
         raise InvalidInput(error_codes.CANNOT_SUSPEND_SELF, "You cannot suspend yourself.")
-    if (target.is_staff or target.is_moderator) and not actor.is_staff:
-        raise Forbidden(core_codes.PERMISSION_DENIED, "Only staff may suspend moderators or staff.")
+    if (target.is_staff or target.is_moderator) and not actor.is_superuser:
+        raise Forbidden(
+            core_codes.PERMISSION_DENIED, "Only superusers may suspend moderators or staff."
+        )

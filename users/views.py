@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from core import error_codes as core_codes
 from core.media import image_upload_request, upload_error_responses
 from core.pagination import KeysetPagination
-from core.permissions import IsModerator, IsOwnerOrReadOnly
+from core.permissions import IsOwnerOrReadOnly
 from core.schema import multipart_example
 
 from . import cache as profile_cache
@@ -27,6 +27,7 @@ from .openapi import (
     moderation_state_example,
     public_user_example,
 )
+from .permissions import CanModerateUsers
 from .serializers import (
     AvatarUploadSerializer,
     BlockStateSerializer,
@@ -320,7 +321,7 @@ class FollowingView(_FollowListView):
     [error_codes.NAIVE_DATETIME, core_codes.NOT_FUTURE], field_name="until", methods=["post"]
 )
 class SuspendView(APIView):
-    permission_classes = [IsAuthenticated, IsModerator]
+    permission_classes = [IsAuthenticated, CanModerateUsers]
 
     @extend_schema(
         tags=["moderation"],
@@ -349,7 +350,7 @@ class SuspendView(APIView):
 
 
 class UnsuspendView(APIView):
-    permission_classes = [IsAuthenticated, IsModerator]
+    permission_classes = [IsAuthenticated, CanModerateUsers]
 
     @extend_schema(
         tags=["moderation"],

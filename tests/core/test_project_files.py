@@ -267,3 +267,34 @@ def test_typescript_client_casts_nothing():
 
     assert len(sources) >= 6
     assert found == []
+
+
+def test_the_proxies_serve_only_public_media_from_disk():
+    """Issue 24, item 11: the proxies served all of /media/ to anyone. Now only the
+    public prefixes come from disk; the rest goes to the app, which answers
+    X-Accel-Redirect into a location no client can reach."""
+    import re
+
+    from django.conf import settings
+
+    override = yaml.load((BASE_DIR / "docker-compose.proxy.yml").read_text(), _ComposeLoader)
+    accel = override["services"]["web"]["environment"]["MEDIA_ACCEL_REDIRECT"]
+    assert accel == "/_protected_media/"
+
+    nginx = (BASE_DIR / "deploy" / "nginx.conf").read_text()
+    locations = dict(re.findall(r"location\s+(\S+)\s*\{([^}]*)\}", nginx))
+    served_from_disk = {path for path, body in locations.items() if "alias" in body}
+    assert served_from_disk == {
+        *(f"/media/{prefix}" for prefix in settings.MEDIA_PUBLIC_PREFIXES),
+        accel,
+    }
+    assert "internal;" in locations[accel]
+    assert "proxy_pass http://platform_web;" in locations["/media/"]
+
+    caddyfile = (BASE_DIR / "deploy" / "Caddyfile").read_text()
+    assert "handle_path /media/*" not in caddyfile
+    public = re.search(r"@public_media path (.+)", caddyfile).group(1).split()
+    assert public == [f"/media/{prefix}*" for prefix in settings.MEDIA_PUBLIC_PREFIXES]
+    assert "@accel header X-Accel-Redirect *" in caddyfile
+    assert f"uri strip_prefix {accel.rstrip('/')}" in caddyfile
+    assert re.search(r"handle /_protected_media/\* \{\s*respond 404", caddyfile)

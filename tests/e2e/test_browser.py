@@ -176,7 +176,9 @@ def moderator_email(daphne_server) -> str:
     moderator.save(update_fields=["is_staff"])
     moderator.user_permissions.add(
         *Permission.objects.filter(
-            content_type__app_label="forum", codename__in=["view_report", "change_report"]
+            content_type__app_label="forum",
+            # Resolving by hiding hides the post: that is the posts' permission.
+            codename__in=["view_report", "change_report", "change_forumpost"],
         )
     )
     return moderator.email

@@ -58,10 +58,13 @@ def test_upload_then_post_with_media_url(author, prefix, django_capture_on_commi
         f"{prefix}/posts/", {"content": "look", "media_url": body["url"]}, format="json"
     )
     assert post.status_code == 201, post.json()
-    assert post.json()["media_url"] == body["url"]
+    # An unattached upload is its uploader's alone: signed until a public post shows it.
+    plain, query = body["url"].split("?")
+    assert query.startswith("expires=") and "&signature=" in query
+    assert post.json()["media_url"] == plain
     assert Media.objects.get(pk=body["id"]).post_id is not None
     listed = api.get(f"{prefix}/posts/").json()["posts"][0]
-    assert listed["media_url"] == body["url"]
+    assert listed["media_url"] == plain
 
 
 def test_media_keep_the_order_the_author_gave(author, stranger):

@@ -218,7 +218,7 @@ def test_queue_query_count_is_flat(author, moderator, django_assert_max_num_quer
         moderation.report_post(reporter=reporter, post_id=post.pk, reason="spam")
         moderation.report_comment(reporter=reporter, comment_id=comment.pk, reason="abuse")
     api = client_for(moderator)
-    # reports (reporter, content, authors and profiles joined), the caller's role
+    # reports (reporter, content, authors and profiles joined), the caller's permissions
     with django_assert_max_num_queries(2):
         small = api.get("/api/v1/forum/reports/?page_size=2").json()["reports"]
     with django_assert_max_num_queries(2):

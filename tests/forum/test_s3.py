@@ -97,6 +97,8 @@ def bucket(s3, settings, s3_endpoint, tmp_path):
     settings.AWS_S3_CUSTOM_DOMAIN = None
     settings.AWS_QUERYSTRING_AUTH = True
     settings.AWS_QUERYSTRING_EXPIRE = 600
+    # Media not everyone may see (an unattached upload, a private post's images).
+    settings.MEDIA_URL_EXPIRY_SECONDS = 300
     # Last: changing STORAGES resets the cached default storage (setting_changed),
     # so the next use builds an S3Storage from the settings above.
     settings.STORAGES = {**settings.STORAGES, "default": S3_STORAGE}
@@ -159,7 +161,8 @@ def test_upload_is_stored_in_the_bucket_behind_a_signed_expiring_url(
     assert f"{url.scheme}://{url.netloc}" == s3.meta.endpoint_url
     assert url.path == f"/{bucket}/{key}"
     params = query(body["url"])
-    assert params["X-Amz-Expires"] == "600"
+    # An unattached upload is private: presigned for MEDIA_URL_EXPIRY_SECONDS.
+    assert params["X-Amz-Expires"] == "300"
     assert params["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
     assert params["X-Amz-Signature"]
     assert params["X-Amz-Credential"].startswith("testing/")
@@ -240,14 +243,16 @@ def test_cdn_domain_gives_plain_cdn_urls(
         body = upload(api)
 
     media = Media.objects.get(pk=body["id"])
-    assert body["url"] == f"https://cdn.example.test/{media.file.name}"
+    # Unattached, it is its uploader's alone: presigned by the bucket, not the CDN.
+    assert body["url"].startswith(f"{s3.meta.endpoint_url}/{bucket}/{media.file.name}?")
+    assert query(body["url"])["X-Amz-Expires"] == "300"
     assert object_exists(s3, bucket, media.file.name)
     media.refresh_from_db()
     post = api.post(
         "/api/v1/forum/posts/", {"content": "cdn", "media_url": body["url"]}, format="json"
     )
     assert post.status_code == 201, post.json()
-    assert post.json()["media_url"] == body["url"]
+    assert post.json()["media_url"] == f"https://cdn.example.test/{media.file.name}"
     assert post.json()["media"][0]["thumbnails"] == {
         size: f"https://cdn.example.test/{name}" for size, name in media.thumbnails.items()
     }
@@ -287,3 +292,29 @@ def test_orphan_cleanup_removes_objects_from_the_bucket(
     assert keys(s3, bucket) == kept_keys
     assert not Media.objects.filter(pk=orphan["id"]).exists()
     assert requests.get(orphan["url"], timeout=10).status_code == 404
+
+
+@pytest.mark.parametrize("privacy", ["private", "followers"])
+def test_media_of_a_post_not_everyone_sees_is_presigned_never_the_cdn(
+    author, bucket, s3, settings, privacy, django_capture_on_commit_callbacks
+):
+    settings.AWS_S3_CUSTOM_DOMAIN = "cdn.example.test"
+    settings.AWS_QUERYSTRING_AUTH = False
+    settings.STORAGES = {**settings.STORAGES}
+    api = client_for(author)
+    with django_capture_on_commit_callbacks(execute=True):
+        body = upload(api, image_bytes(size=(1200, 900)))
+    post = api.post(
+        "/api/v1/forum/posts/",
+        {"content": "mine", "media": [body["id"]], "privacy": privacy},
+        format="json",
+    ).json()
+    media = Media.objects.get(pk=body["id"])
+    urls = [post["media_url"], *post["media"][0]["thumbnails"].values()]
+    listed = api.get("/api/v1/forum/posts/").json()["posts"][0]
+    urls += [listed["media_url"], *listed["media"][0]["thumbnails"].values()]
+    for url in urls:
+        assert url.startswith(f"{s3.meta.endpoint_url}/{bucket}/"), url
+        assert query(url)["X-Amz-Expires"] == "300" and query(url)["X-Amz-Signature"]
+        assert requests.get(url, timeout=10).status_code == 200
+    assert urllib.parse.urlsplit(post["media_url"]).path == f"/{bucket}/{media.file.name}"

@@ -26,7 +26,7 @@ MESSAGE = {"title": "Maintenance tonight", "body": "Down 02:00-02:30 UTC."}
 
 def test_staff_broadcast_reaches_every_active_user_in_batches(settings):
     notifications_settings(settings, BROADCAST_BATCH_SIZE=3)
-    staff = make_user(is_staff=True)
+    staff = make_user(is_staff=True, is_superuser=True)
     members = [make_user() for _ in range(7)]
     make_user(is_active=False)
 
@@ -54,7 +54,9 @@ def test_members_cannot_broadcast():
 
 
 def test_broadcast_validates():
-    resp = client_for(make_user(is_staff=True)).post(URL, {"title": ""}, format="json")
+    resp = client_for(make_user(is_staff=True, is_superuser=True)).post(
+        URL, {"title": ""}, format="json"
+    )
     assert resp.status_code == 400
     assert {e["attr"] for e in resp.json()["errors"]} == {"title", "body"}
 
@@ -84,7 +86,7 @@ def test_each_batch_commits_on_its_own_and_a_rerun_adds_nothing(settings):
 
 def test_a_spent_time_budget_hands_over_to_a_fresh_task(settings):
     notifications_settings(settings, BROADCAST_BATCH_SIZE=1, BROADCAST_TASK_SECONDS=0)
-    staff = make_user(is_staff=True)
+    staff = make_user(is_staff=True, is_superuser=True)
     for _ in range(3):
         make_user()
 
@@ -95,7 +97,7 @@ def test_a_spent_time_budget_hands_over_to_a_fresh_task(settings):
 
 
 def test_users_who_joined_after_the_broadcast_are_not_included(settings):
-    staff = make_user(is_staff=True)
+    staff = make_user(is_staff=True, is_superuser=True)
     broadcast = Broadcast.objects.create(**MESSAGE)
     make_user()
 
@@ -105,7 +107,7 @@ def test_users_who_joined_after_the_broadcast_are_not_included(settings):
 
 
 def test_broadcast_honours_preferences(fake_fcm, mailoutbox):
-    staff = make_user(is_staff=True)
+    staff = make_user(is_staff=True, is_superuser=True)
     quiet, emailed = make_user(), make_user()
     update_preferences(user=quiet, kinds={"system": {"in_app": False, "push": False}})
     update_preferences(user=emailed, kinds={"system": {"email": True}})
@@ -144,7 +146,7 @@ async def test_a_broadcast_reaches_open_sockets_live_and_the_others_on_resume(
     # Batches of 3 published in chunks of 2: the sockets sit in different chunks.
     notifications_settings(settings, BROADCAST_BATCH_SIZE=3)
     realtime_settings(settings, PUBLISH_CHUNK_SIZE=2)
-    staff = await database_sync_to_async(make_user)(is_staff=True)
+    staff = await database_sync_to_async(make_user)(is_staff=True, is_superuser=True)
     members = await database_sync_to_async(_make_users)(6)
     sockets = {m.pk: await open_socket(access_token(m)) for m in (members[0], members[4])}
 
@@ -175,7 +177,7 @@ async def test_a_broadcast_reaches_open_sockets_live_and_the_others_on_resume(
 def test_a_broadcast_batch_publishes_in_a_few_round_trips_per_chunk(settings, redis_calls):
     notifications_settings(settings, BROADCAST_BATCH_SIZE=50)
     realtime_settings(settings, PUBLISH_CHUNK_SIZE=5)
-    staff = make_user(is_staff=True)
+    staff = make_user(is_staff=True, is_superuser=True)
     members = _make_users(11)
     broadcast = Broadcast.objects.create(**MESSAGE)
     redis_calls.reset()
@@ -200,7 +202,7 @@ def test_a_broadcast_chunk_that_cannot_be_published_is_reported_and_the_rest_are
     settings, caplog
 ):
     realtime_settings(settings, PUBLISH_CHUNK_SIZE=2)
-    staff = make_user(is_staff=True)
+    staff = make_user(is_staff=True, is_superuser=True)
     members = _make_users(5)
     # Not a stream: the chunk holding this user cannot be logged, so is not sent.
     redis_client().set(eventlog._log_key(members[1].pk), "corrupt")

@@ -163,7 +163,7 @@ def test_parallel_likes_fold_into_exactly_one_row():
 
 def test_a_hidden_post_tells_nobody():
     author = make_user()
-    staff = make_user(is_staff=True)  # moderators still see hidden posts
+    staff = make_user(is_staff=True, is_superuser=True)  # moderators still see hidden posts
     post = forum.create_post(author=author, content="hidden soon")
     hide(post)
 
@@ -218,7 +218,7 @@ def test_a_comment_like_tells_the_comment_author_once():
 
 def test_a_hidden_comment_tells_nobody_of_its_likes():
     author, commenter = make_user(), make_user()
-    staff = make_user(is_staff=True)
+    staff = make_user(is_staff=True, is_superuser=True)  # sees hidden comments
     post = forum.create_post(author=author, content="hello")
     comment = forum.create_comment(post=post, author=commenter, content="rude")
     Notification.objects.all().delete()

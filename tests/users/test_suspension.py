@@ -6,7 +6,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.realtime.groups import user_group
-from tests.factories import ModeratorFactory, StaffFactory, UserFactory
+from tests.factories import ModeratorFactory, StaffFactory, SuperuserFactory, UserFactory
 from users import services
 from users.roles import MODERATORS_GROUP
 
@@ -112,7 +112,10 @@ def test_moderators_group_has_its_permissions():
     assert moderator.has_perm("users.suspend_user")
     assert moderator.is_moderator
     assert not UserFactory().is_moderator
-    assert StaffFactory().is_moderator
+    assert SuperuserFactory().is_moderator
+    # `is_staff` alone grants nothing.
+    staff = StaffFactory()
+    assert not staff.is_moderator and not staff.has_perm("users.suspend_user")
 
 
 @pytest.mark.django_db
@@ -159,14 +162,27 @@ def test_suspension_rules(client_of):
         403,
         "permission_denied",
     )
+    # Moderators are `is_staff` to log in to the admin; not one suspends another.
+    fellow = ModeratorFactory(is_staff=True)
+    assert_error(
+        moderator.post(f"{API}/users/{fellow.pk}/suspend/", {"until": until}),
+        403,
+        "permission_denied",
+    )
     assert_error(
         moderator.post(f"{API}/users/{UserFactory().pk}/suspend/", {"until": "yesterday"}),
         400,
         "invalid",
         attr="until",
     )
-    # Staff may suspend a moderator.
-    response = client_of(staff).post(f"{API}/users/{moderator_user.pk}/suspend/", {"until": until})
+    # `is_staff` alone may not suspend anyone; a superuser may suspend a moderator.
+    assert_error(
+        client_of(staff).post(f"{API}/users/{UserFactory().pk}/suspend/", {"until": until}),
+        403,
+        "permission_denied",
+    )
+    superuser = client_of(SuperuserFactory())
+    response = superuser.post(f"{API}/users/{moderator_user.pk}/suspend/", {"until": until})
     assert response.status_code == 200
 
 
