@@ -50,9 +50,13 @@ def _demo_user(demo: DemoUser, *, moderators: Group) -> User:
         user.save(update_fields=["password"])
 
     is_admin = demo.role == "admin"
+    # Moderators are staff so they can open the admin; what they may do there and
+    # over the API comes from the group's permissions.
+    is_staff = demo.role in ("admin", "moderator")
     flags = (user.is_staff, user.is_superuser, user.is_active, user.suspended_until)
-    if flags != (is_admin, is_admin, True, None):
-        user.is_staff = user.is_superuser = is_admin
+    if flags != (is_staff, is_admin, True, None):
+        user.is_staff = is_staff
+        user.is_superuser = is_admin
         user.is_active = True
         user.suspended_until = None
         user.save(update_fields=["is_staff", "is_superuser", "is_active", "suspended_until"])

@@ -48,7 +48,7 @@ def test_seed_gives_each_user_their_role():
     assert admin.is_staff and admin.is_superuser
     moderator = User.objects.get(email="mod@example.com")
     assert list(moderator.groups.values_list("name", flat=True)) == ["moderators"]
-    assert not moderator.is_staff
+    assert moderator.is_staff and not moderator.is_superuser
     members = User.objects.filter(email__in=["alice@example.com", "bob@example.com"])
     assert [(u.is_staff, u.groups.count()) for u in members] == [(False, 0), (False, 0)]
 
@@ -70,6 +70,16 @@ def test_seed_is_idempotent_and_repairs_changed_users():
     assert User.objects.get(email="mod@example.com").groups.count() == 1
     assert authenticate(email="mod@example.com", password=DEMO_PASSWORD) is not None
     assert authenticate(email="alice@example.com", password=DEMO_PASSWORD) is not None
+
+
+def test_the_demo_moderator_opens_the_admin_and_its_moderation_pages(client):
+    seed()
+    assert client.login(email="mod@example.com", password=DEMO_PASSWORD)
+
+    assert client.get("/admin/").status_code == 200
+    for page in ("/admin/forum/report/", "/admin/forum/forumpost/", "/admin/users/user/"):
+        assert client.get(page).status_code == 200, page
+    assert client.get("/admin/commerce/order/").status_code == 403
 
 
 def test_seeded_users_have_profiles():
