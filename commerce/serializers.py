@@ -5,6 +5,7 @@ the two together with `core.read_model.serializer_drift`)."""
 from django.conf import settings
 from rest_framework import serializers
 
+from core.pagination import OnePageEnvelopeSerializer
 from core.query import QueryParamsSerializer
 
 from . import error_codes
@@ -57,6 +58,10 @@ class CategorySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     slug = serializers.SlugField()
+
+
+class CategoryListSerializer(OnePageEnvelopeSerializer):
+    categories = CategorySerializer(many=True, help_text="Every category, by name.")
 
 
 class ProductSerializer(serializers.Serializer):
@@ -158,7 +163,11 @@ class WebhookAnswerSerializer(serializers.Serializer):
 
 
 class ProductFilterSerializer(QueryParamsSerializer):
-    category = serializers.SlugField(required=False, help_text="A category's slug.")
+    category = serializers.SlugField(
+        required=False,
+        help_text="A category's `slug` (`GET categories/`): only its products. An unknown "
+        "slug lists none.",
+    )
     min_price = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=0, required=False
     )

@@ -301,9 +301,12 @@ def test_example_checks_catch_extra_and_missing_fields(schema):
     assert not FORMATS.conforms("not-a-uuid", "uuid")
 
 
+PAGE_KEYS = {"next_page", "previous_page", "next_cursor", "previous_cursor"}
+
+
 def test_every_list_carries_the_page_links(schema):
-    """Every list (an answer made of lists only) is an envelope with `next_page` and
-    `previous_page` (null on a list that is one fixed page)."""
+    """Every list (an answer made of lists only) is an envelope with `next_page`,
+    `previous_page` and their cursors (null on a list that is one fixed page)."""
     components = schema["components"]["schemas"]
 
     def resolved(node):
@@ -325,11 +328,11 @@ def test_every_list_carries_the_page_links(schema):
             contents = [
                 resolved(node).get("type")
                 for name, node in shown.get("properties", {}).items()
-                if name not in ("next_page", "previous_page")
+                if name not in PAGE_KEYS
             ]
             if shown.get("type") == "array" or (contents and set(contents) == {"array"}):
                 lists.append(f"{method.upper()} {path}")
-                if not {"next_page", "previous_page"} <= set(shown.get("required", [])):
+                if not set(shown.get("required", [])) >= PAGE_KEYS:
                     missing.append(f"{method.upper()} {path}")
 
     assert "GET /api/v1/forum/tags/" in lists and "GET /api/v1/forum/search/" in lists
