@@ -301,12 +301,14 @@ def test_example_checks_catch_extra_and_missing_fields(schema):
     assert not FORMATS.conforms("not-a-uuid", "uuid")
 
 
-PAGE_KEYS = {"next_page", "previous_page", "next_cursor", "previous_cursor"}
+CURSOR_KEYS = ("next_cursor", "previous_cursor")
+PAGE_KEYS = {"next_page", "previous_page", *CURSOR_KEYS}
 
 
 def test_every_list_carries_the_page_links(schema):
     """Every list (an answer made of lists only) is an envelope with `next_page`,
-    `previous_page` and their cursors (null on a list that is one fixed page)."""
+    `previous_page` and their cursors, described (null on a list that is one
+    fixed page)."""
     components = schema["components"]["schemas"]
 
     def resolved(node):
@@ -316,8 +318,6 @@ def test_every_list_carries_the_page_links(schema):
 
     lists, missing = [], []
     for path, item in schema["paths"].items():
-        if not path.startswith(("/api/v1/users/", "/api/v1/forum/")):
-            continue
         for method, operation in item.items():
             if method not in HTTP_METHODS or method == "post":
                 continue  # a write answers what it wrote
@@ -332,10 +332,16 @@ def test_every_list_carries_the_page_links(schema):
             ]
             if shown.get("type") == "array" or (contents and set(contents) == {"array"}):
                 lists.append(f"{method.upper()} {path}")
-                if not set(shown.get("required", [])) >= PAGE_KEYS:
+                cursors = [shown["properties"].get(key, {}) for key in CURSOR_KEYS]
+                if not set(shown.get("required", [])) >= PAGE_KEYS or not all(
+                    c.get("type") == "string" and c.get("nullable") and c.get("description")
+                    for c in cursors
+                ):
                     missing.append(f"{method.upper()} {path}")
 
     assert "GET /api/v1/forum/tags/" in lists and "GET /api/v1/forum/search/" in lists
+    for path in ("chat/conversations/{id}/messages/", "users/search/", "categories/"):
+        assert f"GET /api/v1/{path}" in lists
     assert missing == []
 
 
