@@ -316,7 +316,7 @@ def plan_media(sizes: Sizes, rng: random.Random) -> list[int]:
 
 USER_COLUMNS = (
     "id, password, last_login, is_superuser, email, username, is_active, is_staff, "
-    "suspended_until, suspension_reason, date_joined"
+    "suspended_until, suspension_reason, date_joined, email_key, username_key"
 )
 PROFILE_COLUMNS = (
     "user_id, display_name, bio, avatar, follower_count, following_count, post_count, updated_at"
@@ -345,7 +345,11 @@ def user_rows(plan: Plan) -> Iterator[str]:
         handle = "bench" if index == 0 else f"user{index}"
         email = VIEWER_EMAIL if index == 0 else f"user{index}@bench.example"
         joined = ts(plan.joined[index])
-        yield f"{user_id}\t!\t{NULL}\tf\t{email}\t{handle}\tt\tf\t{NULL}\t\t{joined}\n"
+        # ASCII and lower case already: their folded keys (core.identifiers) are themselves.
+        yield (
+            f"{user_id}\t!\t{NULL}\tf\t{email}\t{handle}\tt\tf\t{NULL}\t\t{joined}"
+            f"\t{email}\t{handle}\n"
+        )
 
 
 def profile_rows(plan: Plan) -> Iterator[str]:

@@ -143,8 +143,18 @@ class PaymentInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "user", "status", "total", "currency", "created_at", "paid_at"]
-    list_filter = ["status", "created_at", "paid_at"]
+    list_display = [
+        "number",
+        "user",
+        "status",
+        "payment_problem",
+        "total",
+        "currency",
+        "created_at",
+        "paid_at",
+    ]
+    # "Payment problem": orders whose payment was refused (another amount) and refunded.
+    list_filter = ["status", "payment_problem", "created_at", "paid_at"]
     search_fields = ["number", "user__email", "stripe_session_id"]
     date_hierarchy = "created_at"
     list_select_related = ["user"]
@@ -167,7 +177,9 @@ class OrderAdmin(admin.ModelAdmin):
         "cancelled_at",
         "refunded_at",
         "status_reason",
+        "payment_problem",
         "receipt_sent_at",
+        "receipt_lease_until",
     ]
 
     def has_add_permission(self, request):

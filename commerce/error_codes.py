@@ -15,6 +15,8 @@ UNKNOWN_CATEGORY = "unknown_category"  # 400: no category with this slug
 
 # Checkout and orders.
 CART_EMPTY = "cart_empty"  # 400
+TOO_MANY_UNPAID_ORDERS = "too_many_unpaid_orders"  # 409: SHOP_MAX_UNPAID_ORDERS_PER_BUYER open
+RESERVATION_LIMIT = "reservation_limit"  # 409: more of a product held than a buyer may hold
 INVALID_TRANSITION = "invalid_transition"  # 409: the order's status does not allow it
 ORDER_NOT_CANCELLABLE = "order_not_cancellable"  # 409: paid (or being paid) already
 ORDER_NOT_REFUNDABLE = "order_not_refundable"  # 409: not paid, or refunded already

@@ -148,6 +148,14 @@ class OrderStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+class PaymentProblem(models.TextChoices):
+    """Why a payment Stripe reported was refused (refunded, the stock released)."""
+
+    NONE = "", "None"
+    WRONG_AMOUNT = "wrong_amount", "Paid another amount or currency than the order's"
+    NO_AMOUNT = "no_amount", "Stripe reported no amount"
+
+
 # Crockford's base 32 without look-alikes (no I, L, O, U): read out over the phone.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -184,6 +192,13 @@ class Order(models.Model):
     # Why it ended the way it did (a late payment refunded, Stripe unavailable...).
     status_reason = models.CharField(max_length=200, blank=True, default="")
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    # A worker sending the receipt holds it until then (SHOP_RECEIPT_LEASE_SECONDS):
+    # a parallel copy of the task waits; a worker that died frees it by the time.
+    receipt_lease_until = models.DateTimeField(null=True, blank=True)
+    # Set when a payment for it was refused: staff filter on it in the admin.
+    payment_problem = models.CharField(
+        max_length=20, choices=PaymentProblem.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -12,8 +12,22 @@ from . import error_codes
 StockConflictResponse = error_response(
     "StockConflict",
     [error_codes.PRODUCT_UNAVAILABLE, error_codes.OUT_OF_STOCK],
-    "409: a product is not for sale, or fewer units are available than asked; "
-    "the message names the product (name and id).",
+    "409: a product in the cart went off sale (named by id only), or fewer units "
+    "are available than asked (the message names the product). Adding a product "
+    "that is not for sale answers 400 `does_not_exist`, as for an unknown id.",
+)
+CheckoutConflictResponse = error_response(
+    "CheckoutConflict",
+    [
+        error_codes.PRODUCT_UNAVAILABLE,
+        error_codes.OUT_OF_STOCK,
+        error_codes.TOO_MANY_UNPAID_ORDERS,
+        error_codes.RESERVATION_LIMIT,
+    ],
+    "409: a product went off sale or is short (as for the cart), or the buyer's unpaid "
+    "orders already hold as much as one buyer may: `too_many_unpaid_orders` "
+    "(SHOP_MAX_UNPAID_ORDERS_PER_BUYER open), `reservation_limit` (more units of a "
+    "product than SHOP_MAX_RESERVED_UNITS_PER_PRODUCT_PER_BUYER). Pay or cancel one first.",
 )
 PaymentsUnavailableResponse = error_response(
     "PaymentsUnavailable",

@@ -5,6 +5,7 @@ the two together with `core.read_model.serializer_drift`)."""
 from django.conf import settings
 from rest_framework import serializers
 
+from core.fields import StrictIntegerField
 from core.pagination import OnePageEnvelopeSerializer
 from core.query import QueryParamsSerializer
 
@@ -14,7 +15,8 @@ from .selectors import PRODUCT_ORDERINGS
 
 
 def _quantity_field(**kwargs):
-    return serializers.IntegerField(
+    # A JSON integer only: `"2"` is refused as every other string is.
+    return StrictIntegerField(
         min_value=1,
         max_value=settings.SHOP_MAX_QUANTITY,
         help_text=f"A whole number from 1 to {settings.SHOP_MAX_QUANTITY} (SHOP_MAX_QUANTITY).",

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -47,6 +47,7 @@ from .models import (
     OrderItem,
     OrderStatus,
     Payment,
+    PaymentProblem,
     PaymentStatus,
     Product,
     ProductImage,
@@ -69,6 +70,9 @@ REASON_LATE_REFUNDED = (
     "Paid after the reservation had lapsed and the items were sold out: refunded automatically."
 )
 REASON_REFUNDED = "Refunded."
+REASON_PAYMENT_REFUSED = (
+    "The payment did not match the order's total: it was refunded and the items released."
+)
 
 
 def max_quantity() -> int:
@@ -87,10 +91,15 @@ def _check_quantity(quantity: object) -> int:
 
 
 def product_unavailable(*, product: Product) -> Conflict:
+    """A line of the buyer's cart whose product went off sale: named by id only
+    (its name may have changed since, and is not the public's any more)."""
     return Conflict(
-        error_codes.PRODUCT_UNAVAILABLE,
-        f"“{product.name}” (product {product.pk}) is not for sale.",
+        error_codes.PRODUCT_UNAVAILABLE, f"A product in the cart ({product.pk}) is not for sale."
     )
+
+
+def _no_such_product() -> Exception:
+    return invalid("product_id", "No such product.", core_codes.DOES_NOT_EXIST)
 
 
 # --- catalogue ------------------------------------------------------------------------------
@@ -252,8 +261,10 @@ def add_to_cart(*, user: User, product_id: Id, quantity: int) -> CartItem:
     """Add `quantity` of the product, or as many more to its line."""
     _check_quantity(quantity)
     product = Product.objects.filter(pk=product_id).first()
-    if product is None:
-        raise invalid("product_id", "No such product.", core_codes.DOES_NOT_EXIST)
+    if product is None or not product.is_active:
+        # An inactive product is answered as one that does not exist: the
+        # public catalogue does not show it, a cart does not reveal it.
+        raise _no_such_product()
     cart = _locked_cart(user)
     item = CartItem.objects.filter(cart=cart, product=product).first()
     if item is None:
@@ -334,7 +345,8 @@ def _unpaid_order_for(user: User, lines: list[dict]) -> Order | None:
 # The checkout's reads, compiled once (core.prepared): the cart's lock, then (a
 # statement of its own, so it sees every line committed before the lock was
 # granted) its lines priced from the database, with whether the buyer has an
-# unpaid order open for a while yet (only then are those orders read).
+# unpaid order (only then are those orders read: the same cart's, and what they
+# hold against the buyer's bounds).
 _locked_cart_id = PreparedQuery(
     lambda shape, p: Cart.objects.select_for_update().filter(user=p["user"]).values("id"),
     params={"user": "uuid"},
@@ -349,15 +361,44 @@ _cart_lines = PreparedQuery(
             "product__name",
             "product__price",
             "product__is_active",
-            unpaid=Exists(
-                Order.objects.filter(
-                    user=p["user"], status=S.PENDING_PAYMENT, expires_at__gt=p["soon"]
-                )
-            ),
+            unpaid=Exists(Order.objects.filter(user=p["user"], status=S.PENDING_PAYMENT)),
         )
     ),
-    params={"cart": "uuid", "user": "uuid", "soon": "datetime"},
+    params={"cart": "uuid", "user": "uuid"},
 )
+
+
+def _check_buyer_bounds(user: User, lines: list[dict], *, has_unpaid: bool) -> None:
+    """409 if this order would make the buyer hold more than one buyer may:
+    SHOP_MAX_UNPAID_ORDERS_PER_BUYER unpaid orders, or more units of a product
+    than SHOP_MAX_RESERVED_UNITS_PER_PRODUCT_PER_BUYER across them. Exact under
+    concurrency: a buyer's checkouts wait for each other on the cart's lock,
+    taken before this reads the unpaid orders (read only if there are some)."""
+    orders, held = set(), {}
+    if has_unpaid:
+        held_rows = Reservation.objects.filter(
+            order__user=user, order__status=S.PENDING_PAYMENT
+        ).values_list("order_id", "product_id", "quantity")
+        for order_id, product_id, quantity in held_rows:
+            orders.add(order_id)
+            held[product_id] = held.get(product_id, 0) + quantity
+    most_orders = int(settings.SHOP_MAX_UNPAID_ORDERS_PER_BUYER)
+    if len(orders) >= most_orders:
+        raise Conflict(
+            error_codes.TOO_MANY_UNPAID_ORDERS,
+            f"You have {len(orders)} unpaid orders, the most one buyer may have open; "
+            "pay or cancel one first.",
+        )
+    most_units = int(settings.SHOP_MAX_RESERVED_UNITS_PER_PRODUCT_PER_BUYER)
+    for line in lines:
+        already = held.get(line["product_id"], 0)
+        if already + line["quantity"] > most_units:
+            raise Conflict(
+                error_codes.RESERVATION_LIMIT,
+                f"Your unpaid orders would hold {already + line['quantity']} of "
+                f"“{line['product__name']}”; one buyer may hold at most {most_units}. "
+                "Pay or cancel an unpaid order first.",
+            )
 
 
 def _reserve_order(*, user: User) -> tuple[CheckoutResult, list[OrderItem]]:
@@ -367,14 +408,14 @@ def _reserve_order(*, user: User) -> tuple[CheckoutResult, list[OrderItem]]:
     order's items too, so the caller reads none back."""
     with transaction.atomic():
         cart = _locked_cart_id.run(None, user=user.pk)
-        soon = timezone.now() + timedelta(minutes=5)
-        lines = _cart_lines.run(None, cart=cart[0]["id"], user=user.pk, soon=soon) if cart else []
+        lines = _cart_lines.run(None, cart=cart[0]["id"], user=user.pk) if cart else []
         if not lines:
             raise invalid("cart", "The cart is empty.", error_codes.CART_EMPTY)
         if lines[0]["unpaid"]:
             existing = _unpaid_order_for(user, lines)
             if existing is not None:
                 return CheckoutResult(existing, created=False), list(existing.items.all())
+        _check_buyer_bounds(user, lines, has_unpaid=lines[0]["unpaid"])
         products = {
             line["product_id"]: Product(id=line["product_id"], name=line["product__name"])
             for line in lines
@@ -427,6 +468,9 @@ def checkout(*, user: User) -> CheckoutResult:
     Session expiring with the reservation. Stripe unavailable: 503, and the
     order and its stock are released before answering."""
     if not payments.configured():
+        # A client's own mistake first: an empty cart is theirs to fix, wherever.
+        if not CartItem.objects.filter(cart__user=user).exists():
+            raise invalid("cart", "The cart is empty.", error_codes.CART_EMPTY)
         raise PaymentsNotConfigured()
     result, items = _reserve_order(user=user)
     order = result.order
@@ -498,6 +542,9 @@ def cancel_order(*, user: User, order_id: Id) -> Order:
             payments.expire_checkout_session(order.stripe_session_id)
         except payments.SessionNotOpen:
             session = payments.retrieve_checkout_session(order.stripe_session_id)
+            if session.status == "complete" and _settled_as_refused(order, session):
+                order.refresh_from_db()
+                return order
             if session.status == "complete":
                 raise Conflict(
                     error_codes.ORDER_NOT_CANCELLABLE,
@@ -514,6 +561,16 @@ def cancel_order(*, user: User, order_id: Id) -> Order:
         )
     order.refresh_from_db()
     return order
+
+
+def _settled_as_refused(order: Order, session: payments.CheckoutSession) -> bool:
+    """A completed session's payment settled now; whether it was refused (the
+    order cancelled, the payment refunded), which the buyer's cancel answers."""
+    if session.payment_status not in ("paid", "no_payment_required"):
+        return False
+    with transaction.atomic():
+        outcome = _paid(order.pk, session)
+    return outcome.startswith("refused")
 
 
 @transaction.atomic
@@ -592,27 +649,36 @@ def _order_id_of(session: dict) -> uuid.UUID | None:
     return selectors.parse_uuid(metadata.get("order_id") or session.get("client_reference_id"))
 
 
+def _amount_problem(order: Order, session: payments.CheckoutSession) -> str:
+    """Why this session's payment cannot pay this order ("" if it can)."""
+    if session.amount_total is None:
+        return PaymentProblem.NO_AMOUNT
+    expected = payments.minor_units(order.total, order.currency)
+    if session.amount_total != expected or (session.currency or "").lower() != order.currency:
+        return PaymentProblem.WRONG_AMOUNT
+    return ""
+
+
 def _paid(order_id: Id, session: payments.CheckoutSession) -> str:
     """A Checkout Session paid. Unpaid order: its reservation becomes a sale.
     Expired or cancelled meanwhile: paid if the stock is still there, else
-    refunded automatically. Paid, shipped or refunded already: nothing."""
+    refunded automatically. Paid, shipped or refunded already: nothing.
+    Another session than the order's own: nothing (logged). Another amount or
+    currency than the order's, or none: refused (`_refuse_payment`)."""
     order = selectors.lock_order(order_id)
+    if order.stripe_session_id and order.stripe_session_id != session.id:
+        logger.error(
+            "Stripe session %s names order %s, whose session is %s: ignored",
+            session.id,
+            order.pk,
+            order.stripe_session_id,
+        )
+        return "ignored: not the order's session"
     if order.status in (S.PAID, S.FULFILLED, S.REFUNDED):
         return f"already {order.status}"
-    expected = payments.minor_units(order.total, order.currency)
-    if session.amount_total is not None and (
-        session.amount_total != expected or (session.currency or "").lower() != order.currency
-    ):
-        logger.error(
-            "Order %s: Stripe session %s paid %s %s, the order is %s %s",
-            order.pk,
-            session.id,
-            session.amount_total,
-            session.currency,
-            expected,
-            order.currency,
-        )
-        return "ignored: amount differs from the order's"
+    problem = _amount_problem(order, session)
+    if problem:
+        return _refuse_payment(order, session, problem)
     intent = session.payment_intent or f"session:{session.id}"
     payment = Payment(
         order=order,
@@ -644,6 +710,47 @@ def _paid(order_id: Id, session: payments.CheckoutSession) -> str:
     _tell(order, Kind.ORDER_PAID, f"Order {order.number}: {order.total} {order.currency.upper()}.")
     after_commit(_queue_receipt, order.pk)
     return "paid"
+
+
+def _refuse_payment(order: Order, session: payments.CheckoutSession, problem: str) -> str:
+    """A payment that cannot pay the order (the order locked by the caller):
+    recorded, refunded at Stripe by a task (beat retries it), the order flagged
+    for staff (`payment_problem`) and, if still unpaid, cancelled with its stock
+    released; the buyer is told. Seen again (a replay, reconciliation): nothing."""
+    currency = (session.currency or order.currency).lower()[:3]
+    amount = (
+        payments.from_minor_units(session.amount_total, currency)
+        if session.amount_total is not None
+        else Decimal("0")
+    )
+    payment = Payment(
+        order=order,
+        stripe_session_id=session.id,
+        stripe_payment_intent_id=session.payment_intent or f"session:{session.id}",
+        amount=amount,
+        currency=currency,
+        status=PaymentStatus.REFUND_PENDING,
+    )
+    if not writes.insert_once(payment, unique="stripe_payment_intent_id"):
+        return "ignored: refused already"
+    logger.error(
+        "Order %s: Stripe session %s paid %s %s, the order is %s %s: refused, refunding",
+        order.pk,
+        session.id,
+        session.amount_total,
+        session.currency,
+        payments.minor_units(order.total, order.currency),
+        order.currency,
+    )
+    if order.status == S.PENDING_PAYMENT:
+        _release_reservations(order)
+        transition(order, S.CANCELLED, reason=REASON_PAYMENT_REFUSED)
+    order.payment_problem = problem
+    order.save(update_fields=["payment_problem", "updated_at"])
+    after_commit(_queue_refund, payment.pk)
+    events.order_updated(order)
+    _tell(order, Kind.ORDER_REFUNDED, f"Order {order.number}: {REASON_PAYMENT_REFUSED}")
+    return f"refused: {problem}, refund queued"
 
 
 def _queue_refund(payment_id: Id) -> None:
@@ -786,13 +893,36 @@ def reconcile_checkouts(*, limit: int = 500) -> dict:
 # --- receipt ----------------------------------------------------------------------------------
 
 
+class ReceiptBeingSent(Exception):
+    """Another copy of the receipt task holds the order's receipt lease: retry
+    once it lapses (`seconds`), by when that copy has sent it or died."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"receipt being sent; lease lapses in {seconds:.1f}s")
+        self.seconds = max(seconds, 0.0)
+
+
 def send_receipt(*, order_id: Id) -> bool:
-    """The receipt email of a paid order, once."""
-    claimed = Order.objects.filter(
-        pk=order_id, receipt_sent_at__isnull=True, paid_at__isnull=False
-    ).update(receipt_sent_at=timezone.now())
+    """The receipt email of a paid order, at least once: marked sent only once
+    the mail server has taken it, so a worker that dies while sending leaves it
+    unsent for the redelivered task (a receipt twice beats none). While one
+    worker sends, it holds a lease (SHOP_RECEIPT_LEASE_SECONDS, longer than
+    EMAIL_TIMEOUT) that a parallel copy waits out (`ReceiptBeingSent`).
+    False if sent already or not paid."""
+    now = timezone.now()
+    lease = timedelta(seconds=float(settings.SHOP_RECEIPT_LEASE_SECONDS))
+    claimed = (
+        Order.objects.filter(pk=order_id, receipt_sent_at__isnull=True, paid_at__isnull=False)
+        .filter(Q(receipt_lease_until__isnull=True) | Q(receipt_lease_until__lte=now))
+        .update(receipt_lease_until=now + lease)
+    )
     if not claimed:
-        return False
+        state = Order.objects.filter(pk=order_id).values("receipt_sent_at", "paid_at").first()
+        if state is None or state["receipt_sent_at"] or not state["paid_at"]:
+            return False
+        until = Order.objects.filter(pk=order_id).values_list("receipt_lease_until", flat=True)
+        held_until = until.first()
+        raise ReceiptBeingSent((held_until - now).total_seconds() if held_until else 0.0)
     order = Order.objects.select_related("user").get(pk=order_id)
     currency = order.currency.upper()
     lines = [
@@ -818,6 +948,9 @@ def send_receipt(*, order_id: Id) -> bool:
             [order.user.email],
         )
     except Exception:
-        Order.objects.filter(pk=order_id).update(receipt_sent_at=None)
+        Order.objects.filter(pk=order_id).update(receipt_lease_until=None)
         raise
+    Order.objects.filter(pk=order_id).update(
+        receipt_sent_at=timezone.now(), receipt_lease_until=None
+    )
     return True

@@ -35,6 +35,7 @@ from .openapi import (
     PRODUCT_LIST_EXAMPLES,
     WEBHOOK_EXAMPLES,
     CancelConflictResponse,
+    CheckoutConflictResponse,
     FulfilConflictResponse,
     PaymentsUnavailableResponse,
     RefundConflictResponse,
@@ -299,7 +300,7 @@ class CartItemView(APIView):
     responses={
         201: CheckoutSessionSerializer,
         200: CheckoutSessionSerializer,
-        409: StockConflictResponse,
+        409: CheckoutConflictResponse,
         503: PaymentsUnavailableResponse,
     },
     examples=CHECKOUT_EXAMPLES,

@@ -582,6 +582,17 @@ CHECKOUT_CANCEL_URL = env(
 # Most units of one product per cart line (and per order line), and most lines per cart.
 SHOP_MAX_QUANTITY = env.int("SHOP_MAX_QUANTITY", default=10)
 SHOP_MAX_CART_LINES = env.int("SHOP_MAX_CART_LINES", default=50)
+# What one buyer's unpaid orders may hold at once, so that nobody holds a
+# product's stock from everyone else by checking out and never paying: at most
+# this many unpaid orders (a third checkout answers 409 too_many_unpaid_orders)...
+SHOP_MAX_UNPAID_ORDERS_PER_BUYER = env.int("SHOP_MAX_UNPAID_ORDERS_PER_BUYER", default=2)
+# ...and across them at most this many units of one product (409 reservation_limit):
+# no more than one order may hold (SHOP_MAX_QUANTITY) by default.
+SHOP_MAX_RESERVED_UNITS_PER_PRODUCT_PER_BUYER = env.int(
+    "SHOP_MAX_RESERVED_UNITS_PER_PRODUCT_PER_BUYER", default=SHOP_MAX_QUANTITY
+)
+if SHOP_MAX_UNPAID_ORDERS_PER_BUYER < 1 or SHOP_MAX_RESERVED_UNITS_PER_PRODUCT_PER_BUYER < 1:
+    raise ImproperlyConfigured("The shop's per-buyer bounds must be 1 or more.")
 
 # --- Celery -----------------------------------------------------------------
 
@@ -591,8 +602,24 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://loca
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Every task is acknowledged once it has run, and put back if its worker dies
+# (commerce.tasks lists the ones that move money or mail, which say so themselves).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Redis hands a task taken but never acknowledged (its worker was killed) to another
+# worker after this many seconds. It must exceed the longest task and the longest
+# countdown of a retry (Celery's retry_backoff stops at 600 s), or a task still
+# running or waiting is handed out twice.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600)
+# How often a worker looks for such tasks to put back (kombu's sweep).
+CELERY_UNACKED_RESTORE_INTERVAL_SECONDS = env.int(
+    "CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", default=10
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    "unacked_restore_interval": CELERY_UNACKED_RESTORE_INTERVAL_SECONDS,
+    "unacked_restore_throttle": 1,  # every sweep scans, not every tenth
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 # Keep the project's LOGGING (with request ids) in the worker too.
@@ -684,6 +711,14 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+# Seconds the SMTP backend waits on the mail server (connect, each reply) before
+# giving up: a hung server fails the send (the task retries) instead of holding it.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
+# A worker sending an order's receipt holds it this long; another copy of the task
+# waits it out. Longer than a send can take (EMAIL_TIMEOUT), so two never send at once.
+SHOP_RECEIPT_LEASE_SECONDS = env.float("SHOP_RECEIPT_LEASE_SECONDS", default=120.0)
+if SHOP_RECEIPT_LEASE_SECONDS <= EMAIL_TIMEOUT:
+    raise ImproperlyConfigured("SHOP_RECEIPT_LEASE_SECONDS must exceed EMAIL_TIMEOUT.")
 
 # --- I18n -------------------------------------------------------------------
 

@@ -25,3 +25,13 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that takes only a JSON integer: not `"2"`, `2.0` or `true`
+    (400 `invalid`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)

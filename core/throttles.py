@@ -30,6 +30,7 @@ from rest_framework.throttling import (
 )
 
 from core import degraded
+from core.identifiers import fold
 
 # KEYS: current window's counter, previous window's counter.
 # ARGV: allowed requests, window length (s), seconds left in the current window.
@@ -188,5 +189,6 @@ class EmailScopedThrottle(CurrentRatesMixin, SlidingWindowMixin):
         if not isinstance(email, str) or not email.strip():
             return None
         # Hashed: any text makes a valid key, and no address sits in the cache in clear.
-        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        # Folded as the account lookup folds it: look-alikes share one bucket.
+        digest = hashlib.sha256(fold(email.strip()).encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": digest}

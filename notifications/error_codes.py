@@ -1,4 +1,4 @@
-"""The notifications' error codes (preferences).
+"""The notifications' error codes (preferences, devices).
 
 Generic refusals (`not_found` for another user's notification or device,
 `invalid_cursor`, ...) use `core.error_codes`.
@@ -6,3 +6,5 @@ Generic refusals (`not_found` for another user's notification or device,
 
 UNKNOWN_KIND = "unknown_kind"
 UNKNOWN_CHANNEL = "unknown_channel"
+# A push token another account registered, without proof of the same install.
+DEVICE_TOKEN_TAKEN = "device_token_taken"

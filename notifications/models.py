@@ -166,8 +166,9 @@ class Platform(models.TextChoices):
 
 
 class Device(models.Model):
-    """A push token. A token belongs to one user at a time: registering it again
-    (another account on the same phone) moves it."""
+    """A push token. A token belongs to one user at a time; another account moves it
+    only with proof of the same install, the `device_id` it was registered with
+    (notifications.services.devices.register_device)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(

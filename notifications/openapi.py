@@ -2,7 +2,10 @@
 
 from drf_spectacular.utils import OpenApiExample
 
+from core.schema import error_response
 from users.openapi import JANE, user_summary_example
+
+from . import error_codes
 
 POST_ID = "3f1c2b4a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"
 DEVICE_TOKEN = "dKX1...:APA91bH..."
@@ -75,16 +78,40 @@ def broadcast_example(**changes) -> dict:
 NOTIFICATION_EXAMPLES = [
     OpenApiExample("Likes folded into one", value=notification_example(), response_only=True)
 ]
+_REGISTER_REQUEST = {
+    "platform": "android",
+    "token": DEVICE_TOKEN,
+    "app_version": "2.4.1",
+    # A random id the app made once for this install (kept private).
+    "device_id": "a1b2c3d4e5f60718",
+}
 DEVICE_REGISTER_EXAMPLES = [
+    OpenApiExample("Register an Android token", value=_REGISTER_REQUEST, request_only=True),
+    OpenApiExample("Device", value=device_example(), response_only=True),
     OpenApiExample(
-        "Register an Android token",
-        value={
-            "platform": "android",
-            "token": DEVICE_TOKEN,
-            "app_version": "2.4.1",
-            "device_id": "a1b2c3d4e5f60718",
-        },
+        "Another account on the same phone (the same install id: the token moves)",
+        value=_REGISTER_REQUEST,
         request_only=True,
     ),
-    OpenApiExample("Device", value=device_example(), response_only=True),
+    OpenApiExample(
+        "A token another account registered, without its install id",
+        value={
+            "type": "client_error",
+            "errors": [
+                {
+                    "code": error_codes.DEVICE_TOKEN_TAKEN,
+                    "detail": "This push token is registered to another account.",
+                    "attr": None,
+                }
+            ],
+        },
+        response_only=True,
+        status_codes=["409"],
+    ),
 ]
+DeviceTokenTakenResponse = error_response(
+    "DeviceTokenTaken",
+    [error_codes.DEVICE_TOKEN_TAKEN],
+    "409: another account registered this token, and the request did not name the "
+    "install id it was registered with.",
+)

@@ -150,7 +150,12 @@ class DeviceRegisterSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="The app's id for this install; a new token for it replaces the old one.",
+        help_text=(
+            "The app's id for this install: random, at least 16 characters (a UUID), "
+            "made once per install and kept private. A new token for it replaces the "
+            "old one, and it proves the install when another account signed in on the "
+            "same phone registers the token again."
+        ),
     )
 
 

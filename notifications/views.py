@@ -16,6 +16,7 @@ from .openapi import (
     DEVICE_REGISTER_EXAMPLES,
     DEVICE_TOKEN,
     NOTIFICATION_EXAMPLES,
+    DeviceTokenTakenResponse,
     broadcast_example,
     device_example,
     notification_example,
@@ -215,8 +216,20 @@ def _register(request) -> Response:
 
 _REGISTER_RESPONSES = {
     201: DeviceSerializer,
-    200: OpenApiResponse(DeviceSerializer, description="The token was known: updated or moved."),
+    200: OpenApiResponse(
+        DeviceSerializer,
+        description="The token was known: updated, or moved from another account of this install.",
+    ),
+    409: DeviceTokenTakenResponse,
 }
+_REGISTER_RULES = (
+    "A token belongs to one user at a time. A token another account registered "
+    "moves to you only when you send the `device_id` it was registered with (the "
+    "same install: another account signed in on the same phone); otherwise 409 "
+    "`device_token_taken` and nothing changes. Send a random install id (a UUID made "
+    "once per install) with every registration, and unregister the token at sign-out. "
+    "A new token for the same `device_id` replaces the old one. 201 when new, 200 when known."
+)
 
 
 class DevicePagination(KeysetPagination):
@@ -248,11 +261,7 @@ class DeviceListView(generics.ListAPIView):
     @extend_schema(
         tags=TAGS,
         summary="Register a push token",
-        description=(
-            "A token belongs to one user at a time: registering a token another account "
-            "registered moves it to you. A new token for the same `device_id` replaces "
-            "the old one. 201 when new, 200 when known."
-        ),
+        description=_REGISTER_RULES,
         request=DeviceRegisterSerializer,
         responses=_REGISTER_RESPONSES,
         examples=DEVICE_REGISTER_EXAMPLES,
@@ -278,7 +287,7 @@ class PushTokenView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Register a push token (mobile app)",
-        description="Same as `POST /notifications/devices/`.",
+        description="Same as `POST /notifications/devices/`. " + _REGISTER_RULES,
         request=DeviceRegisterSerializer,
         responses=_REGISTER_RESPONSES,
         examples=DEVICE_REGISTER_EXAMPLES,

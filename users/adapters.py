@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from allauth.account import signals
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.utils import filter_users_by_email, user_email
+from allauth.account.utils import user_email
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.db import transaction
@@ -31,6 +31,21 @@ class AccountAdapter(DefaultAccountAdapter):
         from .models import User
 
         return User.objects.normalize_email(super().clean_email(email))
+
+    def validate_unique_email(self, email: str) -> str:
+        from .models import User
+
+        if User.objects.by_email(email).exists():
+            raise self.validation_error("email_taken")
+        return email
+
+    def clean_username(self, username: str, shallow: bool = False) -> str:
+        from .models import User
+
+        username = super().clean_username(username, shallow=True)
+        if not shallow and User.objects.by_username(username).exists():
+            raise self.validation_error("username_taken")
+        return username
 
     def populate_username(self, request, user) -> None:
         if not user.username:
@@ -91,7 +106,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     "Google did not share an email address.", code=error_codes.EMAIL_REQUIRED
                 )
             )
-        if filter_users_by_email(email):
+        from .models import User
+
+        # Look-alikes of an existing address too (core.identifiers.fold).
+        if User.objects.by_email(email).exists():
             raise serializers.ValidationError(
                 ErrorDetail(
                     "An account with this email address already exists; log in to it instead.",

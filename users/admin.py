@@ -15,19 +15,39 @@ from .handles import generate_username
 from .models import Follow, Profile, User
 
 
-class UserCreationForm(BaseUserCreationForm):
+class _UniqueIdentifiersMixin:
+    """Emails and handles unique under folding (User.email_key, username_key): the
+    model's own unique checks skip those fields, which no form edits."""
+
+    def _taken(self, queryset):
+        if self.instance.pk is not None:
+            queryset = queryset.exclude(pk=self.instance.pk)
+        return queryset.exists()
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if self._taken(User.objects.by_email(email)):
+            raise forms.ValidationError(
+                services.TAKEN_MESSAGES["email"], code=services.TAKEN_CODES["email"]
+            )
+        return email
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username") or None
+        if username and self._taken(User.objects.by_username(username)):
+            raise forms.ValidationError(
+                services.TAKEN_MESSAGES["username"], code=services.TAKEN_CODES["username"]
+            )
+        return username
+
+
+class UserCreationForm(_UniqueIdentifiersMixin, BaseUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "username")
 
-    def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"])
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("A user with this email address already exists.")
-        return email
 
-
-class UserEditForm(UserChangeForm):
+class UserEditForm(_UniqueIdentifiersMixin, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"

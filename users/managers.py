@@ -1,9 +1,18 @@
+import logging
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.db import IntegrityError, transaction
 
+from core.identifiers import fold
+
 from .handles import generate_username
 
+logger = logging.getLogger(__name__)
+
 GENERATED_USERNAME_ATTEMPTS = 5
+# The email_key of an account retired for a look-alike address (migration 0007):
+# no address folds to it, so no lookup finds it.
+RETIRED_KEY_PREFIX = "retired:"
 
 
 def integrity_error_field(exc: IntegrityError) -> str | None:
@@ -29,8 +38,32 @@ class UserManager(BaseUserManager):
         # one person in practice, and login must not depend on it.
         return (email or "").strip().lower()
 
+    def email_key(self, email: str) -> str:
+        return fold(self.normalize_email(email))
+
+    def by_email(self, email: str):
+        """The account of `email` or look-alikes of it (at most one: email_key is unique)."""
+        return self.filter(email_key=self.email_key(email))
+
+    def by_username(self, username: str):
+        return self.filter(username_key=fold(username))
+
+    def bulk_create(self, objs, *args, **kwargs):
+        # save() is skipped: the folded keys are filled here (bench data generators).
+        objs = list(objs)
+        for user in objs:
+            user.refresh_keys()
+        return super().bulk_create(objs, *args, **kwargs)
+
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=self.normalize_email(username))
+        # At most one row can match the unique key; should two ever do (a broken
+        # index), nobody logs in rather than a 500 or the wrong account.
+        users = list(self.by_email(username or "")[:2])
+        if len(users) != 1:
+            if users:
+                logger.error("two accounts share the email key of %r", username)
+            raise self.model.DoesNotExist
+        return users[0]
 
     def _create_user(self, email, password, **extra_fields):
         """The user and its profile, in one transaction; a handle is generated if none given.

@@ -6,8 +6,10 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.identifiers import fold
+
 from . import error_codes
-from .managers import UserManager
+from .managers import RETIRED_KEY_PREFIX, UserManager
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.]{3,30}$",
@@ -30,6 +32,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     suspended_until = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=255, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The folded forms (core.identifiers.fold) every lookup compares exactly and
+    # the unique constraints hold: no two accounts have look-alike emails or
+    # handles (`ſam@x.test` and `sam@x.test`). Kept in step by save().
+    email_key = models.TextField(unique=True, editable=False)
+    username_key = models.TextField(null=True, unique=True, editable=False)  # noqa: DJ001
 
     objects = UserManager()
 
@@ -42,11 +49,6 @@ class User(AbstractBaseUser, PermissionsMixin):
             # Stored folded (UserManager.normalize_email), so `unique` is case-insensitive.
             models.CheckConstraint(
                 condition=models.Q(email=Lower("email")), name="users_user_email_lowercase"
-            ),
-            models.UniqueConstraint(
-                Lower("username"),
-                name="users_user_username_ci_unique",
-                condition=models.Q(username__isnull=False),
             ),
         ]
         ordering = ["-date_joined"]
@@ -62,6 +64,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email)
+
+    def refresh_keys(self) -> None:
+        # An account retired by migration 0007 (a look-alike of an older one)
+        # keeps its mark: it must not take the older account's key back.
+        if not (self.email_key or "").startswith(RETIRED_KEY_PREFIX):
+            self.email_key = fold(self.email)
+        self.username_key = fold(self.username) if self.username else None
+
+    def save(self, *args, **kwargs):
+        self.refresh_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            fields = set(update_fields)
+            if "email" in fields:
+                fields.add("email_key")
+            if "username" in fields:
+                fields.add("username_key")
+            kwargs["update_fields"] = fields
+        super().save(*args, **kwargs)
 
     @property
     def is_suspended(self) -> bool:

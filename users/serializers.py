@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from allauth.account import app_settings as allauth_settings
 from allauth.account.models import EmailAddress
-from dj_rest_auth.forms import AllAuthPasswordResetForm
 from dj_rest_auth.serializers import PasswordChangeSerializer as _PasswordChangeSerializer
-from dj_rest_auth.serializers import PasswordResetSerializer as _PasswordResetSerializer
-from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import SetPasswordForm
-from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -113,7 +107,7 @@ class MeSerializer(_ProfileFieldsSerializer):
 
 def validate_new_username(value: str, *, user: User | None = None) -> str:
     username_validator(value)
-    taken = User.objects.filter(username__iexact=value)
+    taken = User.objects.by_username(value)
     if user is not None:
         taken = taken.exclude(pk=user.pk)
     if taken.exists():
@@ -209,7 +203,8 @@ class RegisterSerializer(serializers.Serializer):
 
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)
-        if User.objects.filter(email=email).exists():
+        # Look-alikes too: `ſam@x.test` is taken when `sam@x.test` is.
+        if User.objects.by_email(email).exists():
             raise serializers.ValidationError(
                 services.TAKEN_MESSAGES["email"], code=error_codes.EMAIL_TAKEN
             )
@@ -261,7 +256,7 @@ class LoginSerializer(serializers.Serializer):
         user = authenticate(request, email=email, password=password)
         if user is None:
             # Tell a suspended user why, but only once they proved the password.
-            candidate = User.objects.filter(email=email).first()
+            candidate = User.objects.by_email(email).first()
             if (
                 candidate is not None
                 and not user_can_authenticate(candidate)
@@ -342,43 +337,15 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-def password_reset_url(user, token: str) -> str:
-    """The frontend page that posts `uid` and `token` to password/reset/confirm/."""
-    from allauth.account.utils import user_pk_to_url_str
+class PasswordResetSerializer(serializers.Serializer):
+    """Request a reset email; the link points at the frontend with `uid` and `token`.
 
-    query = urlencode({"uid": user_pk_to_url_str(user), "token": token})
-    return f"{settings.FRONTEND_URL.rstrip('/')}/reset-password?{query}"
+    Saving queues the mail (users.tasks.send_password_reset) and looks nothing up."""
 
+    email = serializers.EmailField()
 
-class PasswordResetForm(AllAuthPasswordResetForm):
-    """dj-rest-auth's allauth form, sending a link to the frontend."""
-
-    def save(self, request, **kwargs) -> str:
-        from allauth.account.adapter import get_adapter
-        from allauth.account.forms import default_token_generator
-        from allauth.account.utils import user_pk_to_url_str
-
-        email = self.cleaned_data["email"]
-        for user in self.users:
-            token = default_token_generator.make_token(user)
-            context = {
-                "current_site": get_current_site(request),
-                "user": user,
-                "password_reset_url": password_reset_url(user, token),
-                "request": request,
-                "token": token,
-                "uid": user_pk_to_url_str(user),
-            }
-            get_adapter(request).send_mail("account/email/password_reset_key", email, context)
-        return email
-
-
-class PasswordResetSerializer(_PasswordResetSerializer):
-    """Request a reset email; the link points at the frontend with `uid` and `token`."""
-
-    @property
-    def password_reset_form_class(self):
-        return PasswordResetForm
+    def save(self) -> None:
+        services.request_password_reset(email=self.validated_data["email"])
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):

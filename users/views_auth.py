@@ -477,7 +477,10 @@ class PasswordChangeView(_PasswordChangeView):
     tags=TAGS,
     summary="Email a password reset link",
     description=(
-        "Always answers 200, whether or not the address has an account. The email "
+        "Always answers 200, whether or not the address has an account: the request "
+        "only queues the mail, and a background task looks the address up (a "
+        "look-alike of an account's address finds that account) and sends it to the "
+        "account's own address, so the answer's timing tells nothing either. The email "
         "links to `FRONTEND_URL/reset-password?uid=...&token=...`; the frontend posts "
         "both to `password/reset/confirm/`."
     ),

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import error_codes as core_codes
-from core.exceptions import NotFound
+from core.exceptions import Conflict, NotFound
 from core.types import Id
 from users.models import User
 
+from .. import error_codes
 from ..models import Device
 from ..push import InvalidToken, PushMessage, get_push_backend
 
 logger = logging.getLogger(__name__)
+
+# An install id shorter than this never proves an install (a random UUID is 32+).
+INSTALL_ID_MIN_LENGTH = 16
 
 
 def register_device(
@@ -23,25 +28,55 @@ def register_device(
 ) -> tuple[Device, bool]:
     """Register a push token for `user`; (device, created).
 
-    A token already known moves to `user` and is active again. A new token for
-    an install (`device_id`) the user registered before replaces the old one.
+    A token already known to `user` is updated and active again. A token another
+    account registered is never taken silently: it moves to `user` only when the
+    request proves it comes from the same install, by naming the install id
+    (`device_id`) that account registered it with (another account signed in on
+    the same phone). Otherwise 409 `device_token_taken`, and nothing changes.
+    A new token for an install (`device_id`) the user registered before replaces
+    the old one.
     """
-    fields = {
-        "user": user,
-        "platform": platform,
-        "app_version": app_version,
-        "device_id": device_id,
-        "is_active": True,
-        "deactivated_at": None,
-        "deactivation_reason": "",
-    }
     with transaction.atomic():
-        device, created = Device.objects.select_for_update().update_or_create(
-            token=token, defaults=fields
-        )
+        device = Device.objects.select_for_update().filter(token=token).first()
+        created = False
+        if device is None:
+            try:
+                with transaction.atomic():
+                    device = Device.objects.create(
+                        user=user,
+                        token=token,
+                        platform=platform,
+                        app_version=app_version,
+                        device_id=device_id,
+                    )
+                created = True
+            except IntegrityError:  # registered meanwhile: judged as any known token
+                device = Device.objects.select_for_update().get(token=token)
+        if not created:
+            if device.user_id != user.pk and not _same_install(device.device_id, device_id):
+                raise Conflict(
+                    error_codes.DEVICE_TOKEN_TAKEN,
+                    "This push token is registered to another account.",
+                )
+            device.user = user
+            device.platform = platform
+            device.app_version = app_version
+            device.device_id = device_id or device.device_id
+            device.is_active = True
+            device.deactivated_at = None
+            device.deactivation_reason = ""
+            device.save()
         if device_id:
             Device.objects.filter(user=user, device_id=device_id).exclude(pk=device.pk).delete()
     return device, created
+
+
+def _same_install(registered: str, claimed: str) -> bool:
+    """Whether `claimed` proves the install that registered a token: its install id,
+    long enough not to be guessed (a short or shared one proves nothing)."""
+    if len(registered) < INSTALL_ID_MIN_LENGTH:
+        return False
+    return hmac.compare_digest(registered.encode(), claimed.encode())
 
 
 def unregister_device(*, user: User, device_pk: Id | None = None, token: str | None = None) -> None:

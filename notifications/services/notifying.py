@@ -15,8 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db.models.functions import Lower
-
+from core.identifiers import fold
 from core.transactions import after_commit
 from core.types import Id
 from users.models import User
@@ -110,7 +109,8 @@ def notify_mentions(
     if not names:
         return []
     skip = {str(pk) for pk in exclude} | {str(actor_id)}
-    users = User.objects.annotate(handle=Lower("username")).filter(handle__in=names, is_active=True)
+    keys = {fold(name) for name in names}
+    users = User.objects.filter(username_key__in=keys, is_active=True)
     notified = []
     for user in users:
         if str(user.pk) in skip or (can_see is not None and not can_see(user)):

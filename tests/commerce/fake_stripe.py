@@ -7,6 +7,9 @@ answers what the first one did, and makes nothing twice. Every request is
 recorded in `requests` (method, path, form, idempotency key).
 `script(prefix, (status, body[, delay]), ...)` queues answers for paths starting
 with `prefix` ahead of the normal ones (an outage, a slow answer, a refusal).
+`hold(prefix, count)`: the next `count` such requests are done (a session made)
+but not answered until `release()`, as when the caller dies waiting; `all_held`
+is set once they have all arrived.
 
 The test's side: `pay(session_id)` completes a session as a buyer paying would,
 `event(type, obj)` builds an event and `signed(event)` its body and
@@ -27,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 SESSIONS = "/v1/checkout/sessions"
 REFUNDS = "/v1/refunds"
+BALANCE = "/v1/balance"
 
 
 def _nest(form: list[tuple[str, str]]) -> dict:
@@ -74,6 +78,9 @@ class FakeStripe:
         self._scripts: dict[str, list[tuple]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._hold: list = []  # [prefix, how many more]
+        self.all_held = threading.Event()
+        self._released = threading.Event()
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.handle_error = lambda request, client_address: None
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -86,6 +93,24 @@ class FakeStripe:
     def script(self, prefix: str, *answers: tuple) -> None:
         with self._lock:
             self._scripts.setdefault(prefix, []).extend(answers)
+
+    def hold(self, prefix: str, count: int = 1) -> None:
+        with self._lock:
+            self._hold = [prefix, count]
+            self.all_held.clear()
+            self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _held(self, path: str) -> bool:
+        with self._lock:
+            if not self._hold or self._hold[1] <= 0 or not path.startswith(self._hold[0]):
+                return False
+            self._hold[1] -= 1
+            if self._hold[1] == 0:
+                self.all_held.set()
+            return True
 
     def requested(self, method: str, prefix: str) -> list[dict]:
         return [r for r in self.requests if r["method"] == method and r["path"].startswith(prefix)]
@@ -180,6 +205,9 @@ class FakeStripe:
                     )
                 session["status"] = "expired"
                 return 200, dict(session)
+        if (method, path) == ("GET", BALANCE):
+            # What /ready/ asks to see that the key works.
+            return 200, {"object": "balance", "livemode": False, "available": [], "pending": []}
         if (method, path) == ("POST", REFUNDS):
             refund_id = f"re_fake_{next(self._ids)}"
             refund = {
@@ -234,6 +262,8 @@ class FakeStripe:
                         }
                     )
                 status, body, *rest = fake._answer(self.command, split.path, params, key)
+                if fake._held(split.path):
+                    fake._released.wait(timeout=120)
                 delay = rest[0] if rest else 0.0
                 if delay:
                     time.sleep(delay)
@@ -255,6 +285,7 @@ class FakeStripe:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self.server.shutdown()
         self.server.server_close()
 

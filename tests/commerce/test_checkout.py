@@ -85,6 +85,13 @@ def test_without_a_stripe_key_the_cart_works_and_checkout_is_a_503(api, buyer, s
     assert not Order.objects.exists() and stock_of(mug).reserved == 0
 
 
+def test_an_empty_cart_is_named_before_payments_not_configured(api, buyer, settings):
+    settings.STRIPE_SECRET_KEY = ""
+    response = api(buyer).post(URL)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "cart_empty"
+
+
 def test_a_product_taken_off_sale_since_it_was_added_is_a_409(api, buyer, fake_stripe):
     mug = make_product("Mug", stock=3)
     add_to_cart(buyer, mug, 1)
@@ -266,3 +273,11 @@ def test_the_environment_is_read_once_not_on_every_stripe_request(buyer, fake_st
     checkout(buyer)  # still straight to Stripe: the environment was not read again
     assert len(fake_stripe.requested("POST", "/v1/checkout/sessions")) == 2
     payments._client_for.cache_clear()
+
+
+def test_ready_finds_the_fake_stripe_ready(client, fake_stripe):
+    # The fake answers what /ready/ asks, so a demo or a test on it is not degraded.
+    body = client.get("/ready/").json()
+
+    assert body["optional"]["stripe"] == "ok"
+    assert "stripe" not in body.get("degraded", [])

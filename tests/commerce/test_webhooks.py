@@ -237,16 +237,6 @@ def test_events_the_shop_does_not_know_are_acknowledged(fake_stripe, unpaid):
     assert order.status == OrderStatus.PENDING_PAYMENT
 
 
-def test_a_session_paying_another_amount_changes_nothing(fake_stripe, unpaid):
-    order, product = unpaid
-    session = fake_stripe.pay(order.stripe_session_id)
-    session["amount_total"] = 1
-    event = fake_stripe.event("checkout.session.completed", session)
-    assert post_webhook(fake_stripe, event).json()["outcome"].startswith("ignored: amount")
-    order.refresh_from_db()
-    assert order.status == OrderStatus.PENDING_PAYMENT and stock_of(product).reserved == 2
-
-
 def test_a_partial_refund_leaves_the_order_paid(fake_stripe, unpaid):
     order, product = unpaid
     event = completed(fake_stripe, order)
@@ -304,10 +294,10 @@ def test_a_paid_webhook_costs_a_bounded_number_of_queries(
     the payment, read its lines, turn the reservation into a sale, mark it
     paid, empty the cart, read the order for the socket, mark the event done.
     Then, outside it, the notification and the receipt (tasks run in place in
-    the tests)."""
+    the tests; the receipt is claimed, then marked sent once the mail is out)."""
     order, _ = unpaid
     event = completed(fake_stripe, order)
-    with django_assert_max_num_queries(30) as captured:
+    with django_assert_max_num_queries(31) as captured:
         assert post_webhook(fake_stripe, event).json()["outcome"] == "paid"
     statements = [q["sql"] for q in captured.captured_queries]
     transaction_ = statements[statements.index("BEGIN") + 1 : statements.index("COMMIT")]

@@ -199,3 +199,52 @@ def artifacts_dir() -> Path:
     root = Path(os.environ.get("BROWSER_ARTIFACTS_DIR", BASE_DIR / ".artifacts" / "browser"))
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+# --- A real Celery worker ----------------------------------------------------
+
+WORKER_START_TIMEOUT_SECONDS = 60
+
+
+def wait_for_log(log_path: Path, needle: str, timeout: float, process=None) -> str:
+    """The log's text once it contains `needle`; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        if needle in text:
+            return text
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the process exited with {process.returncode}:\n{text}")
+        time.sleep(0.1)
+    pytest.fail(f"{needle!r} not in {log_path.name} within {timeout}s:\n{text}")
+
+
+@contextmanager
+def running_worker(tmp_path: Path, name: str = "worker", env: dict | None = None):
+    """`celery -A config worker` as docker-compose.yml runs it, on the test database
+    and this run's Redis, consuming the default queue: yields its log file."""
+    log_path = tmp_path / f"{name}.log"
+    worker_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url(tmp_path),
+        "DEBUG": "false",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO"]
+    command += ["--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=worker_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for_log(log_path, " ready.", WORKER_START_TIMEOUT_SECONDS, process)
+            yield log_path
+        finally:
+            stop(process)

@@ -26,15 +26,9 @@ def fake_stripe(monkeypatch):
     fake.stop()
 
 
-@pytest.fixture
-def shop_server(fake_stripe, daphne_server):
-    return daphne_server
-
-
-def pay_and_post_webhook(base: str, fake: FakeStripe, session_id: str) -> dict:
-    """Pays the session at the fake Stripe and posts Stripe's signed webhook."""
-    paid = fake.pay(session_id)
-    body, signature = fake.signed(fake.event("checkout.session.completed", paid))
+def deliver_webhook(base: str, fake: FakeStripe, event: dict) -> dict:
+    """`event` delivered to the server as Stripe delivers it, signed; its answer."""
+    body, signature = fake.signed(event)
     request = urllib.request.Request(
         f"{base}/api/v1/payments/webhook/",
         data=body,
@@ -43,6 +37,17 @@ def pay_and_post_webhook(base: str, fake: FakeStripe, session_id: str) -> dict:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+@pytest.fixture
+def shop_server(fake_stripe, daphne_server):
+    return daphne_server
+
+
+def pay_and_post_webhook(base: str, fake: FakeStripe, session_id: str) -> dict:
+    """Pays the session at the fake Stripe and posts Stripe's signed webhook."""
+    paid = fake.pay(session_id)
+    return deliver_webhook(base, fake, fake.event("checkout.session.completed", paid))
 
 
 def test_cart_checkout_webhook_and_the_order_paid_live(shop_server, fake_stripe):

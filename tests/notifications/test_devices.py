@@ -5,6 +5,7 @@ import pytest
 from notifications.models import Device
 from tests.clients import client_for
 from tests.factories import make_user
+from tests.users.conftest import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -45,17 +46,81 @@ def test_register_then_again_is_idempotent(url):
     }
 
 
-def test_a_token_belongs_to_one_user_at_a_time():
+INSTALL = "5f0c3a9e-2b7d-4e61-9c84-0d1a2b3c4d5e"  # what an app makes once per install
+
+
+@pytest.mark.parametrize("url", [URL, MOBILE])
+@pytest.mark.parametrize(
+    "claimed",
+    [
+        pytest.param({}, id="no-install-id"),
+        pytest.param({"device_id": "9d8c7b6a-0000-4e61-9c84-0d1a2b3c4d5e"}, id="another-install"),
+        pytest.param({"device_id": INSTALL.upper()}, id="not-the-same-id"),
+    ],
+)
+def test_another_users_token_is_refused_without_proof_of_the_same_install(url, claimed):
+    """Issue 24 #9: registering a token someone else has used to move their device
+    row (and their pushes) to the caller."""
+    alice, mallory = make_user(), make_user()
+    register(alice, token="alices-phone", device_id=INSTALL)
+
+    resp = register(mallory, token="alices-phone", url=url, **claimed)
+
+    assert_error(resp, 409, "device_token_taken", attr=None)
+    assert "alice" not in resp.content.decode().lower()
+    device = Device.objects.get()
+    assert (device.user_id, device.device_id, device.is_active) == (alice.pk, INSTALL, True)
+    assert client_for(mallory).get(URL).json()["devices"] == []
+
+
+def test_a_short_install_id_proves_nothing():
+    alice, mallory = make_user(), make_user()
+    register(alice, token="alices-phone", device_id="install-1")
+
+    resp = register(mallory, token="alices-phone", device_id="install-1")
+
+    assert_error(resp, 409, "device_token_taken", attr=None)
+    assert Device.objects.get().user_id == alice.pk
+
+
+@pytest.mark.parametrize("url", [URL, MOBILE])
+def test_another_account_on_the_same_install_takes_the_token_over(url):
+    """One phone, Alice signed out without unregistering, Bob signs in: the app
+    sends its install id, so the token moves to Bob and Alice's pushes stop there."""
+    alice, bob = make_user(), make_user()
+    first = register(alice, token="shared-phone", device_id=INSTALL).json()
+
+    resp = register(bob, token="shared-phone", url=url, device_id=INSTALL)
+
+    assert resp.status_code == 200, resp.content
+    assert resp.json()["id"] == first["id"]
+    assert Device.objects.get().user_id == bob.pk
+    assert client_for(alice).get(URL).json()["devices"] == []
+    assert [d["token"] for d in client_for(bob).get(URL).json()["devices"]] == ["shared-phone"]
+
+
+def test_signing_out_unregisters_so_the_next_account_registers_afresh():
     alice, bob = make_user(), make_user()
     register(alice, token="shared-phone")
+    assert (
+        client_for(alice).delete(MOBILE, {"token": "shared-phone"}, format="json").status_code
+        == 204
+    )
 
     resp = register(bob, token="shared-phone")
 
-    assert resp.status_code == 200
-    device = Device.objects.get()
-    assert device.user_id == bob.pk
-    assert client_for(alice).get(URL).json()["devices"] == []
-    assert [d["token"] for d in client_for(bob).get(URL).json()["devices"]] == ["shared-phone"]
+    assert resp.status_code == 201, resp.content
+    assert Device.objects.get().user_id == bob.pk
+
+
+def test_the_owner_re_registering_without_an_install_id_keeps_it():
+    alice, bob = make_user(), make_user()
+    register(alice, token="alices-phone", device_id=INSTALL)
+
+    assert register(alice, token="alices-phone").status_code == 200
+
+    assert Device.objects.get().device_id == INSTALL
+    assert register(bob, token="alices-phone", device_id=INSTALL).status_code == 200
 
 
 def test_registering_reactivates_a_dead_token():
