@@ -188,6 +188,8 @@ MESSAGE_LIST_EXAMPLES = [
             "next_page": f"{EXAMPLE_ORIGIN}/api/v1/chat/conversations/{DIRECT_ID}/messages/"
             f"?before={OLDER_MESSAGE_ID}",
             "previous_page": None,
+            "next_cursor": OLDER_MESSAGE_ID,
+            "previous_cursor": None,
         },
         response_only=True,
     )

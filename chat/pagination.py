@@ -5,7 +5,7 @@ id both ways: `before=` older, `after=` newer)."""
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from core.pagination import KeysetPagination
+from core.pagination import KeysetPagination, page_links
 
 from .selectors import CONVERSATION_ORDERING
 
@@ -21,9 +21,10 @@ def page_size(request: Request) -> int:
 
 def history_links(
     request: Request, rows: list[dict], *, has_more: bool, before, after
-) -> tuple[str | None, str | None]:
-    """(next_page, previous_page) of a history page (`rows` newest first): next is
-    older (`before=` its oldest), previous is newer (`after=` its newest)."""
+) -> dict[str, str | None]:
+    """The page keys of a history page (`rows` newest first): next is older
+    (`before=` its oldest), previous is newer (`after=` its newest); the cursors
+    are those message ids, to pass back as `before=` and `after=`."""
     base = remove_query_param(remove_query_param(request.build_absolute_uri(), "before"), "after")
 
     def link(param: str, row: dict) -> str:
@@ -33,4 +34,4 @@ def history_links(
     newer = has_more if after is not None else before is not None
     next_page = link("before", rows[-1]) if rows and older else None
     previous_page = link("after", rows[0]) if rows and newer else None
-    return next_page, previous_page
+    return page_links(next_page, previous_page, next_param="before", previous_param="after")

@@ -85,6 +85,16 @@ class MessagePageSerializer(serializers.Serializer):
     previous_page = serializers.URLField(
         allow_null=True, help_text="Newer messages (`after=`), or null at the newest."
     )
+    next_cursor = serializers.CharField(
+        allow_null=True,
+        help_text="The `before` parameter of `next_page` (a message id): pass it back as "
+        "`before=` for older messages. Null at the oldest.",
+    )
+    previous_cursor = serializers.CharField(
+        allow_null=True,
+        help_text="The `after` parameter of `previous_page` (a message id): pass it back as "
+        "`after=` for newer messages. Null at the newest.",
+    )
 
 
 class ReadStateSerializer(serializers.Serializer):

@@ -269,7 +269,8 @@ class MessagesView(GenericAPIView):
         tags=TAGS,
         summary="A conversation's history, newest first",
         description="Pages by message id: `before=` older messages, `after=` newer ones "
-        "(both newest first). Deleted messages stay as placeholders.",
+        "(both newest first). Deleted messages stay as placeholders. `next_cursor` goes "
+        "back as `before=`, `previous_cursor` as `after=` (the links carry them so).",
         parameters=[
             HistoryParamsSerializer,
             OpenApiParameter(
@@ -298,14 +299,8 @@ class MessagesView(GenericAPIView):
         has_more = len(rows) > size
         if has_more:
             rows = rows[1:] if bounds["after"] is not None else rows[:size]
-        next_page, previous_page = history_links(request, rows, has_more=has_more, **bounds)
-        return Response(
-            {
-                "messages": MESSAGE.renderer(request).many(rows),
-                "next_page": next_page,
-                "previous_page": previous_page,
-            }
-        )
+        links = history_links(request, rows, has_more=has_more, **bounds)
+        return Response({"messages": MESSAGE.renderer(request).many(rows), **links})
 
     @extend_schema(
         tags=TAGS,

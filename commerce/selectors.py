@@ -13,7 +13,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from core import error_codes as core_codes
 from core.exceptions import NotFound
 
-from .models import Cart, CartItem, Order, OrderItem, Product, ProductImage
+from .models import Cart, CartItem, Category, Order, OrderItem, Product, ProductImage
 from .read_models import (
     CART_ITEM_COLUMNS,
     IMAGE_COLUMNS,
@@ -66,7 +66,8 @@ def catalogue(
     max_price: Decimal | None = None,
     q: str | None = None,
 ) -> QuerySet[Product]:
-    """The list's products, filtered: `category` (slug), price bounds (inclusive),
+    """The list's products, filtered: `category` (a slug; categories are flat, so
+    exactly that category's products), price bounds (inclusive),
     `q` (in the name or description)."""
     products = Product.objects.filter(is_active=True)
     if category:
@@ -78,6 +79,11 @@ def catalogue(
     if q:
         products = products.filter(Q(name__icontains=q) | Q(description__icontains=q))
     return products
+
+
+def categories() -> list[dict]:
+    """Every category (flat: a category has no children), by name: `CategorySerializer` rows."""
+    return list(Category.objects.order_by("name", "id").values("id", "name", "slug"))
 
 
 def _attach(rows: list[dict], *, name: str, children: QuerySet, parent: str, columns) -> list[dict]:

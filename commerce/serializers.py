@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from core.fields import StrictIntegerField
+from core.pagination import OnePageEnvelopeSerializer
 from core.query import QueryParamsSerializer
 
 from . import error_codes
@@ -59,6 +60,10 @@ class CategorySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     slug = serializers.SlugField()
+
+
+class CategoryListSerializer(OnePageEnvelopeSerializer):
+    categories = CategorySerializer(many=True, help_text="Every category, by name.")
 
 
 class ProductSerializer(serializers.Serializer):
@@ -160,7 +165,11 @@ class WebhookAnswerSerializer(serializers.Serializer):
 
 
 class ProductFilterSerializer(QueryParamsSerializer):
-    category = serializers.SlugField(required=False, help_text="A category's slug.")
+    category = serializers.SlugField(
+        required=False,
+        help_text="A category's `slug` (`GET categories/`): only its products. An unknown "
+        "slug lists none.",
+    )
     min_price = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=0, required=False
     )

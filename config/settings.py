@@ -358,6 +358,8 @@ REST_FRAMEWORK = {
         "login_account": env("THROTTLE_LOGIN_ACCOUNT", default="20/hour"),
         "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
         "token_refresh": env("THROTTLE_TOKEN_REFRESH", default="30/min"),
+        # Searches (forum/search/ and users/search/ together), per user.
+        "search": env("THROTTLE_SEARCH", default="120/min"),
     },
     # Forwarded headers are trusted only from this many proxies in front (none by
     # default): the client address is REMOTE_ADDR, so a forged X-Forwarded-For

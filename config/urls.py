@@ -27,7 +27,7 @@ api_patterns = [
     path("chat/", include("chat.urls")),
     path("notifications/", include("notifications.urls")),
     path("mobile/push-token/", include("notifications.mobile_urls")),
-    # The shop: products/, cart/, checkout/session/, orders/, payments/webhook/.
+    # The shop: categories/, products/, cart/, checkout/session/, orders/, payments/webhook/.
     path("", include("commerce.urls")),
     # Staff: the dashboard's figures as JSON.
     path("admin/", include("core.admin_urls")),

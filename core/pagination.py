@@ -2,7 +2,12 @@
 
 Every list of the API answers
 
-    {"<envelope>": [...], "next_page": url | null, "previous_page": url | null}
+    {"<envelope>": [...], "next_page": url | null, "previous_page": url | null,
+     "next_cursor": string | null, "previous_cursor": string | null}
+
+`next_page`/`previous_page` are ready-made links (the mobile contract);
+`next_cursor`/`previous_cursor` are the cursor query parameter's value in them,
+for a typed client that calls the same route again with `?cursor=` (`page_links`).
 
 and pages by keyset: the cursor is the ordering values of the row at the edge of
 the page, so a page is `WHERE (a, id) < (x, y) ORDER BY a DESC, id DESC LIMIT n+1`
@@ -27,8 +32,10 @@ and setting `pagination_class = PostPagination` on the view. Rules for
   attribute).
 
 A list that is one fixed page (a top N: popular tags, search results) carries the
-same links, always null: its serializer extends `OnePageEnvelopeSerializer` and
-its view adds `NO_PAGE_LINKS` to the body.
+same links and cursors, always null: its serializer extends
+`OnePageEnvelopeSerializer` and its view adds `NO_PAGE_LINKS` to the body. A list
+paged by other parameters (a chat history's `before=`/`after=`) builds its links
+and adds `page_links(next_page, previous_page, next_param=..., previous_param=...)`.
 
 The cursor is opaque to clients: urlsafe base64 of a small JSON document. A
 malformed or tampered cursor answers 400 with code `invalid_cursor`, never a 500.
@@ -45,6 +52,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -62,15 +70,45 @@ from core import error_codes
 FORWARD = "n"
 BACKWARD = "p"
 
-NO_PAGE_LINKS = {"next_page": None, "previous_page": None}
+CURSOR_QUERY_PARAM = "cursor"
+
+
+def cursor_in(link: str | None, param: str = CURSOR_QUERY_PARAM) -> str | None:
+    """The value of the query parameter `param` in `link`, or None."""
+    if link is None:
+        return None
+    values = parse_qs(urlsplit(link).query, keep_blank_values=True).get(param)
+    return values[-1] if values else None
+
+
+def page_links(
+    next_page: str | None,
+    previous_page: str | None,
+    *,
+    next_param: str = CURSOR_QUERY_PARAM,
+    previous_param: str = CURSOR_QUERY_PARAM,
+) -> dict[str, str | None]:
+    """The page keys of a list envelope: the two links and, as plain values, the
+    cursor each carries (its `next_param` / `previous_param` query parameter)."""
+    return {
+        "next_page": next_page,
+        "previous_page": previous_page,
+        "next_cursor": cursor_in(next_page, next_param),
+        "previous_cursor": cursor_in(previous_page, previous_param),
+    }
+
+
+NO_PAGE_LINKS = page_links(None, None)
 
 
 class OnePageEnvelopeSerializer(serializers.Serializer):
-    """The envelope of a list that is one fixed page: the page links every list
-    carries, always null."""
+    """The envelope of a list that is one fixed page: the page links and cursors
+    every list carries, always null."""
 
     next_page = serializers.URLField(allow_null=True, help_text="Always null: one page.")
     previous_page = serializers.URLField(allow_null=True, help_text="Always null: one page.")
+    next_cursor = serializers.CharField(allow_null=True, help_text="Always null: one page.")
+    previous_cursor = serializers.CharField(allow_null=True, help_text="Always null: one page.")
 
 
 class InvalidCursor(APIValidationError):
@@ -179,7 +217,7 @@ class KeysetPagination(BasePagination):
 
     envelope = "results"
     ordering: tuple[str, ...] = ("-created_at", "-id")
-    cursor_query_param = "cursor"
+    cursor_query_param = CURSOR_QUERY_PARAM
     page_size_query_param = "page_size"
 
     # Filled per request.
@@ -310,33 +348,58 @@ class KeysetPagination(BasePagination):
             return None
         return remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
 
-    def get_paginated_response(self, data: list[Any]) -> Response:
-        return Response(
-            {
-                self.envelope: data,
-                "next_page": self.get_next_link(),
-                "previous_page": self.get_previous_link(),
-            }
+    def get_page_links(self) -> dict[str, str | None]:
+        """`next_page`, `previous_page`, `next_cursor`, `previous_cursor` of this page."""
+        return page_links(
+            self.get_next_link(),
+            self.get_previous_link(),
+            next_param=self.cursor_query_param,
+            previous_param=self.cursor_query_param,
         )
+
+    def get_paginated_response(self, data: list[Any]) -> Response:
+        return Response({self.envelope: data, **self.get_page_links()})
 
     # --- OpenAPI -------------------------------------------------------------
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         link = {"type": "string", "format": "uri", "nullable": True}
+        cursor = {"type": "string", "nullable": True}
+        param = self.cursor_query_param
+        example_cursor = "eyJ2Ijpb..."
         return {
             "type": "object",
-            "required": [self.envelope, "next_page", "previous_page"],
+            "required": [
+                self.envelope,
+                "next_page",
+                "previous_page",
+                "next_cursor",
+                "previous_cursor",
+            ],
             "properties": {
                 self.envelope: schema,
                 "next_page": {
                     **link,
                     "description": "The next page, or null on the last page.",
-                    "example": f"https://api.example.org/api/v1/...?{self.cursor_query_param}=eyJ2Ijpb...",
+                    "example": f"https://api.example.org/api/v1/...?{param}={example_cursor}",
                 },
                 "previous_page": {
                     **link,
                     "description": "The previous page, or null on the first page.",
                     # Lets drf-spectacular wrap a view's item example in this envelope.
+                    "example": None,
+                },
+                "next_cursor": {
+                    **cursor,
+                    "description": f"The `{param}` query parameter of `next_page`: pass it "
+                    f"back as `?{param}=` (the other parameters unchanged) for the next page. "
+                    "Null on the last page.",
+                    "example": example_cursor,
+                },
+                "previous_cursor": {
+                    **cursor,
+                    "description": f"The `{param}` query parameter of `previous_page`: pass "
+                    f"it back as `?{param}=` for the previous page. Null on the first page.",
                     "example": None,
                 },
             },
@@ -349,8 +412,9 @@ class KeysetPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": (
-                    "Opaque cursor taken from `next_page` or `previous_page`; "
-                    "omit for the first page."
+                    "Opaque cursor: `next_cursor` or `previous_cursor` of a page (the "
+                    "same value `next_page` or `previous_page` carries); omit for the "
+                    "first page."
                 ),
                 "schema": {"type": "string"},
             },

@@ -15,6 +15,7 @@ class SearchView(GenericAPIView):
     serializer_class = SearchResultsSerializer
     pagination_class = None
     filter_backends: list = []
+    throttle_scope = "search"
 
     @extend_schema(
         tags=["forum"],
@@ -22,7 +23,8 @@ class SearchView(GenericAPIView):
         description=(
             "Posts by text and tag, ranked (Postgres full-text search; tags weigh more "
             "than text), and users by handle or display name, most similar first. Only "
-            "what the caller may see; at most `FORUM_SEARCH_RESULTS` of each."
+            "what the caller may see; at most `FORUM_SEARCH_RESULTS` of each. All matching "
+            "users, page by page: `GET users/search/`. Throttled with it (`THROTTLE_SEARCH`)."
         ),
         parameters=[SearchParamsSerializer],
         responses=SearchResultsSerializer,

@@ -251,7 +251,8 @@ class DeviceListView(generics.ListAPIView):
     @extend_schema(
         tags=TAGS,
         summary="Your active push devices",
-        description="Newest first, in the list envelope (`devices`, `next_page`, `previous_page`).",
+        description="Newest first, in the list envelope (`devices`, `next_page`, "
+        "`previous_page`, `next_cursor`, `previous_cursor`).",
         examples=[OpenApiExample("Devices", value=device_example(), response_only=True)],
     )
     def get(self, request, *args, **kwargs):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Now
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+from django.db import connection
+from django.db.models import BooleanField, Exists, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Greatest, Now
 
 from core import error_codes as core_codes
 from core.exceptions import NotFound
 
-from .models import Block, Follow, User
+from .models import Block, Follow, Profile, User
 
 
 def visible_users() -> QuerySet[User]:
@@ -162,3 +165,59 @@ def blocked_by(*, viewer) -> QuerySet[User]:
             **{BLOCKED_AT: F("blocks_received__created_at"), BLOCK_ID: F("blocks_received__id")},
         )
     )
+
+
+# --- search -----------------------------------------------------------------
+# Users by handle or display name: pg_trgm similarity on Postgres, each column
+# with a GIN trigram index; case-insensitive substring matching on SQLite.
+
+
+def _on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _similar(field: str, q: str) -> Q:
+    """`field %> q`: `q` is similar to the field or to a part of it (pg_trgm word
+    similarity), so "smi" finds "Robert Smith". One operator, not an OR of two,
+    keeps the trigram index the planner's choice.
+
+    The lookup is used directly so `django.contrib.postgres` need not be installed.
+    """
+    return Q(TrigramWordSimilar(F(field), q))
+
+
+def user_search_ordering() -> tuple[str, ...]:
+    """The order of `search_users` as a keyset ordering (the last field unique):
+    most similar first on Postgres, by handle on SQLite."""
+    return ("-similarity", "username", "id") if _on_postgres() else ("username", "id")
+
+
+def search_users(*, viewer, q: str) -> QuerySet[User]:
+    """Users `viewer` may see (`users_for`) matching `q` by handle or display name,
+    in `user_search_ordering()`."""
+    users = users_for(viewer)
+    if _on_postgres():
+        # Each half is answered by its own trigram index; together they name
+        # the candidates, so the join to profiles happens for matches only.
+        by_username = User.objects.filter(_similar("username", q)).order_by().values("pk")
+        by_display_name = (
+            Profile.objects.filter(_similar("display_name", q)).order_by().values("user_id")
+        )
+        # pg_trgm answers `real`, shown rounded to float4's digits: read back from a
+        # cursor, that rounded value would never equal the row's own. As double
+        # precision it round-trips exactly, so a page boundary inside a tie holds.
+        similarity = Cast(
+            Greatest(
+                Coalesce(TrigramSimilarity("username", q), 0.0),
+                Coalesce(TrigramWordSimilarity(q, "username"), 0.0),
+                TrigramSimilarity("profile__display_name", q),
+                TrigramWordSimilarity(q, "profile__display_name"),
+            ),
+            FloatField(),
+        )
+        users = users.filter(pk__in=by_username.union(by_display_name)).annotate(
+            similarity=similarity
+        )
+    else:
+        users = users.filter(Q(username__icontains=q) | Q(profile__display_name__icontains=q))
+    return users.order_by(*user_search_ordering())

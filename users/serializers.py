@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from core.fields import StrictCharField
+from core.query import QueryParamsSerializer
 
 from . import error_codes, services
 from .auth import refuse_unless_can_authenticate, user_can_authenticate
@@ -77,6 +78,14 @@ class PublicUserSerializer(_ProfileFieldsSerializer):
     class Meta(_ProfileFieldsSerializer.Meta):
         fields = [*_ProfileFieldsSerializer.Meta.fields, "is_following", "date_joined"]
         read_only_fields = fields
+
+
+class UserSearchParamsSerializer(QueryParamsSerializer):
+    q = serializers.CharField(
+        max_length=100,
+        trim_whitespace=True,
+        help_text="A handle or a display name, or part of one.",
+    )
 
 
 class MeSerializer(_ProfileFieldsSerializer):

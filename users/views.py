@@ -37,6 +37,7 @@ from .serializers import (
     ModerationStateSerializer,
     PublicUserSerializer,
     SuspendSerializer,
+    UserSearchParamsSerializer,
 )
 
 ME_EXAMPLE = OpenApiExample("Account", value=me_example(), response_only=True)
@@ -67,6 +68,20 @@ class BlockPagination(KeysetPagination):
 
     envelope = "users"
     ordering = (f"-{selectors.BLOCKED_AT}", f"-{selectors.BLOCK_ID}")
+
+
+class UserSearchPagination(KeysetPagination):
+    """Search results, best match first (`selectors.user_search_ordering`)."""
+
+    envelope = "users"
+    ordering = ("username", "id")  # Set per request: it depends on the database.
+
+
+USER_SEARCH_EXAMPLE = OpenApiExample(
+    "Matches",
+    value=public_user_example(SAM, bio="", is_following=False),
+    response_only=True,
+)
 
 
 def _patch_me(request, user: User) -> Response:
@@ -371,3 +386,36 @@ class UnsuspendView(APIView):
         target = get_object_or_404(User, pk=pk)
         services.unsuspend_user(user=target)
         return Response(ModerationStateSerializer(target).data)
+
+
+@extend_validation_errors([core_codes.INVALID_CURSOR], field_name="cursor", methods=["get"])
+class UserSearchView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = PublicUserSerializer
+    pagination_class = UserSearchPagination
+    filter_backends: list = []
+    throttle_scope = "search"
+
+    @extend_schema(
+        tags=["users"],
+        summary="Search users",
+        description=(
+            "Users by handle or display name, most similar first (pg_trgm similarity on "
+            "Postgres; by handle on SQLite), in pages: pass `next_cursor` back as `cursor` "
+            "with the same `q`. Only users the caller may see (no deactivated or suspended "
+            "users, nobody who blocked the caller), as `forum/search/?type=users`, which "
+            "answers the first `FORUM_SEARCH_RESULTS` of the same list. Throttled with the "
+            "forum search (`THROTTLE_SEARCH`)."
+        ),
+        parameters=[UserSearchParamsSerializer],
+        responses=PublicUserSerializer(many=True),
+        examples=[USER_SEARCH_EXAMPLE],
+    )
+    def get(self, request, *args, **kwargs):
+        params = UserSearchParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        users = selectors.search_users(viewer=request.user, q=params.validated_data["q"])
+        paginator = self.paginator
+        paginator.ordering = selectors.user_search_ordering()
+        page = paginator.paginate_queryset(users, request, view=self)
+        return paginator.get_paginated_response(self.get_serializer(page, many=True).data)

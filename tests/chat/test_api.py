@@ -135,7 +135,13 @@ def test_list_by_last_activity_with_unread_counts(alice, bob, carol, direct, gro
     response = client_for(alice).get(f"{API}/conversations/")
     assert response.status_code == 200
     data = response.json()
-    assert set(data) == {"conversations", "next_page", "previous_page"}
+    assert set(data) == {
+        "conversations",
+        "next_page",
+        "previous_page",
+        "next_cursor",
+        "previous_cursor",
+    }
     listed = data["conversations"]
     assert [c["id"] for c in listed] == [str(direct.pk), str(group.pk)]
     assert [c["unread_count"] for c in listed] == [2, 1]
@@ -344,7 +350,13 @@ def test_history_newest_first_paged_by_message_id(alice, bob, direct, send):
     client = client_for(alice)
     url = f"{API}/conversations/{direct.pk}/messages/"
     first = client.get(f"{url}?page_size=3").json()
-    assert set(first) == {"messages", "next_page", "previous_page"}
+    assert set(first) == {
+        "messages",
+        "next_page",
+        "previous_page",
+        "next_cursor",
+        "previous_cursor",
+    }
     assert [m["body"] for m in first["messages"]] == ["m6", "m5", "m4"]
     assert first["previous_page"] is None
     second = client.get(first["next_page"]).json()

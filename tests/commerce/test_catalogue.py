@@ -40,7 +40,7 @@ def test_anyone_lists_active_products_with_decimal_prices(api, django_assert_max
     make_product("Hidden", is_active=False)
     with django_assert_max_num_queries(2):
         body = api().get(URL).json()
-    assert set(body) == {"products", "next_page", "previous_page"}
+    assert set(body) == {"products", "next_page", "previous_page", "next_cursor", "previous_cursor"}
     by_name = {p["name"]: p for p in body["products"]}
     assert set(by_name) == {"Mug", "Sold out"}
     shown = by_name["Mug"]

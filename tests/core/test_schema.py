@@ -301,9 +301,14 @@ def test_example_checks_catch_extra_and_missing_fields(schema):
     assert not FORMATS.conforms("not-a-uuid", "uuid")
 
 
+CURSOR_KEYS = ("next_cursor", "previous_cursor")
+PAGE_KEYS = {"next_page", "previous_page", *CURSOR_KEYS}
+
+
 def test_every_list_carries_the_page_links(schema):
-    """Every list (an answer made of lists only) is an envelope with `next_page` and
-    `previous_page` (null on a list that is one fixed page)."""
+    """Every list (an answer made of lists only) is an envelope with `next_page`,
+    `previous_page` and their cursors, described (null on a list that is one
+    fixed page)."""
     components = schema["components"]["schemas"]
 
     def resolved(node):
@@ -313,8 +318,6 @@ def test_every_list_carries_the_page_links(schema):
 
     lists, missing = [], []
     for path, item in schema["paths"].items():
-        if not path.startswith(("/api/v1/users/", "/api/v1/forum/")):
-            continue
         for method, operation in item.items():
             if method not in HTTP_METHODS or method == "post":
                 continue  # a write answers what it wrote
@@ -325,14 +328,20 @@ def test_every_list_carries_the_page_links(schema):
             contents = [
                 resolved(node).get("type")
                 for name, node in shown.get("properties", {}).items()
-                if name not in ("next_page", "previous_page")
+                if name not in PAGE_KEYS
             ]
             if shown.get("type") == "array" or (contents and set(contents) == {"array"}):
                 lists.append(f"{method.upper()} {path}")
-                if not {"next_page", "previous_page"} <= set(shown.get("required", [])):
+                cursors = [shown["properties"].get(key, {}) for key in CURSOR_KEYS]
+                if not set(shown.get("required", [])) >= PAGE_KEYS or not all(
+                    c.get("type") == "string" and c.get("nullable") and c.get("description")
+                    for c in cursors
+                ):
                     missing.append(f"{method.upper()} {path}")
 
     assert "GET /api/v1/forum/tags/" in lists and "GET /api/v1/forum/search/" in lists
+    for path in ("chat/conversations/{id}/messages/", "users/search/", "categories/"):
+        assert f"GET /api/v1/{path}" in lists
     assert missing == []
 
 

@@ -152,6 +152,11 @@ def test_the_typed_client_walks_the_critical_path(
             "comment_author": registered["other_user_id"],
         }
 
+        # The feed walked a post a page with each page's `next_cursor`.
+        feed = steps.next()
+        assert (feed["step"], feed["pages"]) == ("feed", 2)
+        assert feed["posts"] == [feed["newest"], post["post_id"]]
+
         chat = steps.next()
         assert chat["step"] == "chat" and chat["kind"] == "direct"
         assert chat["message_body"] == "Hi Bob"

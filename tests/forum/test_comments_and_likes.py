@@ -25,7 +25,7 @@ def test_comment_contract_and_count(post, stranger, prefix):
     for key, kind in COMMENT_CONTRACT.items():
         assert isinstance(resp.json()[key], kind)
     page = api.get(f"{prefix}/posts/{post.pk}/comments/").json()
-    assert set(page) == {"comments", "next_page", "previous_page"}
+    assert set(page) == {"comments", "next_page", "previous_page", "next_cursor", "previous_cursor"}
     assert [c["content"] for c in page["comments"]] == ["Nice"]
     assert api.get(f"{prefix}/posts/{post.pk}/").json()["comment_count"] == 1
 

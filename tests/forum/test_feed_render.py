@@ -47,8 +47,7 @@ def orm_body(viewer, url: str) -> dict:
     data = PostSerializer(page, many=True, context={"request": request}).data
     body = {
         "posts": data,
-        "next_page": paginator.get_next_link(),
-        "previous_page": paginator.get_previous_link(),
+        **paginator.get_page_links(),
     }
     return json.loads(JSONRenderer().render(body))
 

@@ -165,7 +165,7 @@ def test_only_moderators_see_the_queue(post, stranger, moderator):
     denied = client_for(stranger).get("/api/v1/forum/reports/")
     assert denied.status_code == 403 and denied.json()["errors"][0]["code"] == "permission_denied"
     page = client_for(moderator).get("/api/v1/forum/reports/?status=open").json()
-    assert set(page) == {"reports", "next_page", "previous_page"}
+    assert set(page) == {"reports", "next_page", "previous_page", "next_cursor", "previous_cursor"}
     [item] = page["reports"]
     assert item["reporter"]["username"] == "stranger"
     assert item["target"] == {

@@ -40,7 +40,7 @@ def test_create_then_list_matches_contract(author, prefix):
     assert body["user"]["username"] == "author"
 
     page = api.get(f"{prefix}/posts/").json()
-    assert set(page) == {"posts", "next_page", "previous_page"}
+    assert set(page) == {"posts", "next_page", "previous_page", "next_cursor", "previous_cursor"}
     assert [p["id"] for p in page["posts"]] == [body["id"]]
     assert_post_contract(page["posts"][0])
     assert Profile.objects.get(user=author).post_count == 1

@@ -124,8 +124,7 @@ def orm_comments_page(viewer, post, url: str) -> dict:
     return as_json(
         {
             "comments": data,
-            "next_page": paginator.get_next_link(),
-            "previous_page": paginator.get_previous_link(),
+            **paginator.get_page_links(),
         }
     )
 

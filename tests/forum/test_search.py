@@ -7,6 +7,7 @@ from forum import moderation, search, services
 from forum.models import ForumPost
 from tests.clients import client_for
 from tests.factories import make_user
+from users import selectors as user_selectors
 from users.models import Profile, User
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,14 @@ def found(user, q, **params):
     resp = client_for(user).get(URL, {"q": q, **params})
     assert resp.status_code == 200, resp.json()
     body = resp.json()
-    assert body.keys() == {"posts", "users", "next_page", "previous_page"}
+    assert body.keys() == {
+        "posts",
+        "users",
+        "next_page",
+        "previous_page",
+        "next_cursor",
+        "previous_cursor",
+    }
     assert body["next_page"] is None and body["previous_page"] is None
     return [p["content"] for p in body["posts"]], [u["username"] for u in body["users"]]
 
@@ -177,7 +185,7 @@ def test_post_search_uses_the_gin_index(author, stranger):
 @pytest.mark.requires_postgres
 def test_user_search_uses_the_trigram_indexes(stranger):
     named("indexed_user", "Indexed Name")
-    plan = _plan(search.user_search_queryset(viewer=stranger, q="indexed"))
+    plan = _plan(user_selectors.search_users(viewer=stranger, q="indexed"))
     assert "users_profile_display_name_trgm_idx" in plan, plan
     # On a handful of rows the planner scans the small case-insensitive unique
     # index for `username` instead; with a realistic number of users (100,000)

@@ -47,6 +47,8 @@ def test_shape_and_order(author, stranger, url):
         ],
         "next_page": None,
         "previous_page": None,
+        "next_cursor": None,
+        "previous_cursor": None,
     }
 
 

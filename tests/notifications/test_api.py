@@ -44,7 +44,13 @@ def test_list_newest_first_in_the_envelope(prefix):
 
     assert resp.status_code == 200
     body = resp.json()
-    assert set(body) == {"notifications", "next_page", "previous_page"}
+    assert set(body) == {
+        "notifications",
+        "next_page",
+        "previous_page",
+        "next_cursor",
+        "previous_cursor",
+    }
     assert [n["id"] for n in body["notifications"]] == [str(n.pk) for n in reversed(rows)]
     first = body["notifications"][0]
     assert first["kind"] == "comment_on_post"

@@ -191,6 +191,6 @@ def test_the_device_list_is_an_envelope_newest_first_in_pages():
     first = api.get(URL, {"page_size": 2}).json()
     second = api.get(first["next_page"]).json()
 
-    assert set(first) == {"devices", "next_page", "previous_page"}
+    assert set(first) == {"devices", "next_page", "previous_page", "next_cursor", "previous_cursor"}
     assert [d["token"] for d in first["devices"] + second["devices"]] == ["t2", "t1", "t0"]
     assert second["next_page"] is None and second["previous_page"] is not None

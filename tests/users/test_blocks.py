@@ -245,7 +245,7 @@ def test_blocked_list_is_paginated_newest_first_and_private(client_of, user, oth
     first = client.get(f"{API}/users/me/blocked/?page_size=2")
     assert first.status_code == 200
     body = first.json()
-    assert set(body) == {"users", "next_page", "previous_page"}
+    assert set(body) == {"users", "next_page", "previous_page", "next_cursor", "previous_cursor"}
     seen = [u["id"] for u in all_pages(client, body, "users")]
     assert seen == [str(u.pk) for u in reversed(blocked)]
     assert body["users"][0]["is_following"] is False

@@ -69,7 +69,7 @@ def test_followers_and_following_lists_are_paginated(client_of, user):
     first = client.get(f"{API}/users/{user.pk}/followers/?page_size=2")
     assert first.status_code == 200
     body = first.json()
-    assert set(body) == {"users", "next_page", "previous_page"}
+    assert set(body) == {"users", "next_page", "previous_page", "next_cursor", "previous_cursor"}
     assert body["previous_page"] is None
     seen = [u["id"] for u in all_pages(client, body, "users")]
     # Newest follow first, each once.

@@ -137,7 +137,13 @@ def test_page_size_default_and_cap(rows, target, settings):
 @pytest.mark.django_db
 def test_empty_list(target):
     data = page(FollowRows, "/api/v1/x/", Follow.objects.filter(followee=target))
-    assert data == {"follows": [], "next_page": None, "previous_page": None}
+    assert data == {
+        "follows": [],
+        "next_page": None,
+        "previous_page": None,
+        "next_cursor": None,
+        "previous_cursor": None,
+    }
 
 
 def _raw_cursor(payload) -> str:
@@ -194,7 +200,13 @@ def test_cursor_keeps_microseconds():
 
 def test_response_schema_names_the_envelope():
     schema = FollowRows().get_paginated_response_schema({"type": "array"})
-    assert schema["required"] == ["follows", "next_page", "previous_page"]
+    assert schema["required"] == [
+        "follows",
+        "next_page",
+        "previous_page",
+        "next_cursor",
+        "previous_cursor",
+    ]
     assert schema["properties"]["next_page"]["nullable"] is True
     names = [p["name"] for p in FollowRows().get_schema_operation_parameters(view=None)]
     assert names == ["cursor", "page_size"]

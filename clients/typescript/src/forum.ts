@@ -53,3 +53,27 @@ export async function readPost(user: User, postId: string) {
     await user.api.GET("/api/v1/forum/posts/{id}/", { params: { path: { id: postId } } }),
   );
 }
+
+export async function writePost(user: User, content: string) {
+  return ok("post", await user.api.POST("/api/v1/forum/posts/", { body: { content } }));
+}
+
+/** Every post of `authorId`, newest first, walking the feed page by page: each
+ * page's `next_cursor` goes back as `cursor` with the same other parameters
+ * (null on the last page), so no `next_page` URL needs parsing. */
+export async function postsOf(user: User, authorId: string, pageSize: number) {
+  const query = { author: authorId, page_size: pageSize };
+  let page = ok("feed", await user.api.GET("/api/v1/forum/posts/", { params: { query } }));
+  let posts = page.posts;
+  let pages = 1;
+  while (page.next_cursor !== null) {
+    const cursor = page.next_cursor;
+    page = ok(
+      "feed",
+      await user.api.GET("/api/v1/forum/posts/", { params: { query: { ...query, cursor } } }),
+    );
+    posts = posts.concat(page.posts);
+    pages += 1;
+  }
+  return { posts, pages };
+}

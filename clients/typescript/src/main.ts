@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { report, User } from "./api.js";
 import { login, logout, refresh, register } from "./auth.js";
 import { markRead, openDirect, send } from "./chat.js";
-import { comment, createPost, like, readPost, uploadImage } from "./forum.js";
+import { comment, createPost, like, postsOf, readPost, uploadImage, writePost } from "./forum.js";
 import { addToCart, checkout, orderHistory, products, waitUntilPaid } from "./shop.js";
 import { pingOverSocket } from "./socket.js";
 
@@ -47,6 +47,10 @@ async function main(): Promise<void> {
     comment_count: seen.comment_count,
     comment_author: reply.user.id,
   });
+
+  const second = await writePost(alice, "A second post, text only");
+  const walked = await postsOf(bob, registered.id, 1);
+  report("feed", { pages: walked.pages, posts: walked.posts.map((p) => p.id), newest: second.id });
 
   const conversation = await openDirect(alice, bobProfile.id);
   const message = await send(alice, conversation.id, "Hi Bob");
