@@ -24,12 +24,15 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from core import request_id
 
+from . import registry
+
 BEARER_SUBPROTOCOL = "bearer"
 SCOPE_KEY = "realtime_auth"
 
 
 class SocketAuthError(Exception):
-    """``code`` is ``invalid_token`` or ``user_inactive``."""
+    """``code`` is ``invalid_token``, ``token_revoked`` (its session was signed
+    out) or ``user_inactive``."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -42,6 +45,8 @@ class SocketAuth:
     # Epoch seconds after which the token is no longer valid (exp + leeway).
     expires_at: float
     via_subprotocol: bool
+    # What publish.disconnect_user(..., sessions=...) may name this socket by.
+    session_keys: frozenset[str] = frozenset()
 
     def seconds_left(self) -> float:
         return self.expires_at - time.time()
@@ -62,6 +67,15 @@ def authenticate_token(raw_token: str, *, expected_user_id=None) -> tuple[Any, f
 
     With ``expected_user_id``, a token for anyone else is ``invalid_token``.
     """
+    user, expires_at, _ = authenticate_session(raw_token, expected_user_id=expected_user_id)
+    return user, expires_at
+
+
+def authenticate_session(
+    raw_token: str, *, expected_user_id=None
+) -> tuple[Any, float, frozenset[str]]:
+    """``authenticate_token`` and the token's session keys; a token whose session
+    was signed out (``registry.register_token_check``) is ``token_revoked``."""
     try:
         token = AccessToken(raw_token)
         claimed_user_id = str(token.get(api_settings.USER_ID_CLAIM))
@@ -75,8 +89,10 @@ def authenticate_token(raw_token: str, *, expected_user_id=None) -> tuple[Any, f
         raise SocketAuthError(code) from None
     if not api_settings.USER_AUTHENTICATION_RULE(user):
         raise SocketAuthError("user_inactive")
+    if registry.token_refused(token.payload):
+        raise SocketAuthError("token_revoked")
     leeway = token.get_token_backend().get_leeway().total_seconds()
-    return user, float(token["exp"]) + leeway
+    return user, float(token["exp"]) + leeway, registry.token_keys(token.payload)
 
 
 async def _refuse_handshake(receive, send) -> None:
@@ -115,11 +131,18 @@ class JWTAuthMiddleware(BaseMiddleware):
         reason = "no_token"
         if raw_token:
             try:
-                user, expires_at = await database_sync_to_async(authenticate_token)(raw_token)
+                user, expires_at, keys = await database_sync_to_async(authenticate_session)(
+                    raw_token
+                )
             except SocketAuthError as exc:
                 reason = exc.code
             else:
-                auth = SocketAuth(user=user, expires_at=expires_at, via_subprotocol=via_subprotocol)
+                auth = SocketAuth(
+                    user=user,
+                    expires_at=expires_at,
+                    via_subprotocol=via_subprotocol,
+                    session_keys=keys,
+                )
         if auth is None:
             _log_refusal(scope, reason)
             return await _refuse_handshake(receive, send)
