@@ -24,6 +24,7 @@ from tests.redis_server import free_port, redis_server  # noqa: F401  (fixture)
 
 API = "/api/v1"
 ORIGIN = (b"origin", b"http://testserver")
+HOST = (b"host", b"testserver")
 USER_RATE = 4
 
 
@@ -70,7 +71,7 @@ def login(client: APIClient, user) -> str:
 
 
 async def _handshake(token: str) -> tuple[bool, object, dict | None]:
-    comm = WebsocketCommunicator(application, "/ws/", [ORIGIN], ["bearer", token])
+    comm = WebsocketCommunicator(application, "/ws/", [HOST, ORIGIN], ["bearer", token])
     connected, subprotocol = await comm.connect(timeout=5)
     try:
         if not connected:
@@ -81,7 +82,7 @@ async def _handshake(token: str) -> tuple[bool, object, dict | None]:
 
 
 async def _socket_pings(token: str) -> dict:
-    comm = WebsocketCommunicator(application, "/ws/", [ORIGIN], ["bearer", token])
+    comm = WebsocketCommunicator(application, "/ws/", [HOST, ORIGIN], ["bearer", token])
     connected, _ = await comm.connect(timeout=5)
     assert connected
     try:
