@@ -35,6 +35,7 @@ from .auth import BEARER_SUBPROTOCOL, SCOPE_KEY, SocketAuthError, authenticate_s
 from .backend import REALTIME_STORE_PART
 from .groups import parse_stream, stream_group, user_group
 from .publish import CHANNEL_LAYER_PART, envelope_text, utc_timestamp
+from .publish import _gaps as publish_gaps
 from .registry import RealtimeContext
 
 logger = logging.getLogger(__name__)
@@ -301,6 +302,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     # --- resume -------------------------------------------------------------------
 
     async def _replay(self, since: str) -> None:
+        if self.user.pk in publish_gaps:
+            # This process dropped events for the user unlogged; their log is
+            # deleted before the next append, whose chain then starts at 0-0.
+            self.last_event_id = eventlog.ZERO_ID
+            await self._send_json(
+                {"type": "resync.required", "id": None, "ts": utc_timestamp(), "data": {}}
+            )
+            return
         if not await self._send_logged_since(since):
             return
         if self.last_event_id is None:  # nothing after it: it is the newest

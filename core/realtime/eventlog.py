@@ -25,6 +25,8 @@ from .backend import KEY_PREFIX, realtime_settings, redis_client, use_redis
 
 _ID_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 _ZERO_ID = "0-0"
+# The `prev` of a log's first entry.
+ZERO_ID = _ZERO_ID
 
 # Appends one event per key (a key may repeat: its entries chain in order) and
 # returns each new id with the id before it. All or nothing: the key types are

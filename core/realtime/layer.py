@@ -123,6 +123,14 @@ class _LoopLayer(RedisPubSubLoopLayer):
                     # they have by id); one not sent waits for the next event.
                     await shards[key].publish(self.bundle_channel, payload)
 
+    def tell_local(self, group: str, message: dict) -> None:
+        """Hand `message` to this process's channels in `group`, without Redis."""
+        payload = self.channel_layer.serialize(message)
+        for channel_name in self.groups.get(self._get_group_channel_name(group), ()):
+            queue = self.channels.get(channel_name)
+            if queue is not None:
+                queue.put_nowait(payload)
+
     def tell_lost(self) -> None:
         """Every local channel gets ``realtime.layer_lost`` (queued after what it
         has already received, so nothing before the loss is reordered)."""
@@ -215,6 +223,18 @@ class _Shard(RedisSingleShardConnection):
         confirmed = self._confirming.pop(name, None)
         if confirmed is not None and not confirmed.done():
             confirmed.set_result(None)
+
+
+async def tell_local(layer, messages: list[tuple[str, dict]]) -> None:
+    """Each (group, message) to this process's sockets in the group only: works
+    while Redis is out (the in-memory layer is local anyway)."""
+    if isinstance(layer, PubSubChannelLayer):
+        local = layer._get_layer()
+        for group, message in messages:
+            local.tell_local(group, message)
+        return
+    for group, message in messages:
+        await layer.group_send(group, message)
 
 
 async def group_send_many(layer, messages: list[tuple[str, dict]]) -> None:

@@ -71,7 +71,7 @@ from . import eventlog
 from .backend import REALTIME_STORE_PART, realtime_settings
 from .codes import CLOSE_DISCONNECTED, STREAM_DELETED, STREAM_NOT_VISIBLE, sendable
 from .groups import stream_group, user_group
-from .layer import group_send_many
+from .layer import group_send_many, tell_local
 
 logger = logging.getLogger(__name__)
 
@@ -338,20 +338,14 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
 
 
 async def _tell_resync(layer, users: list[str]) -> None:
-    """Events for these users were dropped unlogged: their open sockets (a socket
-    that connected once Redis was back, while this process still backed off) are
-    told ``resync.required`` now, instead of carrying on without them. Best
-    effort: with the channel layer down too, the sockets are being closed (4013)."""
-    if layer is None or not degraded.available(CHANNEL_LAYER_PART):
+    """Events for these users were dropped unlogged: their open sockets in this
+    process (one that connected once Redis was back, while this process still
+    backed off) are told ``resync.required`` now instead of carrying on without
+    them. Locally, with no Redis round trip: the layer may be backing off too."""
+    if layer is None:
         return
-    try:
-        await group_send_many(
-            layer, [(user_group(user), {"type": RESYNC_MESSAGE}) for user in dict.fromkeys(users)]
-        )
-    except Exception as exc:
-        if not degraded.is_outage(exc):
-            raise
-        degraded.report(CHANNEL_LAYER_PART, exc, doing="telling sockets to resync")
+    messages = [(user_group(user), {"type": RESYNC_MESSAGE}) for user in dict.fromkeys(users)]
+    await tell_local(layer, messages)
 
 
 def _log(chunk: list[_Addressed], ts: str) -> list[eventlog.Appended]:

@@ -87,3 +87,20 @@ def test_the_gateway_closes_only_with_named_sendable_codes(module):
 def test_disconnect_user_refuses_a_code_daphne_cannot_send():
     with pytest.raises(ValueError):
         publish.disconnect_user("00000000-0000-0000-0000-000000000001", code=1013)
+
+
+async def test_a_close_the_server_refuses_is_logged_at_warning(caplog):
+    """What daphne did with 1013: the close raised and was swallowed at DEBUG, the
+    socket stayed open and silent. Any refused close now shows as a WARNING."""
+    consumer = consumers.GatewayConsumer()
+
+    async def refusing_send(message):
+        raise Exception("invalid close code 1013 (must be 1000 or from [3000, 4999])")
+
+    consumer.base_send = refusing_send
+    with caplog.at_level(logging.WARNING, logger="core.realtime.consumers"):
+        await consumer._send_close(codes.CLOSE_SERVER_UNAVAILABLE)
+
+    [record] = [r for r in caplog.records if r.name == "core.realtime.consumers"]
+    assert record.levelno == logging.WARNING
+    assert "invalid close code" in record.getMessage()
