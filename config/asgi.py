@@ -14,11 +14,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from core.http_handler import ThreadedASGIHandler, leave_bodies_to_django  # noqa: E402
-from core.realtime.auth import JWTAuthMiddleware  # noqa: E402
+from core.realtime.auth import JWTAuthMiddleware, OriginMiddleware  # noqa: E402
 from core.realtime.routing import websocket_urlpatterns  # noqa: E402
 from core.runtime import tune_garbage_collector  # noqa: E402
 from core.sentry import wrap_asgi  # noqa: E402
@@ -30,7 +29,7 @@ application = ProtocolTypeRouter(
         "http": ThreadedASGIHandler(settings.HTTP_CONCURRENCY),
         # Sockets reported to Sentry when SENTRY_DSN is set (HTTP is, by its Django integration).
         "websocket": wrap_asgi(
-            AllowedHostsOriginValidator(JWTAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            OriginMiddleware(JWTAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -320,6 +320,8 @@ REST_AUTH = {
     "JWT_AUTH_COOKIE_USE_CSRF": True,
     "SESSION_LOGIN": False,
     "TOKEN_MODEL": None,
+    # Each login's tokens carry a session id (`sid`): logout ends that session only.
+    "JWT_TOKEN_CLAIMS_SERIALIZER": "users.sessions.SessionTokenSerializer",
     "USER_DETAILS_SERIALIZER": "users.serializers.MeSerializer",
     "REGISTER_SERIALIZER": "users.serializers.RegisterSerializer",
     "PASSWORD_RESET_SERIALIZER": "users.serializers.PasswordResetSerializer",

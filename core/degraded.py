@@ -5,7 +5,8 @@ presence. None of them holds data that only Redis has, so when it stops answerin
 each part degrades instead of failing the request: throttles let requests through,
 the cache is a miss and skips its writes, publishes are dropped (resume heals:
 `?since=` answers `resync.required` when the log cannot cover the gap), sockets
-are refused with close code 1013 (try again later), and `/ready/` names the part.
+are closed with code 4013 (server unavailable, reconnect with `?since=`), and
+`/ready/` names the part.
 
 - `is_outage(exc)`: True for the errors an unreachable or hung Redis raises
   (connection refused or reset, timeouts, a server still loading its data), on
@@ -100,7 +101,10 @@ def report(part: str, exc: BaseException, *, doing: str = "") -> None:
         state = _state(part)
         if state.down_since is None:
             state.down_since = now
-        state.retry_at = now + _backoff()
+        # Only a real attempt pushes the next one back: a call skipped while backing
+        # off (Unavailable) must not, or steady traffic would never try Redis again.
+        if not isinstance(exc, Unavailable):
+            state.retry_at = now + _backoff()
         if state.last_logged is not None and now - state.last_logged < _log_interval():
             state.suppressed += 1
             return

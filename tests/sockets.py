@@ -13,6 +13,8 @@ from config.asgi import application
 from tests import factories
 
 ORIGIN = (b"origin", b"http://testserver")
+# A browser on the server's own origin: its Origin names the Host it connects to.
+HOST = (b"host", b"testserver")
 _emails = itertools.count()
 
 
@@ -94,7 +96,7 @@ async def open_socket():
         if since is not None:
             query["since"] = since
         path = "/ws/" + (f"?{urlencode(query)}" if query else "")
-        headers = [origin] if origin else []
+        headers = [HOST, origin] if origin else [HOST]
         socket = Socket(WebsocketCommunicator(application, path, headers, subprotocols))
         opened.append(socket)
         socket.connected, socket.subprotocol_or_code = await socket.comm.connect()

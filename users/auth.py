@@ -3,6 +3,7 @@
 import time
 import uuid
 
+from django.db.models import Exists
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication as _JWTAuthentication
@@ -13,8 +14,9 @@ from core.prepared import PreparedQuery
 
 from . import error_codes
 from .activity import record_activity
-from .models import User
+from .models import RevokedAccess, User
 from .roles import with_moderator_role
+from .sessions import token_keys
 
 _USER_FIELDS = tuple(field.attname for field in User._meta.concrete_fields)
 
@@ -25,6 +27,22 @@ _user_with_role = PreparedQuery(
         *_USER_FIELDS, "in_moderators_group"
     ),
     params={"id": "uuid"},
+)
+
+
+# The bearer's user, and whether the token's session (or the token) was signed
+# out (users.sessions): still one query per request.
+_user_for_token = PreparedQuery(
+    lambda shape, p: (
+        with_moderator_role(User.objects.filter(pk=p["id"]))
+        .annotate(
+            token_revoked=Exists(
+                RevokedAccess.objects.filter(key__in=[p["jti"], p["sid"]], expires_at__gt=p["now"])
+            )
+        )
+        .values(*_USER_FIELDS, "in_moderators_group", "token_revoked")
+    ),
+    params={"id": "uuid", "jti": "str", "sid": "str", "now": "datetime"},
 )
 
 
@@ -45,9 +63,10 @@ def user_with_role(user_id) -> User | None:
     """The user with this id and their moderator flag (see `roles.is_moderator`),
     or None. Raises ValueError for an id that is not a UUID."""
     rows = _user_with_role.run(None, id=uuid.UUID(str(user_id)))
-    if not rows:
-        return None
-    row = rows[0]
+    return _user_from_row(rows[0]) if rows else None
+
+
+def _user_from_row(row: dict) -> User:
     user = User.from_db("default", _USER_FIELDS, [row[name] for name in _USER_FIELDS])
     user.in_moderators_group = row["in_moderators_group"]
     return user
@@ -117,14 +136,27 @@ class JWTAuthentication(_JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:
             raise InvalidToken("Token contained no recognizable user identification") from exc
+        jti, sid = token_keys(validated_token.payload)
         try:
-            user = user_with_role(user_id)
+            rows = _user_for_token.run(
+                None,
+                id=uuid.UUID(str(user_id)),
+                # "" names no row: keys are never empty.
+                jti=jti,
+                sid=sid,
+                now=timezone.now(),
+            )
         except ValueError as exc:
             raise InvalidToken("Token contained no recognizable user identification") from exc
-        if user is None:
+        if not rows:
             raise exceptions.AuthenticationFailed(
                 "User not found.", code=error_codes.USER_NOT_FOUND
             )
+        if rows[0]["token_revoked"]:
+            raise exceptions.AuthenticationFailed(
+                "This session was signed out.", code=error_codes.TOKEN_NOT_VALID
+            )
+        user = _user_from_row(rows[0])
         refuse_unless_can_authenticate(user)
         # Daily active users: a row on the user's first request of the day only.
         record_activity(user.pk)

@@ -186,3 +186,17 @@ class ActiveDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.day}"
+
+
+class RevokedAccess(models.Model):
+    """Access tokens refused before they expire: a signed-out session's (`sid`
+    claim, every access token issued with that refresh token family) or one
+    token's (`jti`, tokens without a session). Kept in the database, not the
+    cache, so logout holds while Redis is down. Rows are useless once
+    `expires_at` passes (every token they name has expired) and are deleted then."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} until {self.expires_at}"

@@ -60,7 +60,7 @@ from rest_framework_simplejwt.views import TokenVerifyView as _TokenVerifyView
 from core import error_codes as core_codes
 from core.schema import error_response
 
-from . import error_codes, web_session
+from . import error_codes, sessions, web_session
 from .auth import plain_auth_error, refuse_unless_can_authenticate
 from .models import User
 from .openapi import (
@@ -390,8 +390,11 @@ class TokenVerifyView(PlainTokenErrorsMixin, _TokenVerifyView):
     tags=TAGS,
     summary="Log out (revoke a refresh token)",
     description=(
-        "Revokes the given refresh token of the caller; the access token stays valid "
-        "until it expires (minutes), so clients drop it too."
+        "Ends the session of the given refresh token of the caller: the refresh "
+        "token and every access token issued with it are refused from now on "
+        "(401 `token_not_valid`, also at the socket handshake and on `auth.refresh`), "
+        "and that session's open sockets are closed with 4003. The caller's other "
+        "sessions (devices) stay signed in."
     ),
     request=LogoutSerializer,
     responses={200: DetailSerializer, 403: CSRF_FAILED},
@@ -434,6 +437,7 @@ class LogoutView(_LogoutView):
         if str(token.payload.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
             raise refused
         token.blacklist()
+        sessions.end_session(user=request.user, refresh=token, access=request.auth)
         response = _detail("Logged out.")
         return web_session.forget(response) if from_cookie else response
 

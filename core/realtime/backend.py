@@ -11,6 +11,8 @@ import threading
 
 import redis
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 _clients: dict[str, redis.Redis] = {}
 _lock = threading.Lock()
@@ -37,6 +39,11 @@ def redis_client() -> redis.Redis:
                     socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
                     socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
                     health_check_interval=30,
+                    # Once more on a fresh connection: after Redis restarted, each
+                    # pooled connection fails once ("Connection closed by server"),
+                    # and each such failure would start a new outage backoff.
+                    retry=Retry(NoBackoff(), 1),
+                    retry_on_error=[redis.exceptions.ConnectionError],
                 )
                 _clients[url] = client
     return client

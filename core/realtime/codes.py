@@ -1,22 +1,32 @@
 """Close codes and error codes of the realtime gateway, in one place.
 
-Close codes (RFC 6455 reserves 4000-4999 for applications):
+Close codes (RFC 6455 reserves 4000-4999 for applications). Only 1000 and
+3000-4999 can be sent at all: daphne's autobahn refuses any other code a server
+application closes with (``invalid close code ... (must be 1000 or from [3000,
+4999])``) and the socket then stays open, silently. ``CLOSE_CODES`` lists every
+code the gateway sends; tests/realtime/test_close_codes.py holds them to that.
 
 - 4001 ``CLOSE_TOKEN_EXPIRED``: the access token expired and no ``auth.refresh``
   brought a new one in time. Refresh the token over REST and reconnect.
-- 4003 ``CLOSE_DISCONNECTED``: the server ended the session: the account was
-  suspended or deactivated (``users.services.suspend_user``), or a refreshed token
-  belongs to a user who may no longer sign in. Do not reconnect automatically.
+- 4003 ``CLOSE_DISCONNECTED``: the server ended the session: the client logged
+  out of it (``users.sessions.end_session``: only that session's sockets), the
+  account was suspended or deactivated (``users.services.suspend_user``), or a
+  refreshed token belongs to a user who may no longer sign in. Do not reconnect
+  automatically.
 - 4008 ``CLOSE_RATE_LIMITED``: the client kept flooding after its frames were
   refused with ``rate_limited``. Back off before reconnecting.
-- 1013 ``CLOSE_TRY_AGAIN_LATER`` (RFC 6455's "try again later"): the server's
-  Redis (channel layer, event log) is unavailable, or its subscriber connection
-  dropped so live events may have been missed. The socket is accepted and
-  closed at once during the handshake, or closed while open. Reconnect with
-  backoff, with ``?since=`` to resume; REST keeps working meanwhile.
+- 4013 ``CLOSE_SERVER_UNAVAILABLE`` ("server unavailable, reconnect with
+  ``?since=``"; the 4000 range's echo of RFC 6455's 1013 "try again later",
+  which a server cannot send through daphne): the server's Redis (channel
+  layer, event log) is unavailable, or its subscriber connection dropped so live
+  events may have been missed. The socket is accepted and closed at once during
+  the handshake, or closed while open. Reconnect with backoff, with
+  ``?since=<last event id>``: the missed events come in order, or
+  ``resync.required`` when some could not be logged (published during the
+  outage); REST keeps working meanwhile.
 
-A handshake without a valid token (missing, malformed, expired, unknown or
-suspended user) or from a foreign Origin is refused before it is accepted: the
+A handshake without a valid token (missing, malformed, expired, signed out,
+unknown or suspended user) or from a foreign Origin is refused before it is accepted: the
 client sees the upgrade fail (HTTP 403), not a close code.
 
 Reasons of a ``stream.ended`` frame (``{"stream", "reason"}``: the subscription
@@ -53,7 +63,16 @@ as the REST error for the same refusal (``core.errors.known_error`` maps both).
 CLOSE_TOKEN_EXPIRED = 4001
 CLOSE_DISCONNECTED = 4003
 CLOSE_RATE_LIMITED = 4008
-CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_SERVER_UNAVAILABLE = 4013
+CLOSE_CODES = frozenset(
+    {CLOSE_TOKEN_EXPIRED, CLOSE_DISCONNECTED, CLOSE_RATE_LIMITED, CLOSE_SERVER_UNAVAILABLE}
+)
+
+
+def sendable(code: int) -> bool:
+    """A close code a server can send through daphne (autobahn's rule)."""
+    return code == 1000 or 3000 <= code <= 4999
+
 
 STREAM_ENDED = "stream.ended"
 STREAM_NOT_VISIBLE = "not_visible"

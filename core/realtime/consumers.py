@@ -31,10 +31,11 @@ from core.errors import known_error
 from core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 
 from . import codes, eventlog, presence, registry
-from .auth import BEARER_SUBPROTOCOL, SCOPE_KEY, SocketAuthError, authenticate_token
+from .auth import BEARER_SUBPROTOCOL, SCOPE_KEY, SocketAuthError, authenticate_session
 from .backend import REALTIME_STORE_PART
 from .groups import parse_stream, stream_group, user_group
 from .publish import CHANNEL_LAYER_PART, envelope_text, utc_timestamp
+from .publish import _gaps as publish_gaps
 from .registry import RealtimeContext
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.request_id = request_id.NONE
         self.connected_at = 0.0
         self.accepted = False
+        self.session_keys: frozenset[str] = frozenset()
 
     def _log_fields(self, **fields) -> dict:
         return {
@@ -115,7 +117,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.request_id = request_id.from_header(sent)
         token = request_id.set_(self.request_id)
         # A Redis outage (the channel layer's receive loop, joining a group) ends
-        # the socket with 1013, "try again later", never an error handshake.
+        # the socket with 4013, "server unavailable", never an error handshake.
         try:
             await super().__call__(scope, receive, send)
         except Exception as exc:
@@ -143,15 +145,29 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _close_for_outage(self) -> None:
         if not self.closing:
             self.closing = True
-            try:
-                if not self.accepted:
+            code = codes.CLOSE_SERVER_UNAVAILABLE
+            # Accepted first: a refused handshake is a bare 403 the client cannot
+            # tell from a bad token; the close code says "reconnect with ?since=".
+            if not self.accepted:
+                try:
                     await self.base_send({"type": "websocket.accept"})
-                await self.base_send(
-                    {"type": "websocket.close", "code": codes.CLOSE_TRY_AGAIN_LATER}
-                )
-            except Exception:  # the client went away meanwhile
-                logger.debug("Closing a socket during an outage failed", exc_info=True)
+                except Exception as exc:
+                    _log_close_failure(code, exc)
+                else:
+                    self.accepted = True
+                    self.connected_at = time.monotonic()
+                    metrics.OPEN_SOCKETS.inc()
+            self._log_disconnect(code)
+            await self._send_close(code)
         await self._cleanup()
+
+    async def _send_close(self, code: int) -> None:
+        # Not swallowed: a close the server refuses leaves the socket open and
+        # silent (its groups are gone), which must show in the logs.
+        try:
+            await self.close(code)
+        except Exception as exc:
+            _log_close_failure(code, exc)
 
     async def accept(self, subprotocol=None, headers=None):
         await super().accept(subprotocol, headers)
@@ -164,6 +180,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return
         conf = settings.REALTIME
         self.user = auth.user
+        self.session_keys = auth.session_keys
         self.max_frame_bytes = conf["MAX_FRAME_BYTES"]
         self.bucket = TokenBucket(conf["RATE_LIMIT_PER_SECOND"], conf["RATE_LIMIT_BURST"])
         self.max_strikes = conf["RATE_LIMIT_STRIKES"]
@@ -197,7 +214,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return
         self.closing = True
         self._log_disconnect(code)
-        await self.close(code)
+        await self._send_close(code)
         await self._cleanup()
 
     def _log_disconnect(self, code) -> None:
@@ -285,6 +302,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     # --- resume -------------------------------------------------------------------
 
     async def _replay(self, since: str) -> None:
+        if self.user.pk in publish_gaps:
+            # This process dropped events for the user unlogged; their log is
+            # deleted before the next append, whose chain then starts at 0-0.
+            self.last_event_id = eventlog.ZERO_ID
+            await self._send_json(
+                {"type": "resync.required", "id": None, "ts": utc_timestamp(), "data": {}}
+            )
+            return
         if not await self._send_logged_since(since):
             return
         if self.last_event_id is None:  # nothing after it: it is the newest
@@ -294,11 +319,15 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         """Send what the user's log holds after ``since`` and this socket has not
         sent yet; False (after a ``resync.required`` frame) when it cannot."""
         try:
-            events = await _in_thread(eventlog.read_since, self.user.pk, since)
+            events, newest = await _in_thread(eventlog.read_since_or_newest, self.user.pk, since)
         except Exception as exc:
             _log_store_failure(exc, "Reading the event log failed")
-            events = None
+            events = newest = None
         if events is None:
+            # The client refetches what was logged up to `newest`; later events
+            # chain from it, so one that never came live is still noticed.
+            if newest is not None and not self._sent_already(newest):
+                self.last_event_id = newest
             await self._send_json(
                 {"type": "resync.required", "id": None, "ts": utc_timestamp(), "data": {}}
             )
@@ -399,11 +428,24 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def realtime_layer_lost(self, message):
         """This server's subscriber connection to Redis dropped (core.realtime.layer):
-        live events may have been missed. Closed with 1013, the client reconnects
+        live events may have been missed. Closed with 4013, the client reconnects
         with ``?since=`` and the event log replays them."""
         await self._close_for_outage()
 
+    async def realtime_resync(self, message):
+        """Events for this user were dropped without being logged (core.realtime.publish):
+        the client refetches. The mark stays: the next live event, chained to a log
+        that no longer has it, brings a second ``resync.required`` rather than a gap."""
+        if self.closing:
+            return
+        await self._send_json(
+            {"type": "resync.required", "id": None, "ts": utc_timestamp(), "data": {}}
+        )
+
     async def realtime_disconnect(self, message):
+        sessions = message.get("sessions")
+        if sessions is not None and self.session_keys.isdisjoint(sessions):
+            return  # another session of the user (logout ends only its own)
         await self._close(message.get("code", codes.CLOSE_DISCONNECTED))
 
     # --- inbound frames ---------------------------------------------------------------
@@ -578,7 +620,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if not isinstance(raw_token, str) or not raw_token:
             raise InvalidInput(codes.INVALID_DATA, "data.token is required.", field="token")
         try:
-            user, expires_at = await database_sync_to_async(authenticate_token)(
+            user, expires_at, keys = await database_sync_to_async(authenticate_session)(
                 raw_token, expected_user_id=self.user.pk
             )
         except SocketAuthError as exc:
@@ -589,6 +631,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 codes.INVALID_TOKEN, "Token is invalid or expired.", field="token"
             ) from None
         self.user = user
+        # Still named by the session it started with: a logout of either ends it.
+        self.session_keys = self.session_keys | keys
         self._schedule_expiry(expires_at - time.time())
         expires = datetime.fromtimestamp(expires_at, UTC).isoformat().replace("+00:00", "Z")
         return {"expires_at": expires}
@@ -622,6 +666,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if field is not None:
             data["field"] = field
         await self._send_json({"type": "error", "ref": ref, "data": data})
+
+
+def _log_close_failure(code: int, exc: Exception) -> None:
+    logger.warning(
+        "Closing a socket with %s failed; it may stay open: %s: %s",
+        code,
+        type(exc).__name__,
+        exc,
+        exc_info=not isinstance(exc, Disconnected | OSError),
+    )
 
 
 def _log_store_failure(exc: Exception, message: str) -> None:

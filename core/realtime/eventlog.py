@@ -25,6 +25,8 @@ from .backend import KEY_PREFIX, realtime_settings, redis_client, use_redis
 
 _ID_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 _ZERO_ID = "0-0"
+# The `prev` of a log's first entry.
+ZERO_ID = _ZERO_ID
 
 # Appends one event per key (a key may repeat: its entries chain in order) and
 # returns each new id with the id before it. All or nothing: the key types are
@@ -120,8 +122,14 @@ def forget(user_ids: Sequence) -> None:
 
 def read_since(user_id, since: str) -> list[LoggedEvent] | None:
     """Events after ``since``, oldest first; None when they cannot all be given."""
-    if parse_event_id(since) is None:
-        return None
+    return read_since_or_newest(user_id, since)[0]
+
+
+def read_since_or_newest(user_id, since: str) -> tuple[list[LoggedEvent] | None, str]:
+    """``read_since`` and, read at the same instant, the newest id in the log
+    (``"0-0"`` when it is empty). A socket told to resync starts again from that
+    id: what was logged up to it the client refetches, what comes after it must
+    reach the socket (a later event naming an unseen ``prev`` is then noticed)."""
     if use_redis():
         return _redis_read_since(str(user_id), since)
     return _memory_log.read_since(str(user_id), since)
@@ -145,21 +153,29 @@ def _redis_append(events: Sequence[NewEvent]) -> list[Appended]:
     return [Appended(id=event_id, prev=prev) for event_id, prev in pairs]
 
 
-def _redis_read_since(user_id: str, since: str) -> list[LoggedEvent] | None:
+def _redis_read_since(user_id: str, since: str) -> tuple[list[LoggedEvent] | None, str]:
     key = _log_key(user_id)
     pipe = redis_client().pipeline(transaction=True)
+    pipe.xrevrange(key, "+", "-", count=1)
+    if parse_event_id(since) is None:
+        return None, _newest(pipe.execute()[0])
     pipe.xrange(key, "-", "+", count=1)
     pipe.xrange(key, since, since)
     pipe.xrange(key, f"({since}", "+")
-    oldest, exact, after = pipe.execute()
+    newest, oldest, exact, after = pipe.execute()
     if not oldest:
-        return None
+        return None, _newest(newest)
     if not exact and oldest[0][1].get("prev") != since:
-        return None
-    return [
+        return None, _newest(newest)
+    events = [
         LoggedEvent(id=entry_id, type=f["type"], ts=f["ts"], data_json=f["data"])
         for entry_id, f in after
     ]
+    return events, _newest(newest)
+
+
+def _newest(entries) -> str:
+    return entries[0][0] if entries else _ZERO_ID
 
 
 # --- In-process fallback --------------------------------------------------------
@@ -209,18 +225,21 @@ class _MemoryLog:
                 self._logs.pop(user_id, None)
                 self._expires.pop(user_id, None)
 
-    def read_since(self, user_id: str, since: str) -> list[LoggedEvent] | None:
+    def read_since(self, user_id: str, since: str) -> tuple[list[LoggedEvent] | None, str]:
         with self._lock:
             self._drop_if_expired(user_id)
             log = list(self._logs.get(user_id, ()))
         if not log:
-            return None
+            return None, _ZERO_ID
+        newest = log[-1].event.id
+        if parse_event_id(since) is None:
+            return None, newest
         ids = [entry.event.id for entry in log]
         if since in ids:
-            return [entry.event for entry in log[ids.index(since) + 1 :]]
+            return [entry.event for entry in log[ids.index(since) + 1 :]], newest
         if log[0].prev == since:
-            return [entry.event for entry in log]
-        return None
+            return [entry.event for entry in log], newest
+        return None, newest
 
 
 _memory_log = _MemoryLog()

@@ -21,7 +21,7 @@ What channels_redis' ``RedisPubSubChannelLayer`` does not do, added here:
   subscribed at that instant: while a server's connection is down (Redis
   restarted, or Redis cut a subscriber that fell behind its output buffer), its
   sockets miss events. Every local channel then gets ``realtime.layer_lost``;
-  the gateway closes its socket with 1013 and the client reconnects with
+  the gateway closes its socket with 4013 and the client reconnects with
   ``?since=``, which replays what was missed from the event log.
 - **``group_send_many``**: many (group, message) pairs as one PUBLISH per shard
   of a bundle, which every server receives once and splits among its own
@@ -44,13 +44,14 @@ from channels_redis.pubsub import (
     RedisSingleShardConnection,
 )
 from channels_redis.utils import _wrap_close, decode_hosts
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
 LAYER_LOST_MESSAGE = "realtime.layer_lost"
 # How long a SUBSCRIBE may take to be confirmed before the caller is told Redis
-# is not answering (a socket then closes with 1013, like any Redis outage).
+# is not answering (a socket then closes with 4013, like any Redis outage).
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 # A bundle is cut at about this size: one reply past Redis's pub/sub output
 # buffer limit (32 MB hard by default) would cut every subscriber off at once.
@@ -112,7 +113,23 @@ class _LoopLayer(RedisPubSubLoopLayer):
         shards = {id(shard): shard for shard in self._shards}
         for key, bundles in by_shard.items():
             for bundle in bundles:
-                await shards[key].publish(self.bundle_channel, msgpack.packb(bundle))
+                payload = msgpack.packb(bundle)
+                try:
+                    await shards[key].publish(self.bundle_channel, payload)
+                except RedisConnectionError:
+                    # Once more on a fresh connection: after Redis restarted, each
+                    # pooled connection fails once ("Connection closed by server").
+                    # A bundle sent twice is harmless (sockets drop logged events
+                    # they have by id); one not sent waits for the next event.
+                    await shards[key].publish(self.bundle_channel, payload)
+
+    def tell_local(self, group: str, message: dict) -> None:
+        """Hand `message` to this process's channels in `group`, without Redis."""
+        payload = self.channel_layer.serialize(message)
+        for channel_name in self.groups.get(self._get_group_channel_name(group), ()):
+            queue = self.channels.get(channel_name)
+            if queue is not None:
+                queue.put_nowait(payload)
 
     def tell_lost(self) -> None:
         """Every local channel gets ``realtime.layer_lost`` (queued after what it
@@ -206,6 +223,18 @@ class _Shard(RedisSingleShardConnection):
         confirmed = self._confirming.pop(name, None)
         if confirmed is not None and not confirmed.done():
             confirmed.set_result(None)
+
+
+async def tell_local(layer, messages: list[tuple[str, dict]]) -> None:
+    """Each (group, message) to this process's sockets in the group only: works
+    while Redis is out (the in-memory layer is local anyway)."""
+    if isinstance(layer, PubSubChannelLayer):
+        local = layer._get_layer()
+        for group, message in messages:
+            local.tell_local(group, message)
+        return
+    for group, message in messages:
+        await layer.group_send(group, message)
 
 
 async def group_send_many(layer, messages: list[tuple[str, dict]]) -> None:

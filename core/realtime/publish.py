@@ -18,7 +18,9 @@ tasks, sync handlers), never from a coroutine.
 - ``publish_to_stream(stream, event_type, data)``: to the sockets subscribed to a
   public stream (``"forum"``, ``"post:<id>"``). Not logged: ``"id": null`` and a
   ``"stream"`` field. Everything in ``data`` reaches every subscriber.
-- ``disconnect_user(user_id, code=4003)``: closes every open socket of the user.
+- ``disconnect_user(user_id, code=4003, sessions=None)``: closes every open socket
+  of the user, or with ``sessions`` only those whose token carries one of these
+  keys (its ``jti`` or session id, ``core.realtime.registry.register_token_keys``).
 - ``recheck_stream(stream)`` / ``recheck_user_streams(user_ids)``: visibility
   changed (a post went private or was hidden; a user unfollowed, blocked or was
   blocked, left a conversation). Every socket subscribed to the stream (or every
@@ -67,9 +69,9 @@ from core.transactions import after_commit
 
 from . import eventlog
 from .backend import REALTIME_STORE_PART, realtime_settings
-from .codes import CLOSE_DISCONNECTED, STREAM_DELETED, STREAM_NOT_VISIBLE
+from .codes import CLOSE_DISCONNECTED, STREAM_DELETED, STREAM_NOT_VISIBLE, sendable
 from .groups import stream_group, user_group
-from .layer import group_send_many
+from .layer import group_send_many, tell_local
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ CHANNEL_LAYER_PART = "channel_layer"
 EVENT_MESSAGE = "realtime.event"
 DISCONNECT_MESSAGE = "realtime.disconnect"
 REVOKE_MESSAGE = "realtime.revoke"
+RESYNC_MESSAGE = "realtime.resync"
 _EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
@@ -190,8 +193,13 @@ def publish_to_stream(
     )
 
 
-def disconnect_user(user_id, code: int = CLOSE_DISCONNECTED) -> None:
-    message = {"type": DISCONNECT_MESSAGE, "code": int(code)}
+def disconnect_user(user_id, code: int = CLOSE_DISCONNECTED, *, sessions=None) -> None:
+    code = int(code)
+    if not sendable(code):  # daphne would refuse it and leave the sockets open
+        raise ValueError(f"{code} is not a close code a server can send.")
+    message = {"type": DISCONNECT_MESSAGE, "code": code}
+    if sessions is not None:
+        message["sessions"] = sorted({str(key) for key in sessions})
     group = user_group(_user_key(user_id))
     after_commit(_group_send_all, [(group, message)])
 
@@ -286,6 +294,7 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
                 degraded.report(REALTIME_STORE_PART, exc, doing="logging realtime events")
                 if persist:
                     _gaps.add(users)
+                    await _tell_resync(layer, users)
                 continue
             logger.exception("Realtime events for %s users could not be logged", len(chunk))
             not_logged += users
@@ -326,6 +335,17 @@ async def _deliver_in_chunks(layer, events: list[_Addressed], persist: bool) -> 
         raise PublishError(
             not_logged=not_logged, not_sent=not_sent, total=len(events)
         ) from first_error
+
+
+async def _tell_resync(layer, users: list[str]) -> None:
+    """Events for these users were dropped unlogged: their open sockets in this
+    process (one that connected once Redis was back, while this process still
+    backed off) are told ``resync.required`` now instead of carrying on without
+    them. Locally, with no Redis round trip: the layer may be backing off too."""
+    if layer is None:
+        return
+    messages = [(user_group(user), {"type": RESYNC_MESSAGE}) for user in dict.fromkeys(users)]
+    await tell_local(layer, messages)
 
 
 def _log(chunk: list[_Addressed], ts: str) -> list[eventlog.Appended]:

@@ -64,6 +64,8 @@ _handler_sources: dict[str, Callable] = {}
 _stream_checkers: dict[str, StreamChecker] = {}
 _stream_batch_checkers: dict[str, StreamBatchChecker] = {}
 _hidden_actors: list[Callable[[Any], Any]] = []
+_token_checks: list[Callable[[Any], bool]] = []
+_token_keys: list[Callable[[Any], Iterable[str]]] = []
 
 
 def register_handler(type_name: str, handler: Callable) -> None:
@@ -137,3 +139,26 @@ def hidden_actors_for(user) -> frozenset[str]:
     for source in _hidden_actors:
         hidden.update(str(actor_id) for actor_id in source(user))
     return frozenset(hidden)
+
+
+def register_token_check(refused: Callable[[Any], bool]) -> None:
+    """`refused(payload)` -> True for a valid access token that must be refused
+    anyway (its session was signed out). Run (sync) at the handshake and on
+    ``auth.refresh``, after the signature and the user are checked."""
+    if refused not in _token_checks:
+        _token_checks.append(refused)
+
+
+def token_refused(payload) -> bool:
+    return any(refused(payload) for refused in _token_checks)
+
+
+def register_token_keys(keys: Callable[[Any], Iterable[str]]) -> None:
+    """`keys(payload)` -> the keys a socket with this token answers to in
+    ``publish.disconnect_user(..., sessions=...)`` (its session id, its jti)."""
+    if keys not in _token_keys:
+        _token_keys.append(keys)
+
+
+def token_keys(payload) -> frozenset[str]:
+    return frozenset(key for keys in _token_keys for key in keys(payload) if key)

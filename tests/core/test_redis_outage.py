@@ -6,6 +6,7 @@ and starts it again. The suite's shared Redis is never touched.
 """
 
 import logging
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -23,6 +24,7 @@ from tests.redis_server import free_port, redis_server  # noqa: F401  (fixture)
 
 API = "/api/v1"
 ORIGIN = (b"origin", b"http://testserver")
+HOST = (b"host", b"testserver")
 USER_RATE = 4
 
 
@@ -69,7 +71,7 @@ def login(client: APIClient, user) -> str:
 
 
 async def _handshake(token: str) -> tuple[bool, object, dict | None]:
-    comm = WebsocketCommunicator(application, "/ws/", [ORIGIN], ["bearer", token])
+    comm = WebsocketCommunicator(application, "/ws/", [HOST, ORIGIN], ["bearer", token])
     connected, subprotocol = await comm.connect(timeout=5)
     try:
         if not connected:
@@ -80,7 +82,7 @@ async def _handshake(token: str) -> tuple[bool, object, dict | None]:
 
 
 async def _socket_pings(token: str) -> dict:
-    comm = WebsocketCommunicator(application, "/ws/", [ORIGIN], ["bearer", token])
+    comm = WebsocketCommunicator(application, "/ws/", [HOST, ORIGIN], ["bearer", token])
     connected, _ = await comm.connect(timeout=5)
     assert connected
     try:
@@ -138,11 +140,11 @@ def test_rest_keeps_working_while_redis_is_down_and_everything_heals(on_private_
     assert body["checks"]["database"] == "ok"
     assert set(body["failed"]) == {"cache", "channel_layer", "realtime_store"}
 
-    # Sockets are refused cleanly: accepted, then closed with 1013, no crash.
+    # Sockets are refused cleanly: accepted, then closed with 4013, no crash.
     token = login(APIClient(), reader)
     connected, _, message = async_to_sync(_handshake)(token)
     assert connected
-    assert message == {"type": "websocket.close", "code": codes.CLOSE_TRY_AGAIN_LATER}
+    assert message == {"type": "websocket.close", "code": codes.CLOSE_SERVER_UNAVAILABLE}
 
     on_private_redis.start()
 
@@ -174,3 +176,25 @@ def test_users_whose_events_an_outage_dropped_resync_on_resume(on_private_redis)
 
     assert user.pk not in publish._gaps
     assert eventlog.read_since(user.pk, before[0]) is None  # resync.required
+
+
+def test_calls_skipped_while_backing_off_do_not_extend_the_backoff(settings):
+    """Steady traffic during an outage reports `Unavailable` for every skipped call;
+    that must not push the next real attempt back, or a part under load would never
+    try Redis again (the realtime log stayed down after Redis came back, while
+    publishes kept arriving less than a backoff apart)."""
+    settings.REDIS_OUTAGE_BACKOFF_SECONDS = 0.2
+    degraded.reset()
+    try:
+        degraded.report("part", ConnectionError("refused"))
+        assert not degraded.available("part")
+        deadline = time.monotonic() + 5
+        while not degraded.available("part"):
+            assert time.monotonic() < deadline, "the backoff never ended"
+            degraded.report("part", degraded.Unavailable("part"))
+            time.sleep(0.01)
+        # A real failure does back off again.
+        degraded.report("part", ConnectionError("refused"))
+        assert not degraded.available("part")
+    finally:
+        degraded.reset()

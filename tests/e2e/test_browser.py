@@ -7,6 +7,7 @@ from urllib.parse import urlencode, urlparse
 
 import pytest
 
+from tests.e2e.conftest import running_daphne
 from tests.e2e.test_journey import call, register
 
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_postgres, pytest.mark.browser]
@@ -127,6 +128,15 @@ def frontend_page_url():
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def daphne_server(transactional_db, collected_static, tmp_path, frontend_page_url):
+    """The server with the frontend page's origin configured as a web origin:
+    pages of any other origin but its own may not open its socket."""
+    env = {"CORS_ALLOWED_ORIGINS": frontend_page_url.rstrip("/")}
+    with running_daphne(collected_static, tmp_path, env=env) as url:
+        yield url
 
 
 def test_a_browser_socket_receives_a_like_sent_over_rest(daphne_server, page, frontend_page_url):

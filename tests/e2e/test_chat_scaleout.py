@@ -11,6 +11,7 @@ from tests.factories import group_conversation
 
 from .conftest import running_daphne
 from .test_journey import call
+from .ws_client import request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_postgres, pytest.mark.requires_redis]
 
@@ -34,14 +35,6 @@ def next_of(ws, event_type: str, timeout: float = 5) -> dict:
     while True:
         frame = json.loads(ws.recv(timeout=timeout))
         if frame["type"] == event_type:
-            return frame
-
-
-def request(ws, message_type: str, data: dict, ref: str) -> dict:
-    ws.send(json.dumps({"type": message_type, "ref": ref, "data": data}))
-    while True:
-        frame = json.loads(ws.recv(timeout=5))
-        if frame.get("ref") == ref:
             return frame
 
 

@@ -73,14 +73,26 @@ async def test_suspended_user_cannot_connect(make_user, open_socket):
 
 
 @DB
-async def test_foreign_or_missing_origin_is_refused(make_user, open_socket):
+async def test_a_foreign_origin_is_refused_and_a_missing_one_let_in_by_the_token(
+    make_user, open_socket, settings, caplog
+):
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example"]
     user = await database_sync_to_async(make_user)()
-    allowed = await open_socket(access_token(user))
+    same_origin = await open_socket(access_token(user))
+    web_app = await open_socket(access_token(user), origin=(b"origin", b"https://app.example"))
+    native = await open_socket(access_token(user), origin=None)
     foreign = await open_socket(access_token(user), origin=(b"origin", b"https://evil.example"))
-    missing = await open_socket(access_token(user), origin=None)
+    # A host of this server's ALLOWED_HOSTS is not a web origin allowed to use it.
+    dev_port = await open_socket(access_token(user), origin=(b"origin", b"http://localhost:5173"))
+    native_without_token = await open_socket(None, origin=None)
+
+    assert same_origin.connected and web_app.connected and native.connected
     assert not foreign.connected
-    assert not missing.connected
-    assert allowed.connected
+    assert not dev_port.connected
+    assert not native_without_token.connected
+    refusals = [r.code for r in caplog.records if getattr(r, "event", "") == "socket.refused"]
+    assert refusals == ["origin_not_allowed", "origin_not_allowed", "no_token"]
 
 
 @DB

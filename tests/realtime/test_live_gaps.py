@@ -8,7 +8,9 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from core.realtime import eventlog
+from core import degraded
+from core.realtime import eventlog, publish
+from core.realtime.backend import REALTIME_STORE_PART
 from core.realtime.groups import user_group
 from core.realtime.publish import encode, envelope_text, event_message, publish_to_users
 
@@ -107,3 +109,45 @@ async def test_a_new_socket_takes_the_live_event_as_it_comes(store, make_user, o
     await database_sync_to_async(_publish)(user.pk, 2)
     assert await _numbers(socket, 1) == [2]
     assert await socket.comm.receive_nothing(timeout=0.2)
+
+
+@DB
+async def test_after_a_resync_an_event_that_never_came_live_is_still_noticed(
+    store, make_user, open_socket
+):
+    """A socket resuming from an id the log no longer covers (Redis restarted
+    empty) is told to resync; the log's newest id at that instant is its new
+    mark, so a later live event naming an unseen `prev` brings the missed one
+    first, instead of the missed one being skipped without a word."""
+    user = await database_sync_to_async(make_user)()
+    await database_sync_to_async(_publish)(user.pk, 1)
+    socket = await open_socket(access_token(user), since="1-0")
+    assert (await socket.receive())["type"] == "resync.required"
+
+    missed = await _log_only(user.pk, 2)
+    await database_sync_to_async(_publish)(user.pk, 3)
+
+    frames = [await socket.receive() for _ in range(2)]
+    assert [(f["id"], f["data"]["n"]) for f in frames] == [(missed.id, 2), (frames[1]["id"], 3)]
+    assert await socket.comm.receive_nothing(timeout=0.2)
+
+
+@DB
+async def test_an_open_socket_is_told_to_resync_when_its_events_are_dropped_unlogged(
+    store, make_user, open_socket, settings
+):
+    """The event log is out (or still backing off after an outage) while the socket
+    is open: the dropped event cannot be replayed, so the socket hears
+    `resync.required` at once rather than nothing."""
+    user = await database_sync_to_async(make_user)()
+    socket = await open_socket(access_token(user))
+    settings.REDIS_OUTAGE_BACKOFF_SECONDS = 60
+    degraded.reset()
+    try:
+        degraded.report(REALTIME_STORE_PART, ConnectionError("refused"))
+        await database_sync_to_async(_publish)(user.pk, 1)
+        assert (await socket.receive())["type"] == "resync.required"
+        assert await socket.comm.receive_nothing(timeout=0.2)
+    finally:
+        degraded.reset()
+        publish._gaps.clear()
