@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0006_active_day'),
+        ('users', '0007_folded_identifier_keys'),
     ]
 
     operations = [
