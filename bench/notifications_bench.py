@@ -219,9 +219,9 @@ async def time_actions(likes: int) -> list[float]:
 def publish_one_by_one(notifications, *, unread_counts: dict) -> None:
     """`notification.new` for a broadcast batch as it was published before
     `publish_batch`: one `publish_to_users` per recipient."""
-    from core.realtime.publish import publish_to_users
     from notifications.events import NOTIFICATION_NEW
     from notifications.serializers import NotificationSerializer
+    from realtime.publish import publish_to_users
 
     if not notifications:
         return
@@ -248,10 +248,10 @@ def on_one_event_loop(func):
 
 def compare_fanout(rounds: int, user_ids: list[str]) -> dict[str, list[float]]:
     """Seconds per run, by measure and mode; single and batched alternate."""
-    from core.realtime.publish import publish_batch, publish_to_users
     from notifications import events
     from notifications.models import Broadcast
     from notifications.services.broadcast import send_broadcast_batch
+    from realtime.publish import publish_batch, publish_to_users
 
     payload = {
         "notification": {"id": "0" * 36, "kind": "system", "title": "Bench", "body": "x" * 80},
@@ -294,7 +294,7 @@ def compare_fanout(rounds: int, user_ids: list[str]) -> dict[str, list[float]]:
 
 
 def forget_redis_keys(user_ids: list[str]) -> None:
-    from core.realtime.backend import KEY_PREFIX, redis_client, use_redis
+    from realtime.backend import KEY_PREFIX, redis_client, use_redis
 
     if not use_redis():
         return

@@ -1,6 +1,6 @@
 """Realtime events chat emits: names and payloads in one place.
 
-Every chat event is addressed to users (`core.realtime.publish.publish_to_users`):
+Every chat event is addressed to users (`realtime.publish.publish_to_users`):
 each goes into each recipient's event log, so a client resuming with `?since=`
 gets every one it missed, in order, once. Recipients are the conversation's
 current participants when the change is made (a removed member is told of the
@@ -37,7 +37,7 @@ included. All go out after the transaction commits.
 
 from collections.abc import Iterable
 
-from core.realtime.publish import publish_to_users
+from realtime.publish import publish_to_users
 
 from . import selectors
 from .read_models import CONVERSATION, MESSAGE

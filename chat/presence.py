@@ -3,7 +3,7 @@ conversation with the user. Live only (no event log): a client that reconnects
 reads `online` from the conversations' `participants`.
 
 The gateway reports a user's first socket opening and last socket closing
-(`core.realtime.presence.register_presence_listener`). Whether a user was
+(`realtime.presence.register_presence_listener`). Whether a user was
 announced online is one Redis set (`announce` / `retract` answer whether they
 changed it), so each join is followed by exactly one leave, whichever server
 sees it: by the last socket closing, or, when a server died and its sockets'
@@ -14,9 +14,9 @@ presence expired by TTL, by `sweep()` (Celery beat, every
 import threading
 from collections.abc import Iterable
 
-from core.realtime import presence
-from core.realtime.backend import KEY_PREFIX, redis_client, use_redis
-from core.realtime.publish import publish_to_users
+from realtime import presence
+from realtime.backend import KEY_PREFIX, redis_client, use_redis
+from realtime.publish import publish_to_users
 
 JOIN = "presence.user.join"
 LEAVE = "presence.user.leave"

@@ -32,9 +32,9 @@ from django.conf import settings
 
 from core import error_codes as core_codes
 from core.exceptions import NotFound, invalid
-from core.realtime.backend import KEY_PREFIX, redis_client, use_redis
-from core.realtime.publish import end_user_streams, publish_to_stream
-from core.realtime.registry import RealtimeContext, register_handler, register_stream
+from realtime.backend import KEY_PREFIX, redis_client, use_redis
+from realtime.publish import end_user_streams, publish_to_stream
+from realtime.registry import RealtimeContext, register_handler, register_stream
 
 STREAM_KIND = "conversation"
 REMOVED = "removed"

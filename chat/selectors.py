@@ -37,7 +37,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from core import error_codes as core_codes
 from core.exceptions import NotFound, invalid
 from core.pagination import keyset_filter, reversed_ordering
-from core.realtime.presence import online_users
+from realtime.presence import online_users
 
 from .models import (
     ChatMedia,

@@ -22,12 +22,12 @@ from django.utils import timezone
 from core import error_codes as core_codes
 from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.permissions import require_perms
-from core.realtime.presence import online_users
 from core.reports import ReportReason, clean_report_details
 from core.text import to_plain_text
 from core.types import Id
 from notifications.models import Kind as NotificationKind
 from notifications.services import Target, notify, withdraw_notifications
+from realtime.presence import online_users
 from users import error_codes as user_codes
 from users.models import Block, User
 from users.selectors import is_blocked_between, users_visible_to

@@ -6,7 +6,7 @@ shows it. With no request to take an origin from, nothing in it is a URL of
 this server but `checkout_url` (Stripe's).
 """
 
-from core.realtime.publish import publish_to_users
+from realtime.publish import publish_to_users
 
 from .read_models import ORDER
 from .selectors import order_row

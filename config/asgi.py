@@ -17,10 +17,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from core.http_handler import ThreadedASGIHandler, leave_bodies_to_django  # noqa: E402
-from core.realtime.auth import JWTAuthMiddleware, OriginMiddleware  # noqa: E402
-from core.realtime.routing import websocket_urlpatterns  # noqa: E402
 from core.runtime import tune_garbage_collector  # noqa: E402
 from core.sentry import wrap_asgi  # noqa: E402
+from realtime.auth import JWTAuthMiddleware, OriginMiddleware  # noqa: E402
+from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 leave_bodies_to_django()
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     # project
     "core",
+    "realtime",
     "users",
     "forum",
     "chat",
@@ -201,10 +202,10 @@ def redis_channel_host(url: str) -> dict:
         "address": url,
         "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
         # Longer than the cache's: a send may be a bundle of hundreds of events
-        # (core.realtime.layer), and one timed out is dropped live.
+        # (realtime.layer), and one timed out is dropped live.
         "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=5.0),
         # A subscriber connection that died without a FIN (the Redis host gone)
-        # is found by TCP keepalive, and then counts as lost (core.realtime.layer).
+        # is found by TCP keepalive, and then counts as lost (realtime.layer).
         "socket_keepalive": True,
         # redis-py's asyncio pool refuses (MaxConnectionsError) past 100
         # connections by default: one server publishing from many threads at once
@@ -219,7 +220,7 @@ if REDIS_URL:
         "default": {
             # channels_redis' pub/sub layer with confirmed subscriptions and loss
             # notices: a send is one PUBLISH per group, nothing queued per socket.
-            "BACKEND": "core.realtime.layer.PubSubChannelLayer",
+            "BACKEND": "realtime.layer.PubSubChannelLayer",
             "CONFIG": {
                 "hosts": [redis_channel_host(REDIS_URL)],
                 # Pub/sub channels ignore the database number: the prefix carries

@@ -22,7 +22,7 @@ from django.http import JsonResponse
 from django.views import View
 
 from core.degraded import is_outage
-from core.realtime.backend import redis_client, use_redis
+from realtime.backend import redis_client, use_redis
 
 logger = logging.getLogger(__name__)
 

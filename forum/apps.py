@@ -7,8 +7,8 @@ class ForumConfig(AppConfig):
 
     def ready(self):
         from core.media import register_public_media
-        from core.realtime.registry import register_stream
         from notifications.targets import register_target_check
+        from realtime.registry import register_stream
 
         from .media import is_public_file
         from .selectors import can_view_post, visible_post_ids

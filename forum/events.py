@@ -13,7 +13,7 @@ no request to take an origin from, local-storage media and avatar URLs are
 root-relative (`/media/...`); S3 and CDN URLs are absolute as on REST.
 """
 
-from core.realtime.publish import end_stream, publish_to_stream, recheck_stream
+from realtime.publish import end_stream, publish_to_stream, recheck_stream
 
 from .comments import fetch_comment
 from .feed import fetch_post

@@ -14,7 +14,7 @@ All go to every socket of the one user concerned, after commit.
   the withdrawal.
 """
 
-from core.realtime.publish import publish_batch, publish_to_users
+from realtime.publish import publish_batch, publish_to_users
 
 from .models import Notification
 from .serializers import NotificationSerializer

@@ -6,7 +6,7 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self):
-        from core.realtime.registry import (
+        from realtime.registry import (
             register_hidden_actors,
             register_token_check,
             register_token_keys,

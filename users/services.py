@@ -21,10 +21,10 @@ from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
 from core.locks import lock_for_key_share
 from core.media import process_avatar
 from core.permissions import require_perms
-from core.realtime.publish import recheck_user_streams
 from core.text import to_plain_text
 from core.transactions import after_commit
 from core.types import Id
+from realtime.publish import recheck_user_streams
 
 from . import error_codes, hooks
 from .cache import invalidate_profile
@@ -362,8 +362,8 @@ def send_password_reset(*, email: str) -> bool:
 def suspend_user(*, user: User, until: datetime, reason: str = "") -> User:
     """Suspend `user` until `until`: login, refresh and their access tokens are refused
     from now on, their refresh tokens are revoked and their open sockets closed."""
-    from core.realtime.codes import STREAM_SUSPENDED
-    from core.realtime.publish import disconnect_user, end_user_streams
+    from realtime.codes import STREAM_SUSPENDED
+    from realtime.publish import disconnect_user, end_user_streams
 
     if timezone.is_naive(until):
         raise invalid("until", "Give a time zone.", error_codes.NAIVE_DATETIME)

@@ -11,7 +11,7 @@ user's other devices stay signed in):
   token that logged out, for tokens issued before sessions had an id) until the
   last of them expires. REST reads it in the same query as the user (no query of
   its own); the gateway checks it at the handshake and on `auth.refresh`;
-- its open sockets are closed with 4003 (`core.realtime.codes.CLOSE_DISCONNECTED`).
+- its open sockets are closed with 4003 (`realtime.codes.CLOSE_DISCONNECTED`).
 """
 
 import uuid
@@ -54,7 +54,7 @@ def end_session(*, user, refresh, access=None) -> None:
     """Refuse the session's access tokens and close its sockets. `refresh` has just
     been blacklisted (no new access token can come from it); `access` is the token
     the request came with. Atomic; the sockets close after commit."""
-    from core.realtime.publish import disconnect_user
+    from realtime.publish import disconnect_user
 
     now = timezone.now()
     _, sid = token_keys(refresh.payload)

@@ -10,9 +10,9 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.db import transaction
 from django.utils import timezone
 
-from core.realtime import presence
 from core.transactions import after_commit
 from core.types import Id
+from realtime import presence
 from users.models import User
 
 from .. import events, selectors

@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from core.realtime import presence
 from core.transactions import after_commit
 from core.types import Id
+from realtime import presence
 from users.models import User
 from users.services import hold_pair_for_notification
 

@@ -2,7 +2,7 @@
 
 from channels.db import database_sync_to_async
 
-from core.realtime.publish import publish_to_users
+from realtime.publish import publish_to_users
 from tests.sockets import access_token
 
 MARKER = "test.marker"

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from chat import events, services
-from core.realtime import eventlog
+from realtime import eventlog
 from tests.factories import chat_message
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chat import services
 from chat.models import ConversationParticipant, Role
-from core.realtime import eventlog
+from realtime import eventlog
 from tests.factories import chat_message, direct_conversation, group_conversation
 
 from .conftest import client_for, make_user

@@ -6,8 +6,8 @@ for a member removed or leaving, their unread ones of that conversation."""
 import pytest
 
 from chat import services
-from core.realtime import presence
 from notifications.models import Kind, Notification
+from realtime import presence
 from tests.factories import group_conversation
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ import pytest
 
 from chat.models import Message
 from core import degraded
-from core.realtime import presence
 from notifications.models import Kind, Notification
 from notifications.services import delivery
+from realtime import presence
 from tests.redis_server import free_port
 
 from .conftest import client_for

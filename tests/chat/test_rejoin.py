@@ -13,7 +13,7 @@ from django.db import connection
 from chat import services
 from chat.models import ConversationParticipant, Message, ParticipationGap
 from chat.selectors import visible_messages
-from core.realtime import eventlog
+from realtime import eventlog
 from tests.factories import chat_message, group_conversation
 
 from .conftest import client_for, make_user

@@ -161,7 +161,7 @@ async def test_a_removed_member_stops_receiving_at_once(open_socket):
 
     await database_sync_to_async(chat_message)(group, alice, body="after carol")
     await database_sync_to_async(
-        lambda: __import__("core.realtime.publish", fromlist=["x"]).publish_to_stream(
+        lambda: __import__("realtime.publish", fromlist=["x"]).publish_to_stream(
             stream, "chat.typing", {"conversation_id": str(group.pk), "user_id": str(alice.pk)}
         )
     )()

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat import presence as chat_presence
-from core.realtime import presence
+from realtime import presence
 from tests.factories import group_conversation
 
 from .conftest import make_user

@@ -80,7 +80,7 @@ def test_ready_names_the_cache_when_it_is_down(client, closed_port):
 def test_ready_names_the_channel_layer_when_it_is_down(client, closed_port):
     broken = {
         "default": {
-            "BACKEND": "core.realtime.layer.PubSubChannelLayer",
+            "BACKEND": "realtime.layer.PubSubChannelLayer",
             "CONFIG": {"hosts": [f"redis://127.0.0.1:{closed_port}/0"]},
         }
     }

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from rest_framework.test import APIClient
 
 from core import json_depth
-from core.realtime import codes
+from realtime import codes
 from tests.factories import UserFactory
 from tests.sockets import access_token
 from tests.sockets import open_socket as open_socket  # the fixture

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("core", "users", "notifications", "forum")
 ON_TOP = {"chat", "commerce"}
 FORBIDDEN = {app: set(LAYERS[index + 1 :]) | ON_TOP for index, app in enumerate(LAYERS)}
+# The socket gateway knows no domain: apps plug into its registries.
+FORBIDDEN["realtime"] = set(LAYERS[1:]) | ON_TOP
 
 
 def _imported_apps(path: Path) -> set[str]:

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from config import settings as project_settings
 from config.asgi import application
 from core import degraded
-from core.realtime import codes, eventlog, publish
+from realtime import codes, eventlog, publish
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.redis_server import free_port, redis_server  # noqa: F401  (fixture)
 
@@ -41,7 +41,7 @@ def on_private_redis(redis_server):  # noqa: F811
         CACHES={"default": project_settings.redis_cache(redis_server.url)},
         CHANNEL_LAYERS={
             "default": {
-                "BACKEND": "core.realtime.layer.PubSubChannelLayer",
+                "BACKEND": "realtime.layer.PubSubChannelLayer",
                 "CONFIG": {"hosts": [project_settings.redis_channel_host(redis_server.url)]},
             }
         },

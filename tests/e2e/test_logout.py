@@ -5,7 +5,7 @@ and by `auth.refresh`, and the user's other device stays connected."""
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from core.realtime import codes
+from realtime import codes
 
 from .test_journey import call, register
 from .ws_client import closed_with, open_socket, request

@@ -13,7 +13,7 @@ from contextlib import closing
 import pytest
 import redis
 
-from core.realtime import codes
+from realtime import codes
 from tests.factories import direct_conversation
 from tests.redis_server import redis_server  # noqa: F401  (fixture)
 from tests.sockets import access_token

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from core.realtime import codes
+from realtime import codes
 
 RETRY_SECONDS = 0.2
 

@@ -13,9 +13,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from core.realtime.publish import publish_to_stream, publish_to_users, recheck_user_streams
 from forum import moderation, services
 from forum.models import ForumPost
+from realtime.publish import publish_to_stream, publish_to_users, recheck_user_streams
 from tests.sockets import access_token
 from users import services as user_services
 from users.models import Follow

@@ -6,12 +6,12 @@ import logging
 import pytest
 from channels.db import database_sync_to_async
 
-from core.realtime import eventlog
-from core.realtime.backend import redis_client
-from core.realtime.publish import PublishError
 from notifications.models import Broadcast, Device, Kind, Notification
 from notifications.services import broadcast as services
 from notifications.services.preferences import update_preferences
+from realtime import eventlog
+from realtime.backend import redis_client
+from realtime.publish import PublishError
 from tests.clients import client_for
 from tests.factories import make_user
 from tests.sockets import access_token, realtime_settings

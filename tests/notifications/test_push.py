@@ -11,11 +11,11 @@ from celery.signals import task_retry
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from core.realtime import presence
 from notifications.models import Device, Kind, Notification
 from notifications.services import notify
 from notifications.services.preferences import update_preferences
 from notifications.tasks import send_push
+from realtime import presence
 from tests.factories import make_user
 
 from .conftest import fcm_error, notifications_of, notifications_settings

@@ -6,7 +6,7 @@ from celery import shared_task
 from channels.db import database_sync_to_async
 from prometheus_client import REGISTRY
 
-from core.realtime.publish import publish_to_stream, publish_to_users
+from realtime.publish import publish_to_stream, publish_to_users
 from tests.sockets import access_token
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -201,7 +201,7 @@ def test_the_admin_suspends_as_the_api_does():
 def test_the_socket_carries_no_staff_power():
     """Moderation and broadcasts are REST (and admin) only: no inbound socket
     message could go around the permission classes."""
-    from core.realtime import registry
+    from realtime import registry
 
     powers = ("hide", "restore", "suspend", "resolve", "broadcast", "moderat", "report")
     assert registry._handlers, "the apps registered their socket handlers"

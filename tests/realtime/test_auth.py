@@ -9,8 +9,8 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from core.realtime import codes
-from core.realtime.publish import disconnect_user
+from realtime import codes
+from realtime.publish import disconnect_user
 
 from .conftest import access_token, token_expiry
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from autobahn.websocket.protocol import WebSocketProtocol
 
-from core.realtime import codes, consumers, publish
+from realtime import codes, consumers, publish
 
 REALTIME = Path(codes.__file__).parent
 
@@ -98,9 +98,9 @@ async def test_a_close_the_server_refuses_is_logged_at_warning(caplog):
         raise Exception("invalid close code 1013 (must be 1000 or from [3000, 4999])")
 
     consumer.base_send = refusing_send
-    with caplog.at_level(logging.WARNING, logger="core.realtime.consumers"):
+    with caplog.at_level(logging.WARNING, logger="realtime.consumers"):
         await consumer._send_close(codes.CLOSE_SERVER_UNAVAILABLE)
 
-    [record] = [r for r in caplog.records if r.name == "core.realtime.consumers"]
+    [record] = [r for r in caplog.records if r.name == "realtime.consumers"]
     assert record.levelno == logging.WARNING
     assert "invalid close code" in record.getMessage()

@@ -11,8 +11,8 @@ import pytest
 from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 
-from core.realtime.consumers import GatewayConsumer
-from core.realtime.publish import event_message, publish_to_users
+from realtime.consumers import GatewayConsumer
+from realtime.publish import event_message, publish_to_users
 
 from .conftest import access_token
 

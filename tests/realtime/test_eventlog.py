@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from core.realtime import eventlog
+from realtime import eventlog
 
 from .conftest import realtime_settings
 

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 
 from core.exceptions import Forbidden
-from core.realtime import codes, registry
-from core.realtime.publish import publish_to_stream, publish_to_users
+from realtime import codes, registry
+from realtime.publish import publish_to_stream, publish_to_users
 
 from .conftest import access_token, realtime_settings
 

@@ -19,7 +19,7 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from core import exceptions as domain
-from core.realtime import codes, registry
+from realtime import codes, registry
 
 from .conftest import access_token
 
@@ -152,7 +152,7 @@ async def test_a_handler_refusing_gets_the_rest_code_and_field_never_internal_er
         lambda: [_rest_error(refuse)["detail"] for _, refuse, _, _ in REFUSALS]
     )()
 
-    with caplog.at_level(logging.ERROR, logger="core.realtime.consumers"):
+    with caplog.at_level(logging.ERROR, logger="realtime.consumers"):
         for index, (case, _, code, attr) in enumerate(REFUSALS):
             reply = await socket.request(refusing_handlers[index])
             assert reply["type"] == "error", case
@@ -172,7 +172,7 @@ async def test_an_unexpected_exception_is_internal_error_and_logged(
     user = await database_sync_to_async(make_user)()
     socket = await open_socket(access_token(user))
 
-    with caplog.at_level(logging.ERROR, logger="core.realtime.consumers"):
+    with caplog.at_level(logging.ERROR, logger="realtime.consumers"):
         reply = await socket.request("test.crash_unexpectedly")
     assert reply["type"] == "error"
     assert reply["data"]["code"] == codes.INTERNAL_ERROR

@@ -1,4 +1,4 @@
-"""The channel layer (core.realtime.layer) against the real Redis: the settings it
+"""The channel layer (realtime.layer) against the real Redis: the settings it
 runs with, confirmed subscriptions, bulk sends, and a lost subscriber connection
 turned into a close that makes the client resume."""
 
@@ -11,10 +11,10 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from core.realtime import codes
-from core.realtime.groups import user_group
-from core.realtime.layer import PubSubChannelLayer, group_send_many
-from core.realtime.publish import publish_to_users
+from realtime import codes
+from realtime.groups import user_group
+from realtime.layer import PubSubChannelLayer, group_send_many
+from realtime.publish import publish_to_users
 
 from .conftest import access_token
 
@@ -172,7 +172,7 @@ async def test_a_bundle_reaches_each_server_once_and_only_its_own_sockets_in_eac
 async def test_a_large_send_goes_in_bundles_under_the_size_limit(monkeypatch):
     """A chunk of big events (a group's conversation with every participant in it)
     must not become one PUBLISH past Redis's output buffer limit for subscribers."""
-    from core.realtime import layer as layer_module
+    from realtime import layer as layer_module
 
     monkeypatch.setattr(layer_module, "BUNDLE_MAX_BYTES", 10_000)
     layer = get_channel_layer()

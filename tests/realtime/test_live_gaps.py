@@ -9,10 +9,10 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from core import degraded
-from core.realtime import eventlog, publish
-from core.realtime.backend import REALTIME_STORE_PART
-from core.realtime.groups import user_group
-from core.realtime.publish import encode, envelope_text, event_message, publish_to_users
+from realtime import eventlog, publish
+from realtime.backend import REALTIME_STORE_PART
+from realtime.groups import user_group
+from realtime.publish import encode, envelope_text, event_message, publish_to_users
 
 from .conftest import access_token
 

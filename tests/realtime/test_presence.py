@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
-from core.realtime import presence
+from realtime import presence
 
 from .conftest import access_token, realtime_settings
 

@@ -8,9 +8,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from core.realtime import eventlog
-from core.realtime.groups import stream_group, user_group
-from core.realtime.publish import publish_to_stream, publish_to_users
+from realtime import eventlog
+from realtime.groups import stream_group, user_group
+from realtime.publish import publish_to_stream, publish_to_users
 
 from .conftest import access_token
 
@@ -102,7 +102,7 @@ def test_group_names_are_valid_channel_group_names():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.on_commit_failures_expected
 def test_a_failing_delivery_is_logged_not_raised_into_the_caller(monkeypatch, caplog):
-    from core.realtime import publish
+    from realtime import publish
 
     def broken(*args):
         raise RuntimeError("channel layer down")

@@ -8,10 +8,10 @@ import pytest
 from channels.db import database_sync_to_async
 
 from core import degraded
-from core.realtime import eventlog
-from core.realtime.backend import redis_client
-from core.realtime.groups import user_group
-from core.realtime.publish import PublishError, publish_batch, publish_to_users
+from realtime import eventlog
+from realtime.backend import redis_client
+from realtime.groups import user_group
+from realtime.publish import PublishError, publish_batch, publish_to_users
 
 from .conftest import access_token, realtime_settings
 
@@ -201,7 +201,7 @@ def test_events_logged_but_not_sent_in_an_outage_are_replayed_on_resume(settings
     # A channel layer nobody answers at: logging works, sending does not.
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "core.realtime.layer.PubSubChannelLayer",
+            "BACKEND": "realtime.layer.PubSubChannelLayer",
             "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]},
         }
     }

@@ -5,9 +5,9 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from core.realtime import eventlog
-from core.realtime.groups import user_group
-from core.realtime.publish import encode, envelope_text, event_message, publish_to_users
+from realtime import eventlog
+from realtime.groups import user_group
+from realtime.publish import encode, envelope_text, event_message, publish_to_users
 
 from .conftest import access_token, realtime_settings
 

@@ -7,8 +7,8 @@ is proven here holds for any app's kind (chat conversations included).
 import pytest
 from channels.db import database_sync_to_async
 
-from core.realtime import registry
-from core.realtime.publish import (
+from realtime import registry
+from realtime.publish import (
     end_stream,
     end_user_streams,
     publish_to_stream,

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core.realtime.groups import user_group
+from realtime.groups import user_group
 from tests.factories import ModeratorFactory, StaffFactory, SuperuserFactory, UserFactory
 from users import services
 from users.roles import MODERATORS_GROUP

@@ -109,7 +109,7 @@ def _log_refusal(scope, reason: str) -> None:
     # The reason code only: never the token, nor the query string that carried it.
     headers = dict(scope.get("headers") or [])
     sent = headers.get(b"x-request-id", b"").decode("latin-1") or None
-    logging.getLogger("core.realtime.socket").info(
+    logging.getLogger("realtime.socket").info(
         "socket refused: %s",
         reason,
         extra={

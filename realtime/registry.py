@@ -2,7 +2,7 @@
 
 Domain apps register from ``AppConfig.ready()``; the gateway imports no app::
 
-    from core.realtime.registry import register_handler, register_stream
+    from realtime.registry import register_handler, register_stream
 
     register_handler("chat.message.sent", chat.realtime.message_sent)
     register_stream("post", forum.selectors.can_see_post_stream)
@@ -24,7 +24,7 @@ user may not see. A kind may also give ``many``, a sync callable
 one query: the gateway uses it when it re-checks a socket's subscriptions.
 
 Visibility is re-checked not per event but when it changes: the app whose rule
-changed calls ``core.realtime.publish.recheck_stream`` (a post went private, was
+changed calls ``realtime.publish.recheck_stream`` (a post went private, was
 hidden), ``recheck_user_streams`` (a user unfollowed, blocked, was removed from a
 conversation) or ``end_stream`` / ``end_user_streams`` (deleted, suspended). Each
 socket concerned runs the checker again (or not at all, for an end) and ends the

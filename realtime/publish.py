@@ -20,7 +20,7 @@ tasks, sync handlers), never from a coroutine.
   ``"stream"`` field. Everything in ``data`` reaches every subscriber.
 - ``disconnect_user(user_id, code=4003, sessions=None)``: closes every open socket
   of the user, or with ``sessions`` only those whose token carries one of these
-  keys (its ``jti`` or session id, ``core.realtime.registry.register_token_keys``).
+  keys (its ``jti`` or session id, ``realtime.registry.register_token_keys``).
 - ``recheck_stream(stream)`` / ``recheck_user_streams(user_ids)``: visibility
   changed (a post went private or was hidden; a user unfollowed, blocked or was
   blocked, left a conversation). Every socket subscribed to the stream (or every
@@ -31,7 +31,7 @@ tasks, sync handlers), never from a coroutine.
 
 An ended subscription is answered by one frame, ``{"type": "stream.ended", "id":
 null, "stream": "post:<id>", "data": {"stream": "post:<id>", "reason": ...}}``
-(reasons in ``core.realtime.codes``); nothing of that stream reaches the socket
+(reasons in ``realtime.codes``); nothing of that stream reaches the socket
 after it, and subscribing again is checked afresh.
 
 Addressed events go out in chunks, each logged (one atomic call, all or nothing)
@@ -142,7 +142,7 @@ def event_message(
 ) -> dict:
     """The channel-layer message a gateway socket turns into a frame. `actor` (who
     caused a stream event) never reaches the client: sockets use it to skip events
-    of users hidden from them (core.realtime.registry.register_hidden_actors) and,
+    of users hidden from them (realtime.registry.register_hidden_actors) and,
     with `skip_actor`, the actor's own sockets (typing). `event_type` is for the
     sockets' frame metrics (core.metrics), so they need not parse `text`. `prev`
     (a logged event's predecessor in its user's log) lets a socket see that it

@@ -2,8 +2,8 @@
 
 Inbound frames are read raw (to measure them and to answer bad JSON), rate
 limited per socket, and dispatched to the built-in types or to the handlers apps
-registered in ``core.realtime.registry``. Outbound events come from the channel
-layer (``core.realtime.publish``) on the groups this socket joined: ``user.<id>``
+registered in ``realtime.registry``. Outbound events come from the channel
+layer (``realtime.publish``) on the groups this socket joined: ``user.<id>``
 always, ``stream.*`` on subscription. Domain work stays sync and is reached
 through ``database_sync_to_async``, which also closes stale database connections.
 """
@@ -41,7 +41,7 @@ from .registry import RealtimeContext
 logger = logging.getLogger(__name__)
 # One line per socket connect and disconnect and per refused frame, with the
 # fields of the HTTP access log (core.middleware.AccessLogMiddleware).
-socket_logger = logging.getLogger("core.realtime.socket")
+socket_logger = logging.getLogger("realtime.socket")
 ROUTE = "/ws/"
 _LAYER_MESSAGE_PREFIX = "realtime."
 _BUILTIN_TYPES = frozenset({"ping", "subscribe", "unsubscribe", "auth.refresh"})
@@ -383,7 +383,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=message["text"])
 
     async def realtime_revoke(self, message):
-        """Visibility changed (``core.realtime.publish.recheck_*`` / ``end_*``): end
+        """Visibility changed (``realtime.publish.recheck_*`` / ``end_*``): end
         the subscriptions concerned that no longer pass. Channels hands a consumer
         its messages one at a time, so events queued behind this wait for it."""
         if self.closing:
@@ -427,13 +427,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
 
     async def realtime_layer_lost(self, message):
-        """This server's subscriber connection to Redis dropped (core.realtime.layer):
+        """This server's subscriber connection to Redis dropped (realtime.layer):
         live events may have been missed. Closed with 4013, the client reconnects
         with ``?since=`` and the event log replays them."""
         await self._close_for_outage()
 
     async def realtime_resync(self, message):
-        """Events for this user were dropped without being logged (core.realtime.publish):
+        """Events for this user were dropped without being logged (realtime.publish):
         the client refetches. The mark stays: the next live event, chained to a log
         that no longer has it, brings a second ``resync.required`` rather than a gap."""
         if self.closing:
