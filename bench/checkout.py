@@ -6,7 +6,7 @@ the same stock update (the ceiling); webhooks/s.
 
 Needs a Postgres DATABASE_URL (a throwaway `test_<name>` database is created and
 dropped). Each round, `--buyers` fresh buyers with one line in their cart check out
-at once (`commerce.services.checkout`: cart lock, stock rows locked in product-id
+at once (`commerce.services.checkout.checkout`: cart lock, stock rows locked in product-id
 order, the order, its reservations, then a Checkout Session made by the real
 `stripe` package at a fake Stripe on 127.0.0.1), one thread each, at most
 `--connections` holding a database connection at a time (the machine's
@@ -33,7 +33,7 @@ transaction) by the machine, the checking-out process (or pgbench's client),
 PostgreSQL and the fake Stripe (`bench/cpu.py`): where the cores went.
 
 Webhooks: `checkout.session.completed` for each plentiful order, signed as Stripe
-signs, through `commerce.services.handle_webhook` on 8 threads: paid, stock sold,
+signs, through `commerce.services.webhooks.handle_webhook` on 8 threads: paid, stock sold,
 notification and receipt queued (tasks eager, email to memory).
 
 Appends the results to BENCHMARKS.md unless --no-write.
@@ -101,8 +101,11 @@ from django.db import connection, connections  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 from bench.cpu import CpuMeter  # noqa: E402
-from commerce import payments, services  # noqa: E402
+from commerce import payments  # noqa: E402
 from commerce.models import Cart, CartItem, Order, Product, Stock  # noqa: E402
+from commerce.services.catalogue import create_product  # noqa: E402
+from commerce.services.checkout import checkout  # noqa: E402
+from commerce.services.webhooks import handle_webhook  # noqa: E402
 from core.exceptions import Conflict  # noqa: E402
 from tests.commerce.fake_stripe import sign  # noqa: E402
 
@@ -127,7 +130,7 @@ def buyers_with(products: list) -> list:
 
 
 def check_out(user) -> str:
-    services.checkout(user=user)
+    checkout(user=user)
     return "ordered"
 
 
@@ -321,7 +324,7 @@ def webhooks(orders: list) -> float:
 
     def run(chunk):
         for body, signature in chunk:
-            assert services.handle_webhook(payload=body, signature=signature) == "paid"
+            assert handle_webhook(payload=body, signature=signature) == "paid"
         connection.close()
 
     threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
@@ -372,7 +375,7 @@ def main() -> None:
     try:
         db = dict(settings.DATABASES["default"])
         for _ in range(ARGS.rounds):
-            scarce = services.create_product(
+            scarce = create_product(
                 name="Scarce", price=Decimal("9.00"), stock_on_hand=ARGS.scarce_units
             )
             run = race(buyers_with([scarce] * ARGS.buyers))
@@ -389,7 +392,7 @@ def main() -> None:
             results["scarce"].append(run)
 
             plenty = [
-                services.create_product(name=f"P{i}", price=Decimal("5.00"), stock_on_hand=10**6)
+                create_product(name=f"P{i}", price=Decimal("5.00"), stock_on_hand=10**6)
                 for i in range(ARGS.buyers)
             ]
             run = race(buyers_with(plenty))
@@ -405,7 +408,7 @@ def main() -> None:
 
             # The ceiling on rows set aside for it (on hand >= 1,000,000).
             pg_rows = [
-                services.create_product(name=f"G{i}", price=Decimal("1.00"), stock_on_hand=10**7)
+                create_product(name=f"G{i}", price=Decimal("1.00"), stock_on_hand=10**7)
                 for i in range(ARGS.buyers)
             ]
             results["pg_scarce"].append(pgbench(db, rows=1))
@@ -471,7 +474,7 @@ def report(results: dict, load: float) -> None:
 
 - command: `python bench/checkout.py --buyers {ARGS.buyers} --connections {ARGS.connections} --processes {ARGS.processes} --scarce-units {ARGS.scarce_units} --rounds {ARGS.rounds} --pgbench-seconds {ARGS.pgbench_seconds}`
 - machine: {os.cpu_count()} cores (load average {load:.2f} before the run), Python {platform.python_version()}, commit {commit}{" with uncommitted changes" if dirty else ""}
-- database: Postgres; Stripe: the fake (`tests/commerce/fake_stripe.py`, its own process) on 127.0.0.1, through the real `stripe` package; in-process (`commerce.services.checkout`, no HTTP in front)
+- database: Postgres; Stripe: the fake (`tests/commerce/fake_stripe.py`, its own process) on 127.0.0.1, through the real `stripe` package; in-process (`commerce.services.checkout.checkout`, no HTTP in front)
 - {ARGS.buyers} buyers at once per round, served by {ARGS.connections} worker threads in {ARGS.processes} process(es), each thread keeping its database connection (the fake Stripe in its own process); pgbench: {ARGS.connections} clients for {ARGS.pgbench_seconds}s, `SELECT ... FOR UPDATE` + `UPDATE commerce_stock SET reserved = reserved + 1` per transaction; medians over {ARGS.rounds} rounds
 - every scarce round sold exactly {ARGS.scarce_units} units ({ARGS.buyers - ARGS.scarce_units} `out_of_stock`), no deadlock, no error
 

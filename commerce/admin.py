@@ -8,7 +8,6 @@ from django.contrib import admin, messages
 
 from core.exceptions import DomainError
 
-from . import services
 from .models import (
     Category,
     Order,
@@ -20,6 +19,8 @@ from .models import (
     Stock,
     WebhookEvent,
 )
+from .services.catalogue import add_product_image, set_stock
+from .services.orders import fulfil_order, refund_order
 
 
 @admin.register(Category)
@@ -76,7 +77,7 @@ class ProductAdmin(admin.ModelAdmin):
             if stock_form.has_changed() or not change:
                 on_hand = stock_form.cleaned_data.get("on_hand") or 0
                 try:
-                    services.set_stock(product=form.instance, on_hand=on_hand)
+                    set_stock(product=form.instance, on_hand=on_hand)
                 except DomainError as exc:
                     messages.error(request, exc.message)
         return None
@@ -96,7 +97,7 @@ class ProductAdmin(admin.ModelAdmin):
                 ProductImage.objects.filter(pk=instance.pk).update(position=data["position"])
             elif data.get("file"):
                 try:
-                    services.add_product_image(product=product, upload=data["file"])
+                    add_product_image(product=product, upload=data["file"])
                 except DomainError as exc:
                     messages.error(request, f"{data['file'].name}: {exc.message}")
 
@@ -190,11 +191,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refund selected orders at Stripe", permissions=["change"])
     def refund(self, request, queryset):
-        self._each(request, queryset, services.refund_order, "refunded")
+        self._each(request, queryset, refund_order, "refunded")
 
     @admin.action(description="Mark selected orders shipped", permissions=["change"])
     def fulfil(self, request, queryset):
-        self._each(request, queryset, services.fulfil_order, "marked shipped")
+        self._each(request, queryset, fulfil_order, "marked shipped")
 
     def _each(self, request, queryset, service, done: str) -> None:
         ok = 0

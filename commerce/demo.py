@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw
 
-from . import services
 from .models import Category, Product
+from .services.catalogue import add_product_image, create_product
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def seed_shop() -> list[Product]:
     for demo in DEMO_PRODUCTS:
         product = Product.objects.filter(slug=demo.slug).first()
         if product is None:
-            product = services.create_product(
+            product = create_product(
                 name=demo.name,
                 slug=demo.slug,
                 price=Decimal(demo.price),
@@ -103,8 +103,6 @@ def seed_shop() -> list[Product]:
                 stock_on_hand=demo.stock,
             )
         if not product.images.exists():
-            services.add_product_image(
-                product=product, upload=_picture(demo.colour, f"{demo.slug}.jpg")
-            )
+            add_product_image(product=product, upload=_picture(demo.colour, f"{demo.slug}.jpg"))
         products.append(product)
     return products

@@ -184,7 +184,9 @@ class CheckoutSession:
     currency: str | None
 
 
-def _session(obj) -> CheckoutSession:
+def checkout_session_from(obj) -> CheckoutSession:
+    """A Checkout Session as Stripe answers it (a StripeObject) or as an event
+    carries it (a dict)."""
     if hasattr(obj, "to_dict"):  # a StripeObject (not a dict since stripe 13)
         obj = obj.to_dict()
     intent = obj.get("payment_intent")
@@ -243,12 +245,12 @@ def create_checkout_session(
         )
     except stripe.StripeError as exc:
         raise _unavailable(exc, "checkout session create") from exc
-    return _session(obj)
+    return checkout_session_from(obj)
 
 
 def retrieve_checkout_session(session_id: str) -> CheckoutSession:
     try:
-        return _session(client().v1.checkout.sessions.retrieve(session_id))
+        return checkout_session_from(client().v1.checkout.sessions.retrieve(session_id))
     except stripe.StripeError as exc:
         raise _unavailable(exc, "checkout session retrieve") from exc
 
@@ -259,7 +261,7 @@ class SessionNotOpen(Exception):
 
 def expire_checkout_session(session_id: str) -> CheckoutSession:
     try:
-        return _session(
+        return checkout_session_from(
             client().v1.checkout.sessions.expire(
                 session_id, options={"idempotency_key": f"checkout-session-expire-{session_id}"}
             )

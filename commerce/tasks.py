@@ -10,39 +10,20 @@ CELERY_VISIBILITY_TIMEOUT_SECONDS. So each may run twice, and each is safe to:
 - `refund_payment`: money owed back; Stripe's Idempotency-Key refunds once;
 - `reconcile_checkouts`: releases stock and settles payments whose webhook never
   came; each order is settled under its row lock.
+
+The first two are defined in `payment_tasks` (the services that settle a
+payment enqueue them, and the reconciliation here runs those services).
 """
 
 from celery import shared_task
 
-from . import services
-from .payments import PaymentProviderUnavailable
+from .payment_tasks import MUST_NOT_BE_LOST, refund_payment, send_receipt
+from .services import reconciliation
 
-MUST_NOT_BE_LOST = {"acks_late": True, "reject_on_worker_lost": True}
+__all__ = ["reconcile_checkouts", "refund_payment", "send_receipt"]
 
 
 @shared_task(**MUST_NOT_BE_LOST)
 def reconcile_checkouts() -> dict:
     """Beat: unpaid orders past their reservation, asked of Stripe and settled."""
-    return services.reconcile_checkouts()
-
-
-@shared_task(
-    **MUST_NOT_BE_LOST,
-    autoretry_for=(PaymentProviderUnavailable,),
-    retry_backoff=True,
-    max_retries=8,
-)
-def refund_payment(payment_id: str) -> bool:
-    """A payment the shop could not honour, refunded at Stripe (beat retries too)."""
-    return services.refund_pending_payment(payment_id=payment_id)
-
-
-@shared_task(
-    bind=True, **MUST_NOT_BE_LOST, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
-)
-def send_receipt(self, order_id: str) -> bool:
-    try:
-        return services.send_receipt(order_id=order_id)
-    except services.ReceiptBeingSent as busy:
-        # Another copy is sending it: once its lease lapses it has, or it died.
-        raise self.retry(countdown=busy.seconds + 1) from None
+    return reconciliation.reconcile_checkouts()

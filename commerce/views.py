@@ -15,7 +15,7 @@ from core import error_codes as core_codes
 from core.media import image_upload_request, upload_error_responses
 from core.pagination import KeysetPagination
 
-from . import error_codes, selectors, services
+from . import error_codes, selectors
 from .models import Order, Product
 from .openapi import (
     CART_ADD_EXAMPLES,
@@ -57,6 +57,11 @@ from .serializers import (
     StripeEventSerializer,
     WebhookAnswerSerializer,
 )
+from .services.cart import add_to_cart, remove_from_cart, set_cart_quantity
+from .services.catalogue import add_product_image, create_product, remove_product, update_product
+from .services.checkout import checkout
+from .services.orders import cancel_order, fulfil_order, refund_order
+from .services.webhooks import handle_webhook
 
 UUID_REGEX = "[0-9a-fA-F-]{36}"
 
@@ -185,19 +190,19 @@ class ProductViewSet(viewsets.GenericViewSet):
         data = ProductWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        product = services.create_product(stock_on_hand=fields.pop("stock"), **fields)
+        product = create_product(stock_on_hand=fields.pop("stock"), **fields)
         return _product_response(request, product.pk, status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         product = selectors.fetch_product(viewer=request.user, product_id=pk)
         data = ProductUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.update_product(product=product, fields=dict(data.validated_data))
+        update_product(product=product, fields=dict(data.validated_data))
         return _product_response(request, product.pk)
 
     def destroy(self, request, pk=None):
         product = selectors.fetch_product(viewer=request.user, product_id=pk)
-        services.remove_product(product=product)
+        remove_product(product=product)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -211,7 +216,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         product = selectors.fetch_product(viewer=request.user, product_id=pk)
         data = ProductImageUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        stored = services.add_product_image(product=product, upload=data.validated_data["file"])
+        stored = add_product_image(product=product, upload=data.validated_data["file"])
         row = {"id": stored.pk, "file": stored.file.name, "width": stored.width}
         row["height"] = stored.height
         body = image(row, PRODUCT.renderer(request).context)
@@ -255,7 +260,7 @@ class CartItemsView(APIView):
     def post(self, request):
         data = CartItemWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.add_to_cart(user=request.user, **data.validated_data)
+        add_to_cart(user=request.user, **data.validated_data)
         return cart_response(request, status.HTTP_201_CREATED)
 
 
@@ -271,7 +276,7 @@ class CartItemView(APIView):
     def patch(self, request, pk):
         data = CartItemUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.set_cart_quantity(user=request.user, item_id=pk, **data.validated_data)
+        set_cart_quantity(user=request.user, item_id=pk, **data.validated_data)
         return cart_response(request)
 
     @extend_schema(
@@ -281,7 +286,7 @@ class CartItemView(APIView):
         examples=CART_REMOVE_EXAMPLES,
     )
     def delete(self, request, pk):
-        services.remove_from_cart(user=request.user, item_id=pk)
+        remove_from_cart(user=request.user, item_id=pk)
         return cart_response(request)
 
 
@@ -309,7 +314,7 @@ class CartItemView(APIView):
 @extend_validation_errors([error_codes.INVALID_QUANTITY], field_name="quantity", methods=["post"])
 class CheckoutSessionView(APIView):
     def post(self, request):
-        result = services.checkout(user=request.user)
+        result = checkout(user=request.user)
         order = result.order
         body = {
             "order_id": str(order.pk),
@@ -361,7 +366,7 @@ class OrderViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        order = services.cancel_order(user=request.user, order_id=pk)
+        order = cancel_order(user=request.user, order_id=pk)
         return order_response(request, order.pk)
 
     @extend_schema(
@@ -378,7 +383,7 @@ class OrderViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, CanManageOrders])
     def refund(self, request, pk=None):
         order = selectors.fetch_order(viewer=request.user, order_id=pk)
-        services.refund_order(order_id=order.pk)
+        refund_order(order_id=order.pk)
         return order_response(request, order.pk)
 
     @extend_schema(
@@ -390,7 +395,7 @@ class OrderViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, CanManageOrders])
     def fulfil(self, request, pk=None):
         order = selectors.fetch_order(viewer=request.user, order_id=pk)
-        services.fulfil_order(order_id=order.pk)
+        fulfil_order(order_id=order.pk)
         return order_response(request, order.pk)
 
 
@@ -419,7 +424,7 @@ class StripeWebhookView(APIView):
     throttle_classes = []
 
     def post(self, request):
-        outcome = services.handle_webhook(
+        outcome = handle_webhook(
             payload=request.body, signature=request.headers.get("Stripe-Signature")
         )
         return Response({"received": True, "outcome": outcome})

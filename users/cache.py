@@ -15,6 +15,7 @@ sides of a follow or a block; forum.services: `post_count`). A TTL covers the re
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework.serializers import Serializer
 
 from core import error_codes as core_codes
 from core.cache import VersionedCache, ttl_for_signed_urls
@@ -30,20 +31,20 @@ _profiles = VersionedCache(
 )
 
 
-def public_profile(*, viewer, user_id, request) -> dict:
-    """The profile as `PublicUserSerializer` renders it for `viewer`; 404 if hidden."""
-    from .serializers import PublicUserSerializer
-
+def public_profile(*, viewer, user_id, request, serializer: type[Serializer]) -> dict:
+    """The profile as `serializer` (the views' `PublicUserSerializer`) renders it
+    for `viewer`; 404 if hidden. Passed in, not imported: the serializers use the
+    services, which invalidate through this module."""
     context = {"request": request}
     if not _profiles.enabled():
-        return PublicUserSerializer(selectors.get_user_for(viewer, user_id), context=context).data
+        return serializer(selectors.get_user_for(viewer, user_id), context=context).data
     # The avatar URL is absolute, built from the request's scheme and host.
     origin = f"{request.scheme}://{request.get_host()}"
     # Read before the database, so a write racing this request invalidates it.
     version = _profiles.current_version(user_id)
     shared = _profiles.get(user_id, version, origin)
     if shared is None:
-        rendered = PublicUserSerializer(selectors.get_user_for(viewer, user_id), context=context)
+        rendered = serializer(selectors.get_user_for(viewer, user_id), context=context)
         data = rendered.data
         _profiles.set(
             user_id, version, {k: v for k, v in data.items() if k not in PER_VIEWER_FIELDS}, origin
@@ -53,7 +54,7 @@ def public_profile(*, viewer, user_id, request) -> dict:
     if is_following is None:
         raise NotFound(core_codes.NOT_FOUND, "Not found.")
     profile = {**shared, "is_following": is_following}
-    return {name: profile[name] for name in PublicUserSerializer.Meta.fields}
+    return {name: profile[name] for name in serializer.Meta.fields}
 
 
 def invalidate_profile(user_id) -> None:

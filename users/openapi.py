@@ -1,11 +1,12 @@
 """OpenAPI pieces of the users domain: error responses the auth endpoints add, and examples."""
 
-from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from drf_standardized_errors.openapi_serializers import ServerErrorEnum
 
 from core.schema import error_response
 
-from . import error_codes
+from . import error_codes, web_session
 
 AUTH_401_CODES = [
     error_codes.TOKEN_NOT_VALID,
@@ -37,6 +38,39 @@ UserBlockedResponseSerializer = error_response(
     "UserBlocked",
     [error_codes.USER_BLOCKED],
     "409: the caller blocked this user; unblock them first.",
+)
+
+
+# --- shared by the auth endpoints (users/views_*.py) ---------------------------
+
+AUTH_TAGS = ["auth"]
+# What Django's password validators answer for a weak new password.
+NEW_PASSWORD_CODES = ["password_too_short", "password_too_common", "password_entirely_numeric"]
+UNAUTHORIZED = OpenApiResponse(
+    AuthErrorResponse401Serializer,
+    description="Invalid, expired or revoked token, or an inactive or suspended account.",
+)
+
+
+CSRF_FAILED = OpenApiResponse(
+    error_response(
+        "CsrfFailed",
+        [error_codes.CSRF_FAILED],
+        "403: the refresh token came from the web-session cookie without a valid "
+        "CSRF token (`X-CSRFToken`) or from a foreign origin.",
+    ),
+    description="Web sessions: the cookie's token without the CSRF token.",
+)
+SESSION_COOKIE_DOC = """Browsers: `1` (or `true`, `yes`; anything else is no) to receive
+the refresh token as an HttpOnly cookie instead of in the body (also `?cookie=1`);
+refresh and logout then read it from the cookie and require the CSRF token.
+Mobile clients leave it out."""
+SESSION_COOKIE = OpenApiParameter(
+    web_session.OPT_IN_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=SESSION_COOKIE_DOC,
 )
 
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from urllib.parse import urlencode
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
-from django.contrib.sites.models import Site
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -26,7 +23,7 @@ from core.transactions import after_commit
 from core.types import Id
 from realtime.publish import recheck_user_streams
 
-from . import error_codes, hooks
+from . import error_codes, hooks, tasks
 from .cache import invalidate_profile
 from .managers import integrity_error_field
 from .models import Block, Follow, Profile, User
@@ -319,41 +316,7 @@ def revoke_refresh_tokens(*, user: User) -> int:
 def request_password_reset(*, email: str) -> None:
     """Queue the reset mail. No lookup here: the request does the same work for
     an address with an account as for one without, so its timing tells nothing."""
-    from .tasks import send_password_reset
-
-    send_password_reset.delay(email, uuid.uuid4().hex)
-
-
-def _password_reset_url(user: User, token: str) -> str:
-    """The frontend page that posts `uid` and `token` to password/reset/confirm/."""
-    from allauth.account.utils import user_pk_to_url_str
-
-    query = urlencode({"uid": user_pk_to_url_str(user), "token": token})
-    return f"{settings.FRONTEND_URL.rstrip('/')}/reset-password?{query}"
-
-
-def send_password_reset(*, email: str) -> bool:
-    """Mail a reset link to the active account of `email` (or of a look-alike of
-    it), if there is one. Sent to the address the account has, never to the one
-    typed. False when there is no such account."""
-    from allauth.account.adapter import get_adapter
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
-
-    user = User.objects.by_email(email).filter(is_active=True).first()
-    if user is None:
-        return False
-    token = default_token_generator.make_token(user)
-    context = {
-        "current_site": Site.objects.get_current(),
-        "user": user,
-        "email": user.email,
-        "password_reset_url": _password_reset_url(user, token),
-        "token": token,
-        "uid": user_pk_to_url_str(user),
-    }
-    get_adapter().render_mail("account/email/password_reset_key", user.email, context).send()
-    return True
+    tasks.send_password_reset.delay(email, uuid.uuid4().hex)
 
 
 # --- suspension -------------------------------------------------------------

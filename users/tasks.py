@@ -2,7 +2,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.core.management import call_command
 
-from . import services
+from . import password_reset
 
 # How long a sent reset is remembered, so a redelivered task does not mail it again.
 RESET_SENT_MEMORY_SECONDS = 24 * 3600
@@ -21,6 +21,6 @@ def send_password_reset(email: str, request_id: str) -> bool:
     key = f"users:reset-sent:{request_id}"
     if cache.get(key):
         return False
-    sent = services.send_password_reset(email=email)
+    sent = password_reset.send_password_reset(email=email)
     cache.set(key, 1, RESET_SENT_MEMORY_SECONDS)
     return sent

@@ -169,7 +169,9 @@ class UserDetailView(APIView):
     )
     def get(self, request, pk):
         return Response(
-            profile_cache.public_profile(viewer=request.user, user_id=pk, request=request)
+            profile_cache.public_profile(
+                viewer=request.user, user_id=pk, request=request, serializer=PublicUserSerializer
+            )
         )
 
     @extend_schema(

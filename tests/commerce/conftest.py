@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from commerce import services
 from commerce.models import Stock
+from commerce.services import cart as cart_services
+from commerce.services.catalogue import create_product
 from tests.clients import client_for
 from tests.commerce.fake_stripe import FakeStripe
 from tests.factories import make_user
@@ -32,7 +33,7 @@ def make_staff(username=None):
 
 def make_product(name=None, *, price="10.00", stock=10, **fields):
     name = name or f"Product {next(_seq)}"
-    return services.create_product(name=name, price=Decimal(price), stock_on_hand=stock, **fields)
+    return create_product(name=name, price=Decimal(price), stock_on_hand=stock, **fields)
 
 
 def stock_of(product) -> Stock:
@@ -80,7 +81,7 @@ def post_webhook(fake, event, **kwargs):
 
 
 def add_to_cart(user, product, quantity=1):
-    return services.add_to_cart(user=user, product_id=product.pk, quantity=quantity)
+    return cart_services.add_to_cart(user=user, product_id=product.pk, quantity=quantity)
 
 
 def checkout(user):

@@ -9,8 +9,9 @@ from collections import Counter
 import pytest
 from django.db.models import Sum
 
-from commerce import services
 from commerce.models import CartItem, Order, OrderStatus, Reservation
+from commerce.services import cart as cart_services
+from commerce.services import checkout as checkout_services
 from core.exceptions import Conflict
 from tests.clients import client_for
 from tests.commerce.conftest import add_to_cart, checkout, make_product, stock_of
@@ -25,9 +26,9 @@ URL = "/api/v1/checkout/session/"
 def set_cart(user, product, quantity):
     item = CartItem.objects.filter(cart__user=user, product=product).first()
     if item is None:
-        services.add_to_cart(user=user, product_id=product.pk, quantity=quantity)
+        cart_services.add_to_cart(user=user, product_id=product.pk, quantity=quantity)
     else:
-        services.set_cart_quantity(user=user, item_id=item.pk, quantity=quantity)
+        cart_services.set_cart_quantity(user=user, item_id=item.pk, quantity=quantity)
 
 
 def test_three_carts_cannot_hold_a_products_whole_stock(fake_stripe, buyer):
@@ -105,7 +106,9 @@ def _racing_checkouts(buyer, products, rounds=3):
             for _ in range(rounds):
                 add_to_cart(buyer, product, 1)
                 try:
-                    outcomes.append("created" if services.checkout(user=buyer).created else "same")
+                    outcomes.append(
+                        "created" if checkout_services.checkout(user=buyer).created else "same"
+                    )
                 except Conflict as exc:
                     outcomes.append(exc.code)
             return outcomes

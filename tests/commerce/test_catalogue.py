@@ -7,10 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from commerce import services
 from commerce.models import Category, Product, ProductImage
 from commerce.read_models import CART_ITEM, ORDER, PRODUCT
 from commerce.serializers import CartItemSerializer, OrderSerializer, ProductSerializer
+from commerce.services.cart import add_to_cart
+from commerce.services.checkout import _reserve_order
 from core.read_model import serializer_drift
 from tests.commerce.conftest import make_product, stock_of
 from tests.factories import make_user
@@ -168,8 +169,8 @@ def test_bad_product_input_is_a_400(api, staff, body, field, code):
 
 def test_stock_cannot_go_below_what_unpaid_orders_hold(api, staff, buyer):
     product = make_product(stock=5)
-    services.add_to_cart(user=buyer, product_id=product.pk, quantity=3)
-    services._reserve_order(user=buyer)
+    add_to_cart(user=buyer, product_id=product.pk, quantity=3)
+    _reserve_order(user=buyer)
     response = api(staff).patch(f"{URL}{product.pk}/", {"stock": 2})
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "stock"

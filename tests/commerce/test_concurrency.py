@@ -13,8 +13,9 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from commerce import services
 from commerce.models import CartItem, Order, OrderStatus, Reservation
+from commerce.services import cart as cart_services
+from commerce.services import checkout as checkout_services
 from core.exceptions import Conflict
 from tests.commerce.conftest import add_to_cart, make_product, stock_of
 from tests.factories import make_user
@@ -59,7 +60,7 @@ def test_the_last_ten_units_go_to_exactly_ten_buyers(fake_stripe):
         add_to_cart(buyer, product, 1)
 
     outcomes = run_many(
-        [lambda buyer=buyer: services.checkout(user=buyer) for buyer in buyers],
+        [lambda buyer=buyer: checkout_services.checkout(user=buyer) for buyer in buyers],
         at_once=CONNECTIONS,
     )
 
@@ -83,7 +84,7 @@ def test_many_products_in_opposite_orders_never_deadlock(fake_stripe):
         for product in products if n % 2 else reversed(products):
             add_to_cart(buyer, product, 1)
     outcomes = run_many(
-        [lambda buyer=buyer: services.checkout(user=buyer) for buyer in buyers], at_once=20
+        [lambda buyer=buyer: checkout_services.checkout(user=buyer) for buyer in buyers], at_once=20
     )
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes
     assert {stock_of(p).reserved for p in products} == {20}
@@ -93,7 +94,7 @@ def test_one_cart_checked_out_twice_at_once_is_one_order(fake_stripe):
     buyer = make_user()
     product = make_product(stock=5)
     add_to_cart(buyer, product, 2)
-    outcomes = run_many([lambda: services.checkout(user=buyer)] * 2, at_once=2)
+    outcomes = run_many([lambda: checkout_services.checkout(user=buyer)] * 2, at_once=2)
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes
     assert {o.order.pk for o in outcomes} == {Order.objects.get().pk}
     assert stock_of(product).reserved == 2
@@ -107,7 +108,7 @@ def test_one_cart_checked_out_twice_at_once_is_one_order(fake_stripe):
 def test_parallel_adds_to_a_new_cart_make_one_cart_line(buyer):
     product = make_product(stock=50)
     outcomes = run_many(
-        [lambda: services.add_to_cart(user=buyer, product_id=product.pk, quantity=1)] * 8,
+        [lambda: cart_services.add_to_cart(user=buyer, product_id=product.pk, quantity=1)] * 8,
         at_once=8,
     )
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from commerce import services
 from commerce.models import Order, OrderStatus
+from commerce.services.orders import refund_order
 from core import dashboard
 from tests.commerce.conftest import add_to_cart, checkout, make_product, post_webhook
 from tests.factories import make_user
@@ -63,7 +63,7 @@ def test_a_refunded_order_leaves_the_figures(fake_stripe, settings):
     buyer = make_user()
     add_to_cart(buyer, mug, 1)
     order = pay(fake_stripe, buyer)
-    services.refund_order(order_id=order.pk)
+    refund_order(order_id=order.pk)
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
     body = dashboard.figures(7)
@@ -89,7 +89,7 @@ def test_refunding_an_order_of_a_settled_day_takes_it_out_of_the_rollup(fake_str
     assert series(body, "orders")[0][day] == 1 and series(body, "revenue")[0][day] == "20.00"
     assert DashboardDay.objects.filter(key="revenue", day=day, value="20.00").exists()
 
-    services.refund_order(order_id=order.pk)
+    refund_order(order_id=order.pk)
 
     assert not DashboardDay.objects.filter(key="revenue", day=day).exists()
     body = dashboard.figures(7)

@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from commerce import services
 from commerce.models import Order, OrderStatus, Payment, PaymentStatus, Reservation
 from commerce.orders import ALLOWED, transition
+from commerce.services.orders import cancel_order
+from commerce.services.reconciliation import reconcile_checkouts
 from core.exceptions import Conflict
 from tests.commerce.conftest import add_to_cart, checkout, make_product, post_webhook, stock_of
 from tests.factories import make_user
@@ -58,7 +59,7 @@ def test_orders_list_newest_first_in_pages(api, buyer, fake_stripe, django_asser
     for _ in range(3):
         add_to_cart(buyer, product, 1)
         ids.append(checkout(buyer)["order_id"])
-        services.cancel_order(user=buyer, order_id=ids[-1])
+        cancel_order(user=buyer, order_id=ids[-1])
     client = api(buyer)
     with django_assert_max_num_queries(3):
         first = client.get("/api/v1/orders/", {"page_size": 2}).json()
@@ -177,7 +178,7 @@ def test_reconciliation_settles_orders_whose_webhook_never_came(buyer, fake_stri
     add_to_cart(fresh, product, 1)
     not_due = Order.objects.get(pk=checkout(fresh)["order_id"])
 
-    outcomes = services.reconcile_checkouts()
+    outcomes = reconcile_checkouts()
 
     assert outcomes == {"expired": 2, "paid": 1, "waiting: asynchronous payment": 1}
     status = {o.pk: o.status for o in Order.objects.all()}
@@ -197,7 +198,7 @@ def test_reconciliation_with_stripe_down_releases_the_stock_anyway(buyer, fake_s
     order = Order.objects.get(pk=checkout(buyer)["order_id"])
     Order.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     fake_stripe.script("/v1/checkout/sessions/", (503, {"error": {"type": "api_error"}}))
-    assert services.reconcile_checkouts() == {"expired": 1}
+    assert reconcile_checkouts() == {"expired": 1}
     order.refresh_from_db()
     assert order.status == OrderStatus.EXPIRED and stock_of(product).reserved == 0
 
@@ -215,6 +216,6 @@ def test_reconciliation_retries_refunds_owed(buyer, fake_stripe):
         currency="eur",
         status=PaymentStatus.REFUND_PENDING,
     )
-    services.reconcile_checkouts()
+    reconcile_checkouts()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED and payment.stripe_refund_id.startswith("re_")

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from commerce import services
 from commerce.models import Order, OrderStatus, Payment, PaymentStatus, WebhookEvent
+from commerce.services.reconciliation import reconcile_checkouts
 from notifications.models import Notification
 from tests.clients import client_for
 from tests.commerce.conftest import add_to_cart, checkout, make_product, post_webhook, stock_of
@@ -80,7 +80,7 @@ def test_a_webhook_paying_what_the_order_is_not_is_refunded_and_the_stock_releas
     late = fake_stripe.event("checkout.session.async_payment_succeeded", session)
     assert post_webhook(fake_stripe, late).json()["outcome"] == "ignored: refused already"
     Order.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
-    assert services.reconcile_checkouts() == {}
+    assert reconcile_checkouts() == {}
     cancel = client_for(buyer).post(f"/api/v1/orders/{order.pk}/cancel/")
     assert cancel.status_code == 409
     assert_refused(order, product, fake_stripe, problem, buyer)
@@ -99,10 +99,10 @@ def test_reconciliation_refuses_it_once_and_every_later_run_does_nothing(
     order, product = unpaid
     paid_as(fake_stripe, order, amount_total=1999)
     Order.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
-    assert services.reconcile_checkouts() == {"refused: wrong_amount, refund queued": 1}
+    assert reconcile_checkouts() == {"refused: wrong_amount, refund queued": 1}
     assert_refused(order, product, fake_stripe, "wrong_amount", buyer)
     for _ in range(3):
-        assert services.reconcile_checkouts() == {}
+        assert reconcile_checkouts() == {}
     assert_refused(order, product, fake_stripe, "wrong_amount", buyer)
     # The webhook arriving after all: nothing more either.
     session = dict(fake_stripe.sessions[order.stripe_session_id])
@@ -122,7 +122,7 @@ def test_a_refused_payment_whose_refund_stripe_refuses_is_retried_by_the_reconci
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED and stock_of(product).reserved == 0
     assert Payment.objects.get(order=order).status == PaymentStatus.REFUND_PENDING
-    services.reconcile_checkouts()
+    reconcile_checkouts()
     assert Payment.objects.get(order=order).status == PaymentStatus.REFUNDED
 
 

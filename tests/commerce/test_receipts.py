@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from commerce import services, tasks
+from commerce import tasks
 from commerce.models import Order
+from commerce.services.receipts import ReceiptBeingSent, send_receipt
 from config.celery import app
 from tests.commerce.test_receipt_worker_kill import paid_order
 from tests.e2e.conftest import free_port
@@ -24,11 +25,11 @@ def test_a_failed_send_leaves_the_receipt_unsent_and_free_for_the_retry(settings
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
     with pytest.raises(OSError):
-        services.send_receipt(order_id=order.pk)
+        send_receipt(order_id=order.pk)
     order.refresh_from_db()
     assert order.receipt_sent_at is None and order.receipt_lease_until is None
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert services.send_receipt(order_id=order.pk) is True
+    assert send_receipt(order_id=order.pk) is True
     order.refresh_from_db()
     assert order.receipt_sent_at is not None and len(mail.outbox) == 1
 
@@ -38,15 +39,15 @@ def test_a_copy_of_the_task_waits_while_another_sends_then_sends_if_that_one_die
     Order.objects.filter(pk=order.pk).update(
         receipt_lease_until=timezone.now() + timedelta(seconds=40)
     )
-    with pytest.raises(services.ReceiptBeingSent) as busy:
-        services.send_receipt(order_id=order.pk)
+    with pytest.raises(ReceiptBeingSent) as busy:
+        send_receipt(order_id=order.pk)
     assert 35 < busy.value.seconds <= 40 and not mail.outbox
     # The holder died: its lease lapsed, nothing was marked; this copy sends.
     Order.objects.filter(pk=order.pk).update(receipt_lease_until=timezone.now())
-    assert services.send_receipt(order_id=order.pk) is True
+    assert send_receipt(order_id=order.pk) is True
     assert len(mail.outbox) == 1
     # Sent: every later copy does nothing.
-    assert services.send_receipt(order_id=order.pk) is False and len(mail.outbox) == 1
+    assert send_receipt(order_id=order.pk) is False and len(mail.outbox) == 1
 
 
 def test_receipts_refunds_and_reconciliation_are_never_dropped_by_the_broker():

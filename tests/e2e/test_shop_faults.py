@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from commerce import services
 from commerce.models import Order, OrderStatus, Payment, Stock
+from commerce.services.catalogue import create_product
+from commerce.services.reconciliation import reconcile_checkouts
 from tests.commerce.fake_stripe import SESSIONS, FakeStripe
 from tests.e2e.conftest import running_daphne
 from tests.e2e.test_journey import call, register
@@ -59,7 +60,7 @@ def test_daphne_killed_mid_checkout_leaves_no_order_stuck_and_pays_once(
     tmp_path,
     fake_stripe,  # noqa: F811  (the fixture imported above)
 ):
-    lamp = services.create_product(name="Lamp", price=Decimal("20.00"), stock_on_hand=5)
+    lamp = create_product(name="Lamp", price=Decimal("20.00"), stock_on_hand=5)
     buyers = {}
     with running_daphne(collected_static, tmp_path, name="first") as base:
         for who in ("stays", "leaves"):
@@ -120,8 +121,8 @@ def test_daphne_killed_mid_checkout_leaves_no_order_stuck_and_pays_once(
     Order.objects.filter(pk=orders["leaves"].pk).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
-    assert services.reconcile_checkouts() == {"expired": 1}
-    assert services.reconcile_checkouts() == {}
+    assert reconcile_checkouts() == {"expired": 1}
+    assert reconcile_checkouts() == {}
     statuses = dict(Order.objects.values_list("user__email", "status"))
     assert statuses == {
         "stays@example.com": OrderStatus.PAID,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from commerce import services
+from commerce.services.catalogue import create_product
 from tests.commerce.fake_stripe import FakeStripe
 from tests.e2e.test_journey import call, frame, open_socket, register
 
@@ -52,7 +52,7 @@ def pay_and_post_webhook(base: str, fake: FakeStripe, session_id: str) -> dict:
 
 def test_cart_checkout_webhook_and_the_order_paid_live(shop_server, fake_stripe):
     base = shop_server
-    product = services.create_product(name="Camp mug", price=Decimal("14.50"), stock_on_hand=3)
+    product = create_product(name="Camp mug", price=Decimal("14.50"), stock_on_hand=3)
     buyer = register(base, "buyer@example.com")
     token = buyer["access"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from commerce import services
+from commerce.services.catalogue import create_product
 from tests.e2e.conftest import BASE_DIR
 from tests.e2e.test_shop_journey import (  # noqa: F401 (fake_stripe: a fixture)
     fake_stripe,
@@ -118,7 +118,7 @@ def test_the_typed_client_walks_the_critical_path(
     daphne_server,
 ):
     base = daphne_server
-    services.create_product(name="Camp mug", price=Decimal("14.50"), stock_on_hand=3)
+    create_product(name="Camp mug", price=Decimal("14.50"), stock_on_hand=3)
     process = subprocess.Popen(
         ["node", str(compiled_client)],
         env={**os.environ, "API_BASE_URL": base, "PAYMENT_TIMEOUT_MS": "20000"},
