@@ -7,9 +7,4 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Connects the Celery signals that count task outcomes.
-        # The admin's index links to the staff dashboard (core.views_dashboard).
-        from django.contrib import admin
-
         from . import metrics  # noqa: F401
-
-        admin.site.index_template = "admin/platform_index.html"
