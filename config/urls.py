@@ -15,11 +15,16 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.celery import app as celery_app
+from core import health
 from core.api_docs import RedocView
 from core.health import HealthView, ReadyView
 from core.metrics import metrics_view
 from core.views_media import serve_media
 from staff.views import dashboard_page
+
+# /ready/ checks the Celery broker; the app is config's, so config registers it.
+health.register("celery_broker", health.celery_broker(celery_app))
 
 api_patterns = [
     path("auth/", include("users.auth_urls")),

@@ -69,6 +69,18 @@ def test_an_import_inside_a_function_says_why(app):
     assert unexplained == []
 
 
+@pytest.mark.parametrize("app", sorted([*LAYERS, *ON_TOP]))
+def test_no_app_imports_the_project_wiring(app):
+    """`config` wires the apps; an app importing it (core.health once imported the
+    Celery app) is an arrow running back up. config passes what an app needs."""
+    wrong = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts and "config" in _imported_apps(path)
+    ]
+    assert wrong == []
+
+
 def test_the_staff_app_imports_no_domain():
     """The dashboard knows the apps only through what they register."""
     assert FORBIDDEN["staff"] == {"users", "notifications", "forum", "chat", "commerce"}
