@@ -28,7 +28,7 @@ sys.path.insert(0, os.getcwd())
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 import django
 django.setup()
-from core import dashboard
+from staff import dashboard
 window = dashboard.Window.last(int(sys.argv[1]))
 figures = {**dashboard._series, **dashboard._tables}
 timings = {}

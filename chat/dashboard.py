@@ -1,8 +1,8 @@
-"""Chat's figures on the staff dashboard (core.dashboard)."""
+"""Chat's figures on the staff dashboard (staff.dashboard)."""
 
 from django.db.models.signals import post_delete, post_save
 
-from core.dashboard import Window, daily_counts, forget, register_series
+from staff.dashboard import Window, daily_counts, forget, register_series
 
 from .models import Message
 

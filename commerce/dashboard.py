@@ -1,4 +1,4 @@
-"""The shop's figures on the staff dashboard (core.dashboard): orders paid and
+"""The shop's figures on the staff dashboard (staff.dashboard): orders paid and
 revenue per day, and the best-selling products of the range. An order counts on
 the day it was paid, for as long as it stays sold (paid or fulfilled): a refund
 takes it out."""
@@ -9,7 +9,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save
 
-from core.dashboard import Window, daily_counts, forget, register_series, register_table
+from staff.dashboard import Window, daily_counts, forget, register_series, register_table
 
 from .models import Order, OrderItem, OrderStatus
 

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "chat",
     "commerce",
     "notifications",
+    # The staff dashboard and its stats API: the figures the apps above register.
+    "staff",
     # `manage.py seed_demo`: each domain's demo data (<app>/demo.py), in one command.
     "demo",
 ]
@@ -799,14 +801,14 @@ if SENTRY_DSN:
 # reported, never failing readiness. Seconds each of those checks may take.
 READY_OPTIONAL_TIMEOUT_SECONDS = env.float("READY_OPTIONAL_TIMEOUT_SECONDS", default=2.0)
 
-# --- Staff dashboard (core/dashboard.py) ---------------------------------------
+# --- Staff dashboard (staff/dashboard.py) --------------------------------------
 
 # Seconds the dashboard's figures stay cached (0: computed on every view), and how
 # often beat recomputes the 7/30/90-day ranges into the cache (0: never; keep it
 # below the cache's lifetime so staff always read a warm copy).
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=120)
 DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=60)
-# Keep each settled day's figures in core.DashboardDay and count only today live
+# Keep each settled day's figures in staff.DashboardDay and count only today live
 # (False: every view counts the whole range).
 DASHBOARD_ROLLUP = env.bool("DASHBOARD_ROLLUP", default=True)
 if DASHBOARD_REFRESH_SECONDS > 0:

@@ -12,13 +12,19 @@ import re
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.celery import app as celery_app
+from core import health
 from core.api_docs import RedocView
 from core.health import HealthView, ReadyView
 from core.metrics import metrics_view
-from core.views_dashboard import dashboard_page
 from core.views_media import serve_media
+from staff.views import dashboard_page
+
+# /ready/ checks the Celery broker; the app is config's, so config registers it.
+health.register("celery_broker", health.celery_broker(celery_app))
 
 api_patterns = [
     path("auth/", include("users.auth_urls")),
@@ -30,12 +36,17 @@ api_patterns = [
     # The shop: categories/, products/, cart/, checkout/session/, orders/, payments/webhook/.
     path("", include("commerce.urls")),
     # Staff: the dashboard's figures as JSON.
-    path("admin/", include("core.admin_urls")),
+    path("admin/", include("staff.urls")),
 ]
 
 urlpatterns = [
     # The staff dashboard (charts), inside the admin's login and staff check.
     path("admin/dashboard/", admin.site.admin_view(dashboard_page), name="admin-dashboard"),
+    # The rollup's admin pages before the model moved from core to staff.
+    re_path(
+        r"^admin/core/dashboardday/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/staff/dashboardday/%(rest)s", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("health/", HealthView.as_view(), name="health"),
     path("ready/", ReadyView.as_view(), name="ready"),

@@ -6,10 +6,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
-        # Connects the Celery signals that count task outcomes.
-        # The admin's index links to the staff dashboard (core.views_dashboard).
-        from django.contrib import admin
-
+        # In ready(), once every app is loaded: metrics connects the Celery signals
+        # that count task outcomes; health reaches the channel layer and realtime.
         from . import metrics  # noqa: F401
+        from .health import register
+        from .storage import check_s3, s3_configured
 
-        admin.site.index_template = "admin/platform_index.html"
+        # /ready/ reports the media bucket when one is configured.
+        register("s3", check_s3, configured=s3_configured)

@@ -28,6 +28,3 @@ UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 
 # Pagination (core.pagination).
 INVALID_CURSOR = "invalid_cursor"
-
-# The staff dashboard (core.views_dashboard).
-INVALID_DAYS = "invalid_days"

@@ -1,32 +1,30 @@
-"""Liveness (`/health/`) and readiness (`/ready/`) probes.
+"""Liveness (`/health/`) and readiness (`/ready/`) probes, and the registry of
+readiness checks.
 
 Plain Django views: no authentication, no throttling, no DRF machinery, so a
 probe answers even when the API layer is misconfigured. `/health/` touches
-nothing; `/ready/` checks each backing service (database, cache, channel layer, Celery
-broker) and names the one that failed; S3 and Stripe, when configured, are
-reported under `optional` and never fail readiness.
+nothing; `/ready/` runs every registered check and names the one that failed.
+
+Checks register themselves, as dashboard figures and socket handlers do: core's own
+(database, cache, channel layer, realtime store) here; the Celery broker from
+config/urls.py (`celery_broker(app)`, the app passed in); S3 from core's
+`AppConfig.ready()` (core.media); Stripe from commerce's (commerce.health). A check
+registered with `configured=` is optional: run only while `configured()` is true,
+reported under `optional`, never failing readiness.
 """
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
 
-import requests
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views import View
 
 from core.degraded import is_outage
-from realtime.backend import redis_client, use_redis
 
 logger = logging.getLogger(__name__)
-
-CHANNEL_LAYER_TIMEOUT_SECONDS = 2.0
 
 
 class CheckFailed(Exception):
@@ -52,87 +50,44 @@ def check_cache() -> None:
         cache.delete(key)
 
 
-async def _channel_layer_round_trip() -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        raise RuntimeError("no channel layer configured")
-    channel = await layer.new_channel(prefix="ready-check")
-    nonce = uuid.uuid4().hex
-    await layer.send(channel, {"type": "ready.check", "nonce": nonce})
-    message = await layer.receive(channel)
-    if message.get("nonce") != nonce:
-        raise RuntimeError("channel layer delivered a different message")
+def celery_broker(app) -> Callable[[], None]:
+    """The check that `app`'s broker accepts a connection (nothing to check when
+    tasks run eagerly on the in-process memory transport)."""
+
+    def check_celery_broker() -> None:
+        if app.conf.task_always_eager and str(app.conf.broker_url).startswith("memory://"):
+            return
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+
+    return check_celery_broker
 
 
-def check_channel_layer() -> None:
-    async def bounded():
-        await asyncio.wait_for(_channel_layer_round_trip(), CHANNEL_LAYER_TIMEOUT_SECONDS)
-
-    async_to_sync(bounded)()
-
-
-def check_realtime_store() -> None:
-    """The Redis holding the sockets' event logs and presence (in-process without one)."""
-    if use_redis() and not redis_client().ping():
-        raise CheckFailed("the realtime store did not answer PING")
-
-
-def check_celery_broker() -> None:
-    """The broker accepts a connection (nothing to check when tasks run eagerly
-    on the in-process memory transport)."""
-    from config.celery import app
-
-    if app.conf.task_always_eager and str(app.conf.broker_url).startswith("memory://"):
-        return
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
-
-
+# The registry, in the order the probe reports: checks that fail readiness, and
+# optional ones with the test of whether their part is configured.
 CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
-    "channel_layer": check_channel_layer,
-    "realtime_store": check_realtime_store,
-    "celery_broker": check_celery_broker,
 }
+OPTIONAL_CHECKS: dict[str, tuple[Callable[[], None], Callable[[], bool]]] = {}
 
 
-def check_s3() -> None:
-    import boto3
-    from botocore.config import Config
-
-    timeout = settings.READY_OPTIONAL_TIMEOUT_SECONDS
-    client = boto3.client(
-        "s3",
-        endpoint_url=settings.AWS_S3_ENDPOINT_URL,
-        region_name=settings.AWS_S3_REGION_NAME,
-        config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
-    )
-    client.head_bucket(Bucket=settings.AWS_STORAGE_BUCKET_NAME)
-
-
-def check_stripe() -> None:
-    """Stripe answers an authenticated read (the account's balance)."""
-    base = (getattr(settings, "STRIPE_API_BASE", "") or "https://api.stripe.com").rstrip("/")
-    if not base.startswith(("https://", "http://")):
-        raise RuntimeError("STRIPE_API_BASE must be an http(s) URL")
-    reply = requests.get(
-        f"{base}/v1/balance",
-        headers={"Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}"},
-        timeout=settings.READY_OPTIONAL_TIMEOUT_SECONDS,
-    )
-    if reply.status_code != 200:
-        raise RuntimeError(f"Stripe answered {reply.status_code}")
+def register(
+    name: str, check: Callable[[], None], *, configured: Callable[[], bool] | None = None
+) -> None:
+    """Add a readiness check: `check()` raises when its part is not ready (an
+    outage or `CheckFailed` is logged as a warning, anything else with its
+    traceback). With `configured`, the part is optional (S3, Stripe): checked only
+    while `configured()` is true, and its failure is reported, not fatal."""
+    if configured is None:
+        CHECKS[name] = check
+    else:
+        OPTIONAL_CHECKS[name] = (check, configured)
 
 
 def optional_checks() -> dict[str, Callable[[], None]]:
     """Parts checked only when configured; their failure is reported, not fatal."""
-    checks = {}
-    if getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""):
-        checks["s3"] = check_s3
-    if getattr(settings, "STRIPE_SECRET_KEY", ""):
-        checks["stripe"] = check_stripe
-    return checks
+    return {name: check for name, (check, configured) in OPTIONAL_CHECKS.items() if configured()}
 
 
 def _run(checks: dict[str, Callable[[], None]]) -> dict[str, str]:

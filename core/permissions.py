@@ -17,7 +17,6 @@ the view answers 404 and never reveals that they exist.
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .dashboard import may_see_any
 from .error_codes import PERMISSION_DENIED
 from .exceptions import Forbidden
 
@@ -47,15 +46,6 @@ def model_permission(*perms: str, message: str, name: str) -> type[BasePermissio
 
     attrs = {"perms": perms, "message": message, "has_permission": has_permission}
     return type(name, (BasePermission,), attrs)
-
-
-class CanReadFigures(BasePermission):
-    """Staff who may see at least one of the dashboard's figures (core.dashboard)."""
-
-    message = "You may not read the dashboard."
-
-    def has_permission(self, request, view) -> bool:
-        return may_see_any(request.user)
 
 
 class IsStaff(BasePermission):

@@ -1,4 +1,4 @@
-"""The forum's figures on the staff dashboard (core.dashboard)."""
+"""The forum's figures on the staff dashboard (staff.dashboard)."""
 
 import itertools
 
@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.models import Subquery
 from django.db.models.signals import post_delete, post_save
 
-from core.dashboard import (
+from staff.dashboard import (
     Window,
     daily_counts,
     daily_range_counts,

@@ -1,8 +1,8 @@
-"""The users' figures on the staff dashboard (core.dashboard)."""
+"""The users' figures on the staff dashboard (staff.dashboard)."""
 
 from django.db.models.signals import post_delete, post_save, pre_delete
 
-from core.dashboard import Window, daily_counts, daily_date_counts, forget, register_series
+from staff.dashboard import Window, daily_counts, daily_date_counts, forget, register_series
 
 from .models import ActiveDay, User
 

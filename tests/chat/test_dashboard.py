@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from chat.models import Message
-from core import dashboard
+from staff import dashboard
 from tests.factories import chat_message, direct_conversation, make_user
 
 pytestmark = pytest.mark.django_db

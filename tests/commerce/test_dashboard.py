@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from commerce.models import Order, OrderStatus
 from commerce.services.orders import refund_order
-from core import dashboard
+from staff import dashboard
 from tests.commerce.conftest import add_to_cart, checkout, make_product, post_webhook
 from tests.factories import make_user
 
@@ -76,7 +76,7 @@ def test_a_refunded_order_leaves_the_figures(fake_stripe, settings):
 def test_refunding_an_order_of_a_settled_day_takes_it_out_of_the_rollup(fake_stripe, settings):
     """The day's orders and revenue were rolled up; the refund, weeks later, forgets
     that day (after its transaction commits) and the next view counts it again."""
-    from core.models import DashboardDay
+    from staff.models import DashboardDay
 
     settings.DASHBOARD_CACHE_SECONDS = 0
     mug = make_product("Mug", price="10.00", stock=5)

@@ -15,7 +15,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "users", "forum", "notifications", "chat", "commerce")
+APPS = ("core", "users", "forum", "notifications", "chat", "commerce", "staff")
 DOMAIN_ERRORS = {
     "DomainError",
     "InvalidInput",

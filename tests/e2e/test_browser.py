@@ -281,7 +281,7 @@ def staff_email(daphne_server) -> str:
 
 
 def test_staff_see_every_dashboard_chart_drawn(daphne_server, staff_email, page, artifacts_dir):
-    from core import dashboard
+    from staff import dashboard
 
     expected = set(dashboard._series)
 

@@ -1,6 +1,6 @@
 """The staff dashboard's figures, from a registry each app adds to.
 
-core knows no domain: users, forum (and later chat, commerce) register their
+staff knows no domain: users, forum (and later chat, commerce) register their
 figures from their `AppConfig.ready()`:
 
 - `register_series(key, label, compute, unit="count", additive=True,
@@ -51,6 +51,8 @@ from django.db import connection, transaction
 from django.db.models import Count, IntegerField, Q, QuerySet, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+
+from .models import DashboardDay
 
 RANGES = (7, 30, 90)
 MAX_DAYS = 90
@@ -242,8 +244,6 @@ def _series_values(window: Window, *, now: datetime | None = None) -> dict[str, 
     """Every series' `{date: value}` over the window: settled days of rolled-up
     series from `DashboardDay` (one query for all), the rest counted live (one
     query per series), the settled days just counted stored (one upsert)."""
-    from .models import DashboardDay
-
     now = now or timezone.now()
     rolled_keys = [item.key for item in _series.values() if item.rollup] if _rollup_on() else []
     settled = window.settled(now) if rolled_keys else []
@@ -303,8 +303,6 @@ def roll_up(days: int = MAX_DAYS, *, now: datetime | None = None) -> int:
     """Recount the settled days of the last `days` days of every rolled-up series
     and store them, replacing what was stored; drop rows older than any range.
     Returns the number of rows written. (`manage.py dashboard_rollup`.)"""
-    from .models import DashboardDay
-
     now = now or timezone.now()
     window = Window.last(days, now=now)
     settled = window.settled(now)
@@ -340,8 +338,6 @@ def roll_up(days: int = MAX_DAYS, *, now: datetime | None = None) -> int:
 def prune(*, now: datetime | None = None) -> int:
     """Drop rolled-up days no range reads any more (older than twice the longest,
     whatever the zone). Returns how many."""
-    from .models import DashboardDay
-
     oldest = timezone.localdate(now or timezone.now()) - timedelta(days=2 * MAX_DAYS)
     deleted, _ = DashboardDay.objects.filter(day__lt=oldest).delete()
     return deleted
@@ -384,8 +380,6 @@ class _Forget:
         self.days = days
 
     def __call__(self):
-        from .models import DashboardDay
-
         if getattr(connection, "_dashboard_forget", None) is self:
             connection._dashboard_forget = None
         by_key: dict[str, set[date]] = {}
@@ -462,7 +456,7 @@ def _cache_key(days: int) -> str:
 def figures(days: int, *, refresh: bool = False) -> dict:
     """Every registered figure over the last `days` days, cached briefly.
     `refresh`: compute now and replace the cached copy (the beat task
-    `core.tasks.refresh_dashboard` does so for 7, 30 and 90 days, so staff
+    `staff.tasks.refresh_dashboard` does so for 7, 30 and 90 days, so staff
     rarely wait for a computation on a big database)."""
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be between 1 and {MAX_DAYS}")

@@ -10,9 +10,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.exceptions import InvalidInput
+
 from . import dashboard
 from .error_codes import INVALID_DAYS
-from .exceptions import InvalidInput
 from .permissions import CanReadFigures
 from .svg import bar_chart
 

@@ -1,14 +1,14 @@
-"""Recount the staff dashboard's rolled-up days (core.dashboard.roll_up)."""
+"""Recount the staff dashboard's rolled-up days (staff.dashboard.roll_up)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import dashboard
+from staff import dashboard
 
 
 class Command(BaseCommand):
     help = (
         "Recount every settled day of the last --days days of the dashboard's rolled-up "
-        "series into core.DashboardDay, replacing what is stored: after a bulk load, a "
+        "series into staff.DashboardDay, replacing what is stored: after a bulk load, a "
         "restore, or a change made behind the ORM (an UPDATE of timestamps)."
     )
 

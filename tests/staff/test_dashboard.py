@@ -10,9 +10,9 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core import dashboard
 from forum import moderation, services
 from forum.models import ForumComment, ForumPost
+from staff import dashboard
 from tests.factories import StaffFactory, SuperuserFactory, UserFactory
 from tests.users.conftest import bearer_client
 from users.activity import record_activity as record
@@ -247,7 +247,7 @@ def test_a_registered_figure_appears_without_touching_core(frozen_now, settings)
 
 
 def test_beat_keeps_the_ranges_warm(dataset, settings, django_assert_max_num_queries):
-    from core.tasks import refresh_dashboard
+    from staff.tasks import refresh_dashboard
 
     settings.DASHBOARD_CACHE_SECONDS = 120
     assert "core-refresh-dashboard" in settings.CELERY_BEAT_SCHEDULE

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chat.models import Conversation, Message
-from core import dashboard
-from core.models import DashboardDay
 from forum import services
 from forum.models import ForumComment, ForumPost
+from staff import dashboard
+from staff.models import DashboardDay
 from tests.factories import UserFactory, chat_message, direct_conversation, make_user
 from users.models import ActiveDay, User
 
@@ -307,7 +307,7 @@ def test_top_posts_by_week_are_the_top_posts_of_the_range(clock, settings, days)
 
 
 def test_beat_stores_newly_settled_days_and_drops_the_ancient_ones(clock, settings):
-    from core.tasks import refresh_dashboard
+    from staff.tasks import refresh_dashboard
 
     settings.DASHBOARD_CACHE_SECONDS = 120
     ancient = DashboardDay.objects.create(
@@ -332,9 +332,21 @@ def test_the_rollup_is_read_only_in_the_admin():
         time_zone="UTC", key="posts", day=date(2026, 1, 1), value=3, computed_at=timezone.now()
     )
 
-    assert client.get(reverse("admin:core_dashboardday_changelist")).status_code == 200
-    assert client.get(reverse("admin:core_dashboardday_add")).status_code == 403
-    change = reverse("admin:core_dashboardday_change", args=[row.pk])
+    assert client.get(reverse("admin:staff_dashboardday_changelist")).status_code == 200
+    assert client.get(reverse("admin:staff_dashboardday_add")).status_code == 403
+    change = reverse("admin:staff_dashboardday_change", args=[row.pk])
     assert client.post(change, {"value": "999"}).status_code == 403
     row.refresh_from_db()
     assert row.value == 3
+
+
+def test_the_rollups_old_admin_address_leads_to_its_new_one():
+    root = User.objects.create_superuser(email="rollup-old@example.com", password="root-pass-123")
+    client = Client()
+    client.force_login(root)
+
+    response = client.get("/admin/core/dashboardday/?key=posts")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/staff/dashboardday/?key=posts"
+    assert client.get(response["Location"]).status_code == 200

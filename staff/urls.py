@@ -2,6 +2,6 @@
 
 from django.urls import path
 
-from .views_dashboard import AdminStatsView
+from .views import AdminStatsView
 
 urlpatterns = [path("stats/", AdminStatsView.as_view(), name="admin-stats")]
