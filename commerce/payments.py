@@ -24,7 +24,7 @@ import stripe
 import urllib3
 from django.conf import settings
 
-from core.exceptions import DomainError, InvalidInput
+from core.exceptions import InvalidInput, ServiceUnavailable
 
 from . import error_codes
 
@@ -51,12 +51,6 @@ ZERO_DECIMAL = frozenset(
         "xpf",
     ]
 )
-
-
-class ServiceUnavailable(DomainError):
-    """503: a service the request needs is not there."""
-
-    status = 503
 
 
 class PaymentsNotConfigured(ServiceUnavailable):

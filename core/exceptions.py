@@ -73,3 +73,9 @@ class UnsupportedMediaType(DomainError):
 def invalid(field: str, message: str, code: str) -> InvalidInput:
     """A 400 naming the offending field: `raise invalid("content", "...", "too_long")`."""
     return InvalidInput(code, message, field=field)
+
+
+class ServiceUnavailable(DomainError):
+    """503: a service the request needs (a payment provider, the task queue) is not there."""
+
+    status = 503

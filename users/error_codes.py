@@ -28,6 +28,8 @@ CSRF_FAILED = "csrf_failed"
 # Password reset links.
 INVALID_UID = "invalid_uid"
 INVALID_TOKEN = "invalid_token"
+# 503: the mail could not be queued (the task broker is down); nothing was sent.
+PASSWORD_RESET_UNAVAILABLE = "password_reset_unavailable"
 
 # Follows, blocks, suspensions.
 CANNOT_FOLLOW_SELF = "cannot_follow_self"

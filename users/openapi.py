@@ -34,6 +34,14 @@ SocialLoginUnavailableResponseSerializer = error_response(
     error_type=ServerErrorEnum,
 )
 
+PasswordResetUnavailableResponseSerializer = error_response(
+    "PasswordResetUnavailable",
+    [error_codes.PASSWORD_RESET_UNAVAILABLE],
+    "503: the mail could not be queued (the task broker is down); nothing was sent. "
+    "Try again in a minute.",
+    error_type=ServerErrorEnum,
+)
+
 UserBlockedResponseSerializer = error_response(
     "UserBlocked",
     [error_codes.USER_BLOCKED],

@@ -11,10 +11,18 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from core import error_codes as core_codes
-from core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, invalid
+from core.exceptions import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    invalid,
+)
 from core.locks import lock_for_key_share
 from core.media import process_avatar
 from core.permissions import require_perms
@@ -316,7 +324,15 @@ def revoke_refresh_tokens(*, user: User) -> int:
 def request_password_reset(*, email: str) -> None:
     """Queue the reset mail. No lookup here: the request does the same work for
     an address with an account as for one without, so its timing tells nothing."""
-    tasks.send_password_reset.delay(email, uuid.uuid4().hex)
+    try:
+        tasks.send_password_reset.delay(email, uuid.uuid4().hex)
+    except KombuOperationalError as error:
+        # The broker is down: say so (503) rather than answer "sent" for a mail
+        # that never will be, or fail with a 500.
+        raise ServiceUnavailable(
+            error_codes.PASSWORD_RESET_UNAVAILABLE,
+            "Password reset mail cannot be sent right now; try again in a minute.",
+        ) from error
 
 
 # --- suspension -------------------------------------------------------------

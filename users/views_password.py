@@ -9,7 +9,13 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 
 from . import error_codes
-from .openapi import AUTH_TAGS, JANE, NEW_PASSWORD_CODES, detail_example
+from .openapi import (
+    AUTH_TAGS,
+    JANE,
+    NEW_PASSWORD_CODES,
+    PasswordResetUnavailableResponseSerializer,
+    detail_example,
+)
 from .serializers import (
     DetailSerializer,
     PasswordChangeSerializer,
@@ -63,7 +69,7 @@ class PasswordChangeView(_PasswordChangeView):
         "both to `password/reset/confirm/`."
     ),
     request=PasswordResetSerializer,
-    responses={200: DetailSerializer},
+    responses={200: DetailSerializer, 503: PasswordResetUnavailableResponseSerializer},
     examples=[
         OpenApiExample("Reset", value={"email": JANE["email"]}, request_only=True),
         detail_example("If the address has an account, a reset link was sent to it.", "Sent"),

@@ -13,7 +13,7 @@ import pytest
 
 from users.models import User
 
-from .conftest import running_daphne, running_worker, wait_for_log
+from .conftest import free_port, running_daphne, running_worker, wait_for_log
 
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_postgres]
 
@@ -144,3 +144,22 @@ def test_the_worker_sends_the_reset_mail_and_the_server_only_queues_it(
     assert re.findall(r"^To: (.*)$", log_messages(text), re.MULTILINE) == ["sam@x.test"]
     assert "reset-password" not in (tmp_path / "daphne.log").read_text(errors="replace")
     print(f"reset request durations (s): {timings}")
+
+
+def test_a_reset_request_while_the_broker_is_down_is_a_503_not_a_500(
+    transactional_db, collected_static, tmp_path
+):
+    """The mail cannot be queued: the client is told to try again (503 with a
+    code), never "sent" for a mail that will not go, nor a 500. Sign-in, which
+    needs no broker, keeps working."""
+    env = {
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
+    }
+    with running_daphne(collected_static, tmp_path, env=env) as base:
+        assert register(base, "sam@x.test")[0] == 201
+        status, body = call(base, "/api/v1/auth/password/reset/", {"email": "sam@x.test"})
+        assert status == 503, body
+        assert body["errors"][0]["code"] == "password_reset_unavailable"
+        status, body = login(base, "sam@x.test")
+        assert status == 200, body
