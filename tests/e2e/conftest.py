@@ -15,6 +15,8 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
+from tests.commerce.fake_stripe import FakeStripe
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 30
 
@@ -248,3 +250,22 @@ def running_worker(tmp_path: Path, name: str = "worker", env: dict | None = None
             yield log_path
         finally:
             stop(process)
+
+
+# --- The shop: a fake Stripe the server talks to --------------------------------
+
+
+@pytest.fixture
+def fake_stripe(monkeypatch):
+    """Started before the server, which reads its address from the environment."""
+    fake = FakeStripe().start()
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_fake")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", fake.webhook_secret)
+    monkeypatch.setenv("STRIPE_API_BASE", fake.url)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def shop_server(fake_stripe, daphne_server):
+    return daphne_server

@@ -23,7 +23,7 @@ from commerce.services.reconciliation import reconcile_checkouts
 from tests.commerce.fake_stripe import SESSIONS, FakeStripe
 from tests.e2e.conftest import running_daphne
 from tests.e2e.test_journey import call, register
-from tests.e2e.test_shop_journey import deliver_webhook, fake_stripe  # noqa: F401  (fixture)
+from tests.e2e.test_shop_journey import deliver_webhook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_postgres]
 
@@ -58,7 +58,7 @@ def test_daphne_killed_mid_checkout_leaves_no_order_stuck_and_pays_once(
     transactional_db,
     collected_static,
     tmp_path,
-    fake_stripe,  # noqa: F811  (the fixture imported above)
+    fake_stripe,  # started before the server, which reads its address
 ):
     lamp = create_product(name="Lamp", price=Decimal("20.00"), stock_on_hand=5)
     buyers = {}

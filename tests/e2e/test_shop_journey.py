@@ -15,17 +15,6 @@ from tests.e2e.test_journey import call, frame, open_socket, register
 pytestmark = [pytest.mark.e2e, pytest.mark.requires_postgres]
 
 
-@pytest.fixture
-def fake_stripe(monkeypatch):
-    """Started before the server, which reads its address from the environment."""
-    fake = FakeStripe().start()
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_fake")
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", fake.webhook_secret)
-    monkeypatch.setenv("STRIPE_API_BASE", fake.url)
-    yield fake
-    fake.stop()
-
-
 def deliver_webhook(base: str, fake: FakeStripe, event: dict) -> dict:
     """`event` delivered to the server as Stripe delivers it, signed; its answer."""
     body, signature = fake.signed(event)
@@ -37,11 +26,6 @@ def deliver_webhook(base: str, fake: FakeStripe, event: dict) -> dict:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
-
-
-@pytest.fixture
-def shop_server(fake_stripe, daphne_server):
-    return daphne_server
 
 
 def pay_and_post_webhook(base: str, fake: FakeStripe, session_id: str) -> dict:

@@ -20,8 +20,7 @@ from django.conf import settings
 
 from commerce.services.catalogue import create_product
 from tests.e2e.conftest import BASE_DIR
-from tests.e2e.test_shop_journey import (  # noqa: F401 (fake_stripe: a fixture)
-    fake_stripe,
+from tests.e2e.test_shop_journey import (
     pay_and_post_webhook,
 )
 
@@ -114,7 +113,7 @@ class Steps:
 
 def test_the_typed_client_walks_the_critical_path(
     compiled_client,
-    fake_stripe,  # noqa: F811 (started before the server, which reads its address)
+    fake_stripe,  # started before the server, which reads its address
     daphne_server,
 ):
     base = daphne_server
