@@ -10,6 +10,6 @@ class CoreConfig(AppConfig):
         # The admin's index links to the staff dashboard (core.views_dashboard).
         from django.contrib import admin
 
-        from . import metrics  # noqa: F401
+        from . import checks, metrics  # noqa: F401
 
         admin.site.index_template = "admin/platform_index.html"
