@@ -9,7 +9,7 @@ every variable this file reads.
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import environ
 from corsheaders.defaults import default_headers as cors_default_headers
@@ -303,10 +303,29 @@ SOCIALACCOUNT_REQUESTS_TIMEOUT = env.float("SOCIALACCOUNT_REQUESTS_TIMEOUT", def
 # Longest Retry-After a 503 social_provider_unavailable passes on from the provider.
 SOCIAL_RETRY_AFTER_MAX_SECONDS = env.int("SOCIAL_RETRY_AFTER_MAX_SECONDS", default=60)
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000")
-# This API's own origin as clients reach it (https://api.example.com): local media
-# and static URLs in what has no request to take a host from (realtime events)
-# are made absolute with it. Empty: such URLs stay relative paths.
-PUBLIC_URL = env("PUBLIC_URL", default="")
+# This API's own origin as clients reach it (https://api.example.com), scheme and
+# host (and port) only. Every local media and static URL is made absolute with it:
+# REST answers whatever Host a request came with, and what has no request (socket
+# events, the event log, emails, push) alike, so one object has one form everywhere.
+# Unset (development): REST takes the request's origin and the rest
+# DEFAULT_PUBLIC_ORIGIN (`make run`'s address); `check --deploy` warns when it is
+# unset with DEBUG off. PUBLIC_URL is its former name, still read.
+DEFAULT_PUBLIC_ORIGIN = "http://localhost:8000"
+PUBLIC_ORIGIN = env("PUBLIC_ORIGIN", default=env("PUBLIC_URL", default="")).rstrip("/")
+if PUBLIC_ORIGIN:
+    _origin = urlsplit(PUBLIC_ORIGIN)
+    if (
+        _origin.scheme not in ("http", "https")
+        or not _origin.hostname
+        or _origin.path
+        or _origin.query
+        or _origin.fragment
+        or _origin.username
+    ):
+        raise ImproperlyConfigured(
+            f"PUBLIC_ORIGIN must be an origin such as https://api.example.com "
+            f"(scheme, host, optional port; no path): {PUBLIC_ORIGIN!r}"
+        )
 
 REST_AUTH = {
     "USE_JWT": True,

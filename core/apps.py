@@ -7,8 +7,8 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # In ready(), once every app is loaded: metrics connects the Celery signals
-        # that count task outcomes; health reaches the channel layer and realtime.
-        from . import metrics  # noqa: F401
+        # that count task outcomes; checks registers the deploy checks (PUBLIC_ORIGIN).
+        from . import checks, metrics  # noqa: F401
         from .health import register
         from .storage import check_s3, s3_configured
 

@@ -10,8 +10,6 @@ for a URL that matches no route; core.middleware.ApiPathMiddleware answers it.
     {"type": "client_error", "errors": [{"code": "not_found", "detail": "...", "attr": null}]}
 """
 
-from dataclasses import dataclass
-
 from django.core.exceptions import (
     ObjectDoesNotExist,
     RequestDataTooBig,
@@ -20,8 +18,8 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from drf_standardized_errors.formatter import flatten_errors
 from drf_standardized_errors.handler import ExceptionHandler as StandardizedExceptionHandler
+from drf_standardized_errors.settings import package_settings
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.serializers import as_serializer_error
@@ -93,35 +91,26 @@ class ExceptionHandler(StandardizedExceptionHandler):
         super().report_exception(exc, response)
 
 
-@dataclass(frozen=True)
-class KnownError:
-    """The first error of the response REST gives for an exception."""
-
-    status: int
-    code: str
-    message: str
-    attr: str | None
-
-
-def known_error(exc: Exception) -> KnownError | None:
-    """What REST answers `exc` with (status, and the code, detail and attr of its
-    first error), or None when `exc` is unexpected: a bug, a 500. The socket
-    gateway answers with the same code through this, so the two cannot differ."""
+def rest_error_body(exc: Exception) -> dict | None:
+    """The body REST answers `exc` with, every error of it (`{"type", "errors":
+    [{"code", "detail", "attr"}]}`), or None when `exc` is unexpected (a 500).
+    The socket gateway's error frames carry exactly this as their `data`."""
     converted = ExceptionHandler(exc, {}).convert_known_exceptions(exc)
     if not isinstance(converted, exceptions.APIException):
         return None
-    errors = flatten_errors(converted.detail)
-    if not errors:
-        return KnownError(converted.status_code, converted.default_code, str(converted), None)
-    first = errors[0]
-    return KnownError(converted.status_code, first.code, first.detail, first.attr)
+    return package_settings.EXCEPTION_FORMATTER_CLASS(converted, {}, exc).run()
+
+
+def error_body(*, status_code: int, code: str, detail: str, attr: str | None = None) -> dict:
+    """One error in the one shape, for refusals that have no exception to format."""
+    error_type = "server_error" if status_code >= 500 else "client_error"
+    return {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": attr}]}
 
 
 def error_response(
     *, status_code: int, code: str, detail: str, attr: str | None = None
 ) -> JsonResponse:
-    error_type = "server_error" if status_code >= 500 else "client_error"
-    body = {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": attr}]}
+    body = error_body(status_code=status_code, code=code, detail=detail, attr=attr)
     return JsonResponse(body, status=status_code)
 
 

@@ -87,17 +87,23 @@ class ProcessedImage:
     height: int
 
 
+def public_origin() -> str:
+    """The origin URLs are built on where there is no request (socket events, the
+    event log, emails, push): `PUBLIC_ORIGIN`, or `DEFAULT_PUBLIC_ORIGIN` unset."""
+    return settings.PUBLIC_ORIGIN or settings.DEFAULT_PUBLIC_ORIGIN
+
+
 def absolute_url(url: str, request=None) -> str:
     """Storage URLs as clients need them: local `/media/...` (and `/static/...`)
-    paths made absolute, from the request's origin or, where there is no request
-    (realtime events, emails), from `PUBLIC_URL`; S3 (signed) and CDN URLs are
-    absolute already."""
+    paths made absolute on `PUBLIC_ORIGIN`, for REST and events alike, so an object
+    has one form on every transport. With it unset (development), REST takes the
+    request's origin and what has no request `public_origin()`. S3 (signed) and
+    CDN URLs are absolute already."""
     if not url.startswith("/"):
         return url
-    if request is not None:
+    if request is not None and not settings.PUBLIC_ORIGIN:
         return request.build_absolute_uri(url)
-    base = settings.PUBLIC_URL
-    return base.rstrip("/") + url if base else url
+    return public_origin() + url
 
 
 # The characters filepath_to_uri leaves as they are: names made only of them (every

@@ -8,15 +8,22 @@ are checked again whenever it may have changed (`post_visibility_changed`,
 A new post or comment is sent as REST shows it (`read_models.POST` /
 `COMMENT`: the `user` object, `Z` times), rendered once for every subscriber:
 per-viewer fields take their `everyone` value (`is_liked: false`, every viewer's
-value for something just created). A comment also carries its `post_id`. With
-no request to take an origin from, local-storage media and avatar URLs are
-root-relative (`/media/...`); S3 and CDN URLs are absolute as on REST.
+value for something just created). A comment also carries its `post_id`. URLs
+are absolute as on REST: local-storage media and avatars on `PUBLIC_ORIGIN`
+(`core.media.absolute_url`), private media signed, S3 and CDN URLs as they are.
+
+Likes carry the like state every viewer shares: `forum.post.liked` is
+`PostLikeCount` `{post_id, like_count}`, `forum.comment.liked` `CommentLikeCount`
+`{comment_id, post_id, like_count}`; REST's answer to a like is the same object
+plus the caller's own `is_liked` (`PostLikeState` / `CommentLikeState`), which a
+broadcast cannot carry.
 """
 
 from realtime.publish import end_stream, publish_to_stream, recheck_stream
 
 from .comments import fetch_comment
 from .feed import fetch_post
+from .like_state import CommentLikeCountSerializer, PostLikeCountSerializer
 from .read_models import COMMENT, POST
 
 POST_NEW = "forum.post.new"
@@ -48,12 +55,10 @@ def post_deleted(post_id) -> None:
     end_stream(post_stream(post_id))
 
 
-def post_liked(*, post_id, like_count: int) -> None:
-    publish_to_stream(
-        post_stream(post_id),
-        POST_LIKED,
-        {"post_id": str(post_id), "like_count": like_count},
-    )
+def post_liked(state) -> None:
+    """`forum.post.liked`: `PostLikeCount`, REST's `PostLikeState` (the answer to a
+    like) without the per-viewer `is_liked`."""
+    publish_to_stream(post_stream(state.post_id), POST_LIKED, PostLikeCountSerializer(state).data)
 
 
 def comment_new(comment) -> None:
@@ -65,9 +70,9 @@ def comment_new(comment) -> None:
     publish_to_stream(post_stream(comment.post_id), COMMENT_NEW, data, actor_id=comment.user_id)
 
 
-def comment_liked(*, comment_id, post_id, like_count: int) -> None:
+def comment_liked(state) -> None:
+    """`forum.comment.liked`: `CommentLikeCount`, REST's `CommentLikeState` without
+    the per-viewer `is_liked`."""
     publish_to_stream(
-        post_stream(post_id),
-        COMMENT_LIKED,
-        {"comment_id": str(comment_id), "post_id": str(post_id), "like_count": like_count},
+        post_stream(state.post_id), COMMENT_LIKED, CommentLikeCountSerializer(state).data
     )

@@ -126,13 +126,15 @@ def moderation_report_example(**changes) -> dict:
     }
 
 
-def like_examples(*, liked_count: int) -> dict[str, list[OpenApiExample]]:
-    """LikeStateSerializer answers per method of a like endpoint."""
+def like_examples(*, liked_count: int, ids: dict) -> dict[str, list[OpenApiExample]]:
+    """PostLikeState / CommentLikeState answers per method of a like endpoint."""
     liked = OpenApiExample(
-        "Liked", value={"is_liked": True, "like_count": liked_count}, response_only=True
+        "Liked", value={**ids, "like_count": liked_count, "is_liked": True}, response_only=True
     )
     not_liked = OpenApiExample(
-        "Not liked", value={"is_liked": False, "like_count": liked_count - 1}, response_only=True
+        "Not liked",
+        value={**ids, "like_count": liked_count - 1, "is_liked": False},
+        response_only=True,
     )
     return {"POST": [liked, not_liked], "PUT": [liked], "DELETE": [not_liked]}
 
@@ -157,8 +159,10 @@ def report_examples(target_type: str) -> list[OpenApiExample]:
     ]
 
 
-POST_LIKE_EXAMPLES = like_examples(liked_count=13)
-COMMENT_LIKE_EXAMPLES = like_examples(liked_count=3)
+POST_LIKE_EXAMPLES = like_examples(liked_count=13, ids={"post_id": POST_ID})
+COMMENT_LIKE_EXAMPLES = like_examples(
+    liked_count=3, ids={"comment_id": COMMENT_ID, "post_id": POST_ID}
+)
 POST_EXAMPLES = [OpenApiExample("Post", value=post_example(), response_only=True)]
 POST_CREATE_EXAMPLES = [
     OpenApiExample(

@@ -134,11 +134,6 @@ class BatchUploadSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
 
 
-class LikeStateSerializer(serializers.Serializer):
-    is_liked = serializers.BooleanField()
-    like_count = serializers.IntegerField()
-
-
 class CommentSerializer(serializers.ModelSerializer):
     user = UserSummarySerializer(read_only=True)
     parent = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True)

@@ -243,8 +243,13 @@ def delete_post(*, post: ForumPost, actor: User, as_moderator: bool = False) -> 
 
 @dataclass(frozen=True)
 class LikeState:
+    """A like's outcome as REST answers it (`PostLikeState` / `CommentLikeState`);
+    `comment_id` is None for a post's."""
+
+    post_id: Id
     is_liked: bool
     like_count: int
+    comment_id: Id | None = None
 
 
 def _can_see(post: ForumPost) -> Callable[[User], bool]:
@@ -302,9 +307,10 @@ def _like_post(*, post: ForumPost, user: User, liked: bool) -> LikeState:
         changed, like_count = _set_like(
             like_model=PostLike, target=post, target_field="post", user=user, liked=liked
         )
+        state = LikeState(post_id=post.pk, is_liked=liked, like_count=like_count)
         if changed:
             post_cache.invalidate_post(post.pk)
-            events.post_liked(post_id=post.pk, like_count=like_count)
+            events.post_liked(state)
         if changed and liked and post.hidden_at is None:
             notify(
                 recipient_id=post.user_id,
@@ -313,7 +319,7 @@ def _like_post(*, post: ForumPost, user: User, liked: bool) -> LikeState:
                 target=Target("forum.post", post.pk),
                 data={"post_id": str(post.pk)},
             )
-    return LikeState(is_liked=liked, like_count=like_count)
+    return state
 
 
 def set_comment_like(*, user: User, comment_id: Id, liked: bool) -> LikeState:
@@ -333,10 +339,11 @@ def _like_comment(*, comment: ForumComment, user: User, liked: bool) -> LikeStat
         changed, like_count = _set_like(
             like_model=CommentLike, target=comment, target_field="comment", user=user, liked=liked
         )
+        state = LikeState(
+            post_id=comment.post_id, comment_id=comment.pk, is_liked=liked, like_count=like_count
+        )
         if changed:
-            events.comment_liked(
-                comment_id=comment.pk, post_id=comment.post_id, like_count=like_count
-            )
+            events.comment_liked(state)
         shown = ForumComment.objects.filter(
             pk=comment.pk, hidden_at__isnull=True, post__hidden_at__isnull=True
         )
@@ -348,7 +355,7 @@ def _like_comment(*, comment: ForumComment, user: User, liked: bool) -> LikeStat
                 target=Target("forum.comment", comment.pk),
                 data={"post_id": str(comment.post_id), "comment_id": str(comment.pk)},
             )
-    return LikeState(is_liked=liked, like_count=like_count)
+    return state
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from core.media import image_upload_request, upload_error_responses
 from . import cache as post_cache
 from . import error_codes, feed, media, moderation, selectors, services
 from .comments import fetch_comment, fetch_comments, render_comments
+from .like_state import CommentLikeStateSerializer, PostLikeStateSerializer
 from .models import ForumComment, ForumPost
 from .openapi import (
     COMMENT_CREATE_EXAMPLES,
@@ -39,7 +40,6 @@ from .serializers import (
     CommentUpdateSerializer,
     CommentWriteSerializer,
     FeedFilterSerializer,
-    LikeStateSerializer,
     MediaSerializer,
     PostSerializer,
     PostUpdateSerializer,
@@ -196,7 +196,7 @@ class PostViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Toggle (POST), set (PUT) or remove (DELETE) the caller's like",
         request=None,
-        responses={200: LikeStateSerializer},
+        responses={200: PostLikeStateSerializer},
     )
     @extend_schema(methods=["POST"], examples=POST_LIKE_EXAMPLES["POST"])
     @extend_schema(methods=["PUT"], examples=POST_LIKE_EXAMPLES["PUT"])
@@ -209,7 +209,7 @@ class PostViewSet(viewsets.ModelViewSet):
             state = services.set_post_like(
                 user=request.user, post_id=pk, liked=request.method == "PUT"
             )
-        return Response(LikeStateSerializer(state).data)
+        return Response(PostLikeStateSerializer(state).data)
 
     @extend_schema(
         summary="Hide a post from everyone but its author (moderators)",
@@ -354,7 +354,7 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
     @extend_schema(
         summary="Toggle (POST), set (PUT) or remove (DELETE) the caller's like on a comment",
         request=None,
-        responses={200: LikeStateSerializer},
+        responses={200: CommentLikeStateSerializer},
     )
     @extend_schema(methods=["POST"], examples=COMMENT_LIKE_EXAMPLES["POST"])
     @extend_schema(methods=["PUT"], examples=COMMENT_LIKE_EXAMPLES["PUT"])
@@ -367,7 +367,7 @@ class CommentViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
             state = services.set_comment_like(
                 user=request.user, comment_id=pk, liked=request.method == "PUT"
             )
-        return Response(LikeStateSerializer(state).data)
+        return Response(CommentLikeStateSerializer(state).data)
 
     def perform_destroy(self, instance):
         services.delete_comment(comment=instance, actor=self.request.user)

@@ -38,9 +38,12 @@ ended, nothing more of the stream comes; subscribing again is checked afresh):
 - ``suspended``: your account was suspended (the socket closes with 4003 next).
 - apps add their own (``removed``: you left or were removed from a conversation).
 
-Error codes, sent as ``{"type": "error", "ref": ..., "data": {"code": ..., "message": ...}}``
-(with ``"field"`` too when the error names one); the socket stays open after
-every one of them except where a close follows:
+Errors are sent as ``{"type": "error", "ref": ..., "data": <the REST error body>}``:
+``data`` is exactly what REST answers for the same refusal,
+``{"type": "validation_error" | "client_error" | "server_error", "errors": [{"code",
+"detail", "attr"}]}`` (drf-standardized-errors; ``attr`` names the field or is
+null). The socket stays open after every one of them except where a close follows.
+The gateway's own codes:
 
 - ``malformed_frame``: not JSON, not an object, a binary frame, no ``type``, or a bad ``ref``.
 - ``frame_too_large``: the frame exceeds ``REALTIME["MAX_FRAME_BYTES"]`` (sent without ``ref``).
@@ -56,8 +59,9 @@ every one of them except where a close follows:
 - ``internal_error``: a handler failed unexpectedly (logged server-side).
 
 Domain handlers raise ``core.exceptions.DomainError`` with their app's codes
-(``forum/error_codes.py``, ...): the frame carries the same code, message and field
-as the REST error for the same refusal (``core.errors.known_error`` maps both).
+(``forum/error_codes.py``, ...), or DRF's ``ValidationError`` from a serializer: the
+frame's ``data`` is the body REST gives for the same exception
+(``core.errors.rest_error_body`` formats both), every error of it.
 """
 
 CLOSE_TOKEN_EXPIRED = 4001

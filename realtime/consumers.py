@@ -27,7 +27,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404
 
 from core import degraded, json_depth, metrics, request_id
-from core.errors import known_error
+from core.errors import error_body, rest_error_body
 from core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 
 from . import codes, eventlog, presence, registry
@@ -456,14 +456,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if not self.bucket.take():
             metrics.frame_in("rate_limited")
             self.strikes += 1
-            await self._send_error(None, codes.RATE_LIMITED, "Too many frames; slow down.")
+            await self._send_error(
+                None, codes.RATE_LIMITED, "Too many frames; slow down.", status=429
+            )
             if self.strikes >= self.max_strikes:
                 await self._close(codes.CLOSE_RATE_LIMITED)
             return
         self.strikes = 0
         if self._too_large(text_data, bytes_data):
             await self._send_error(
-                None, codes.FRAME_TOO_LARGE, f"Frames are limited to {self.max_frame_bytes} bytes."
+                None,
+                codes.FRAME_TOO_LARGE,
+                f"Frames are limited to {self.max_frame_bytes} bytes.",
+                status=413,
             )
             return
         await self._refresh_presence()
@@ -526,12 +531,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 return
             # Whatever REST answers with a 4xx (a DomainError, a DRF or Django
             # refusal) is answered here with the same code; the rest is a bug.
-            known = known_error(exc)
-            if known is None:
+            body = rest_error_body(exc)
+            if body is None:
                 logger.exception("Realtime handler for %r failed", message_type)
-                await self._send_error(ref, codes.INTERNAL_ERROR, "The server could not do that.")
+                await self._send_error(
+                    ref, codes.INTERNAL_ERROR, "The server could not do that.", status=500
+                )
             else:
-                await self._send_error(ref, known.code, known.message, field=known.attr)
+                await self._send_error_body(ref, body)
             return
         metrics.frame_out("ack")
         await self.send(text_data=reply)
@@ -656,16 +663,25 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         metrics.frame_out(content.get("type") or "other")
         await self.send(text_data=_encode(content))
 
-    async def _send_error(self, ref, code: str, message: str, *, field: str | None = None) -> None:
+    async def _send_error(
+        self, ref, code: str, message: str, *, field: str | None = None, status: int = 400
+    ) -> None:
+        """A refusal of the gateway's own, in REST's error shape."""
+        body = error_body(status_code=status, code=code, detail=message, attr=field)
+        await self._send_error_body(ref, body)
+
+    async def _send_error_body(self, ref, body: dict) -> None:
+        """`{"type": "error", "ref", "data"}`, `data` exactly the REST error body
+        (`{"type", "errors": [{"code", "detail", "attr"}]}`)."""
+        first = body["errors"][0] if body.get("errors") else {}
         socket_logger.info(
             "socket frame refused: %s",
-            code,
-            extra=self._log_fields(event="socket.frame_error", code=code, field=field),
+            first.get("code"),
+            extra=self._log_fields(
+                event="socket.frame_error", code=first.get("code"), field=first.get("attr")
+            ),
         )
-        data = {"code": code, "message": message}
-        if field is not None:
-            data["field"] = field
-        await self._send_json({"type": "error", "ref": ref, "data": data})
+        await self._send_json({"type": "error", "ref": ref, "data": body})
 
 
 def _log_close_failure(code: int, exc: Exception) -> None:

@@ -79,7 +79,9 @@ async def assert_may_subscribe(socket, stream: str, allowed: bool) -> None:
     if allowed:
         assert reply["type"] == "ack", reply
     else:
-        assert reply["type"] == "error" and reply["data"]["code"] == "unknown_stream", reply
+        assert (
+            reply["type"] == "error" and reply["data"]["errors"][0]["code"] == "unknown_stream"
+        ), reply
 
 
 @pytest.fixture

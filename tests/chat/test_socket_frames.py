@@ -23,7 +23,10 @@ def a_group(owner, *members):
     return group_conversation(owner, *members)
 
 
-async def test_a_sent_message_is_acked_as_rest_shows_it_and_reaches_every_device(open_socket):
+async def test_a_sent_message_is_acked_as_rest_shows_it_and_reaches_every_device(
+    open_socket, settings
+):
+    settings.PUBLIC_ORIGIN = "https://api.example.org"
     alice, bob, carol = await people()
     group = await a_group(alice, bob, carol)
     phone = await connect(open_socket, alice)
@@ -36,11 +39,10 @@ async def test_a_sent_message_is_acked_as_rest_shows_it_and_reaches_every_device
     assert reply["type"] == "ack", reply
     message = reply["data"]
     detail = await rest(alice, "get", f"/api/v1/chat/conversations/{group.pk}/messages/")
-    # As REST shows it; with no request to take an origin from, media URLs are
-    # root-relative (absolute with PUBLIC_URL), as in every event.
+    # As REST shows it, URLs absolute on PUBLIC_ORIGIN (whatever Host REST was asked with).
     shown = detail.json()["messages"][0]
-    shown["sender"]["avatar_url"] = shown["sender"]["avatar_url"].removeprefix("http://testserver")
     assert shown == message
+    assert message["sender"]["avatar_url"].startswith("https://api.example.org/static/")
     assert message["body"] == "hi all" and message["sender"]["id"] == str(alice.pk)
     for socket in (phone, laptop, bobs, carols):
         event = await next_frame(socket)
@@ -84,8 +86,10 @@ async def test_bad_input_is_refused_with_the_codes_rest_gives(open_socket, data,
     over_rest = await rest(alice, "post", f"/api/v1/chat/conversations/{direct.pk}/messages/", data)
     assert over_rest.status_code == 400
     body = over_rest.json()
-    assert body["errors"][0]["code"] == reply["data"]["code"], (body, reply)
-    assert reply["data"]["code"] == code and reply["data"]["field"].split(".")[0] == field
+    # The frame's data is exactly REST's error body.
+    assert reply["data"] == body
+    first = body["errors"][0]
+    assert first["code"] == code and first["attr"].split(".")[0] == field
 
 
 async def test_read_markers_go_to_the_others_and_my_other_devices_and_never_back(open_socket):
@@ -115,7 +119,7 @@ async def test_read_markers_go_to_the_others_and_my_other_devices_and_never_back
     assert back["data"] == {"last_read_message_id": str(second.pk), "unread_count": 0}
     await quiet(alices, alice)
     reply = await request(phone, "chat.message.read", {"conversation_id": str(group.pk)})
-    assert reply["type"] == "error" and reply["data"]["code"] == "required"
+    assert reply["type"] == "error" and reply["data"]["errors"][0]["code"] == "required"
 
 
 async def test_typing_reaches_the_others_on_the_open_conversation_only_and_is_throttled(
@@ -174,7 +178,7 @@ async def test_a_removed_member_stops_receiving_at_once(open_socket):
         reply = await request(carols, frame_type, {"conversation_id": str(group.pk), **data})
         assert reply["type"] == "error", reply
     refused = await request(carols, "subscribe", {"stream": stream})
-    assert refused["data"]["code"] == "unknown_stream"
+    assert refused["data"]["errors"][0]["code"] == "unknown_stream"
     assert not await database_sync_to_async(
         ConversationParticipant.objects.filter(user=carol, left_at__isnull=True).exists
     )()

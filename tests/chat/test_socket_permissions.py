@@ -87,7 +87,7 @@ async def test_socket_permission_matrix(open_socket, role, settings):
             assert reply["type"] == "ack", (role, frame, reply)
         else:
             assert reply["type"] == "error", (role, frame, reply)
-            assert reply["data"]["code"] == expected, (role, frame, reply)
+            assert reply["data"]["errors"][0]["code"] == expected, (role, frame, reply)
 
 
 async def test_suspension_closes_the_socket_and_refuses_the_next(open_socket):

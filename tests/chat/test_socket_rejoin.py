@@ -46,11 +46,11 @@ async def test_a_message_from_the_gap_is_refused_as_an_unknown_one(open_socket):
     async def refusal(data):
         reply = await request(carols, "chat.message.read", {**conversation, **data})
         assert reply["type"] == "error", reply
-        return reply["data"]
+        return reply["data"]["errors"][0]
 
     for name, wrap in (("up_to", str), ("message_ids", lambda m: [m])):
         unknown = await refusal({name: wrap(str(uuid.uuid4()))})
-        assert unknown["code"] == "does_not_exist" and unknown["field"] == name
+        assert unknown["code"] == "does_not_exist" and unknown["attr"] == name
         assert await refusal({name: wrap(str(elsewhere.pk))}) == unknown
         assert await refusal({name: wrap(str(while_away.pk))}) == unknown
     mixed = await refusal({"message_ids": [str(before.pk), str(while_away.pk)]})

@@ -87,5 +87,5 @@ async def test_a_deep_frame_is_malformed_and_the_socket_stays_open(open_socket, 
         await socket.comm.send_to(text_data=text)
         reply = await socket.receive()
         assert reply["type"] == "error"
-        assert reply["data"]["code"] == codes.MALFORMED_FRAME
+        assert reply["data"]["errors"][0]["code"] == codes.MALFORMED_FRAME
     await socket.ping()

@@ -16,6 +16,7 @@ def production_env() -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "api.example.com",
+        "PUBLIC_ORIGIN": "https://api.example.com",
     }
     for name in ("DATABASE_URL", "REDIS_URL"):
         if os.environ.get(name):

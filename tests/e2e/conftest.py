@@ -85,12 +85,17 @@ def stop(process: subprocess.Popen) -> None:
 
 @contextmanager
 def running_daphne(
-    collected_static: Path, tmp_path: Path, name: str = "daphne", env: dict | None = None
+    collected_static: Path,
+    tmp_path: Path,
+    name: str = "daphne",
+    env: dict | None = None,
+    port: int | None = None,
 ):
     """A daphne serving config.asgi:application on the test database, on a free
-    port: yields its base URL. Several may run at once (they share Redis).
+    port (or `port`, one the caller took with free_port() to name it in a
+    setting): yields its base URL. Several may run at once (they share Redis).
     `env`: more environment variables (settings) for the server."""
-    port = free_port()
+    port = port or free_port()
     server_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",

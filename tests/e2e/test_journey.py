@@ -64,9 +64,13 @@ def test_register_post_and_see_a_like_arrive_live(daphne_server):
         status, like = call(
             daphne_server, "POST", f"/api/forum/posts/{post['id']}/like/", token=bob["access"]
         )
-        assert (status, like) == (200, {"is_liked": True, "like_count": 1})
+        assert (status, like) == (
+            200,
+            {"post_id": post["id"], "is_liked": True, "like_count": 1},
+        )
         event = frame(ws)
         assert event["type"] == "forum.post.liked"
+        # REST's like state less the caller's own is_liked.
         assert event["data"] == {"post_id": post["id"], "like_count": 1}
 
 

@@ -42,7 +42,7 @@ def test_logout_closes_that_sessions_sockets_and_refuses_its_token(daphne_server
         # The signed-out token cannot be brought in by auth.refresh either.
         refused = request(laptop_ws, "auth.refresh", {"token": phone["access"]}, "r")
         assert refused["type"] == "error"
-        assert refused["data"]["code"] == "invalid_token"
+        assert refused["data"]["errors"][0]["code"] == "invalid_token"
         assert request(laptop_ws, "ping", {}, "l2")["type"] == "ack"
 
     status, body = call(base, "GET", "/api/v1/users/me/", token=phone["access"])

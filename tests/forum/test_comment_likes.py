@@ -37,7 +37,12 @@ def test_toggle_and_idempotent_put_delete(comment, stranger, prefix):
     for method, is_liked, like_count in expected:
         resp = method(url)
         assert resp.status_code == 200, resp.json()
-        assert resp.json() == {"is_liked": is_liked, "like_count": like_count}
+        assert resp.json() == {
+            "comment_id": str(comment.pk),
+            "post_id": str(comment.post_id),
+            "is_liked": is_liked,
+            "like_count": like_count,
+        }
     assert not CommentLike.objects.exists()
 
 
@@ -77,7 +82,12 @@ def test_follower_may_like_on_a_followers_only_post(author, follower):
     post = services.create_post(author=author, content="friends", privacy="followers")
     comment = services.create_comment(post=post, author=author, content="note")
     resp = client_for(follower).post(_like_url("/api/forum", comment.pk))
-    assert resp.json() == {"is_liked": True, "like_count": 1}
+    assert resp.json() == {
+        "comment_id": str(comment.pk),
+        "post_id": str(post.pk),
+        "is_liked": True,
+        "like_count": 1,
+    }
 
 
 @pytest.mark.django_db

@@ -132,8 +132,8 @@ def test_a_like_toggle_checks_the_post_once(post, stranger):
     with CaptureQueriesContext(connection) as unliked_queries:
         unliked = api.post(url)
 
-    assert liked.json() == {"is_liked": True, "like_count": 1}
-    assert unliked.json() == {"is_liked": False, "like_count": 0}
+    assert liked.json() == {"post_id": str(post.pk), "is_liked": True, "like_count": 1}
+    assert unliked.json() == {"post_id": str(post.pk), "is_liked": False, "like_count": 0}
     for captured in (queries, unliked_queries):
         # The visibility rule (privacy, blocks, hidden) runs once, not again for
         # the toggle's write.

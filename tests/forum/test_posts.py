@@ -187,18 +187,22 @@ def test_like_toggle_and_idempotent_put_delete(author, stranger):
     post_id = _post(author, "public")
     api = client_for(stranger)
     assert api.post(f"/api/forum/posts/{post_id}/like/").json() == {
+        "post_id": post_id,
         "is_liked": True,
         "like_count": 1,
     }
     assert api.post(f"/api/forum/posts/{post_id}/like/").json() == {
+        "post_id": post_id,
         "is_liked": False,
         "like_count": 0,
     }
     assert api.put(f"/api/forum/posts/{post_id}/like/").json() == {
+        "post_id": post_id,
         "is_liked": True,
         "like_count": 1,
     }
     assert api.put(f"/api/forum/posts/{post_id}/like/").json() == {
+        "post_id": post_id,
         "is_liked": True,
         "like_count": 1,
     }
@@ -206,10 +210,12 @@ def test_like_toggle_and_idempotent_put_delete(author, stranger):
     assert detail["is_liked"] is True and detail["like_count"] == 1
     assert client_for(author).get(f"/api/forum/posts/{post_id}/").json()["is_liked"] is False
     assert api.delete(f"/api/forum/posts/{post_id}/like/").json() == {
+        "post_id": post_id,
         "is_liked": False,
         "like_count": 0,
     }
     assert api.delete(f"/api/forum/posts/{post_id}/like/").json() == {
+        "post_id": post_id,
         "is_liked": False,
         "like_count": 0,
     }

@@ -73,7 +73,7 @@ def rest_body(user, path: str):
 async def test_new_posts_and_comments_carry_the_rest_shape(open_socket, settings):
     """`forum.post.new` is the post as REST shows it to a viewer who has not liked it;
     `forum.comment.new` the comment as the comments list shows it, plus post_id."""
-    settings.PUBLIC_URL = "http://testserver"
+    settings.PUBLIC_ORIGIN = "http://testserver"
     author, follower, _ = await setup_users()
     listener = await open_socket(access_token(follower))
     assert (await listener.request("subscribe", {"stream": "forum"}))["type"] == "ack"

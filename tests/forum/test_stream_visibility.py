@@ -83,7 +83,7 @@ async def test_follower_loses_a_followers_only_post_made_private(open_socket):
     assert (await own.receive())["type"] == "forum.comment.new"
     await assert_nothing_before_marker(watcher, follower)
     reply = await watcher.request("subscribe", {"stream": stream})
-    assert reply["type"] == "error" and reply["data"]["code"] == "unknown_stream"
+    assert reply["type"] == "error" and reply["data"]["errors"][0]["code"] == "unknown_stream"
 
 
 async def test_a_private_post_made_followers_only_keeps_its_followers(open_socket):
@@ -191,7 +191,7 @@ async def test_subscribing_again_checks_afresh_even_when_subscribed(open_socket)
     socket = await subscribed(open_socket, follower, stream)
     await database_sync_to_async(ForumPost.objects.filter(pk=post.pk).update)(privacy="private")
     reply = await socket.request("subscribe", {"stream": stream})
-    assert reply["type"] == "error" and reply["data"]["code"] == "unknown_stream"
+    assert reply["type"] == "error" and reply["data"]["errors"][0]["code"] == "unknown_stream"
     await database_sync_to_async(publish_to_stream)(stream, "forum.post.liked", {})
     await assert_nothing_before_marker(socket, follower)
 

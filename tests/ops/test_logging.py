@@ -120,7 +120,7 @@ async def test_socket_connect_frame_errors_and_disconnect_are_logged(logs, open_
     user = await database_sync_to_async(make_user)()
     socket = await open_socket(access_token(user), via="query")
     await socket.comm.send_to(text_data="not json")
-    assert (await socket.receive())["data"]["code"] == "malformed_frame"
+    assert (await socket.receive())["data"]["errors"][0]["code"] == "malformed_frame"
     await socket.comm.disconnect(code=1000)
 
     [connect] = logs.lines(event="socket.connect")

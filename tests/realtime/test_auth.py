@@ -135,9 +135,9 @@ async def test_auth_refresh_refuses_bad_and_foreign_tokens(make_user, open_socke
     ):
         reply = await socket.request("auth.refresh", data)
         assert reply["type"] == "error"
-        assert reply["data"]["code"] == codes.INVALID_TOKEN
+        assert reply["data"]["errors"][0]["code"] == codes.INVALID_TOKEN
     reply = await socket.request("auth.refresh", {})
-    assert reply["data"]["code"] == codes.INVALID_DATA
+    assert reply["data"]["errors"][0]["code"] == codes.INVALID_DATA
     await socket.ping()
 
 

@@ -45,12 +45,12 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_open(user_socket):
         reply = await user_socket.receive()
         assert reply["type"] == "error", text
         assert reply["ref"] == ref, text
-        assert reply["data"]["code"] == code, text
-        assert reply["data"]["message"]
+        assert reply["data"]["errors"][0]["code"] == code, text
+        assert reply["data"]["errors"][0]["detail"]
 
     await comm.send_to(bytes_data=b'{"type": "ping"}')
     reply = await user_socket.receive()
-    assert reply["data"]["code"] == codes.MALFORMED_FRAME
+    assert reply["data"]["errors"][0]["code"] == codes.MALFORMED_FRAME
     await user_socket.ping()
 
 
@@ -65,11 +65,11 @@ async def test_oversized_frame_gets_frame_too_large_and_the_socket_stays_open(
     await socket.send("ping", {"padding": "x" * 300})
     reply = await socket.receive()
     assert reply["type"] == "error"
-    assert reply["data"]["code"] == codes.FRAME_TOO_LARGE
+    assert reply["data"]["errors"][0]["code"] == codes.FRAME_TOO_LARGE
     # Measured in bytes, not characters: 60 three-byte characters exceed 150 bytes.
     await socket.send("ping", {"padding": "€" * 60})
     reply = await socket.receive()
-    assert reply["data"]["code"] == codes.FRAME_TOO_LARGE
+    assert reply["data"]["errors"][0]["code"] == codes.FRAME_TOO_LARGE
     await socket.ping()
 
 
@@ -88,7 +88,7 @@ async def test_flooding_is_rate_limited_then_closed_with_4008(settings, make_use
     for _ in range(3):
         reply = await socket.receive()
         assert reply["type"] == "error"
-        assert reply["data"]["code"] == codes.RATE_LIMITED
+        assert reply["data"]["errors"][0]["code"] == codes.RATE_LIMITED
     assert await socket.receive_close() == codes.CLOSE_RATE_LIMITED
 
 
@@ -144,11 +144,14 @@ async def test_registered_handlers_answer_with_ack_or_error_carrying_the_ref(
 
     reply = await user_socket.request("test.refuse")
     assert reply["type"] == "error"
-    assert reply["data"] == {"code": "not_allowed", "message": "You may not do that."}
+    assert reply["data"] == {
+        "type": "client_error",
+        "errors": [{"code": "not_allowed", "detail": "You may not do that.", "attr": None}],
+    }
 
     reply = await user_socket.request("test.crash")
     assert reply["type"] == "error"
-    assert reply["data"]["code"] == codes.INTERNAL_ERROR
+    assert reply["data"]["errors"][0]["code"] == codes.INTERNAL_ERROR
     await user_socket.ping()
 
 
@@ -197,7 +200,7 @@ async def test_subscribe_checks_visibility_and_unsubscribe_stops_delivery(
     ):
         reply = await user_socket.request("subscribe", {"stream": refused})
         assert reply["type"] == "error", refused
-        assert reply["data"]["code"] == codes.UNKNOWN_STREAM, refused
+        assert reply["data"]["errors"][0]["code"] == codes.UNKNOWN_STREAM, refused
 
     await database_sync_to_async(publish_to_stream)(stream, "test.profile.changed", {"n": 1})
     event = await user_socket.receive()
@@ -227,4 +230,4 @@ async def test_subscriptions_per_socket_are_capped(
 
     assert (await socket.request("subscribe", {"stream": f"profile:{user.pk}"}))["type"] == "ack"
     reply = await socket.request("subscribe", {"stream": f"profile:{other.pk}"})
-    assert reply["data"]["code"] == codes.TOO_MANY_SUBSCRIPTIONS
+    assert reply["data"]["errors"][0]["code"] == codes.TOO_MANY_SUBSCRIPTIONS

@@ -6,6 +6,7 @@ DRF view: the frame's code and field are the REST body's code and attr. Only an
 unexpected exception is an `internal_error`, and it is logged.
 """
 
+import json
 import logging
 
 import pytest
@@ -123,6 +124,10 @@ def refusing_handlers():
 
 
 def _rest_error(refuse) -> dict:
+    return _rest_body(refuse)["errors"][0]
+
+
+def _rest_body(refuse) -> dict:
     class RefusingView(APIView):
         authentication_classes = ()
         permission_classes = ()
@@ -132,7 +137,7 @@ def _rest_error(refuse) -> dict:
 
     response = RefusingView.as_view()(APIRequestFactory().get("/api/refusal"))
     assert 400 <= response.status_code < 500, response.data
-    return response.data["errors"][0]
+    return json.loads(json.dumps(response.data))
 
 
 @pytest.mark.django_db
@@ -148,18 +153,18 @@ async def test_a_handler_refusing_gets_the_rest_code_and_field_never_internal_er
 ):
     user = await database_sync_to_async(make_user)()
     socket = await open_socket(access_token(user))
-    rest_details = await database_sync_to_async(
-        lambda: [_rest_error(refuse)["detail"] for _, refuse, _, _ in REFUSALS]
+    rest_bodies = await database_sync_to_async(
+        lambda: [_rest_body(refuse) for _, refuse, _, _ in REFUSALS]
     )()
 
     with caplog.at_level(logging.ERROR, logger="realtime.consumers"):
         for index, (case, _, code, attr) in enumerate(REFUSALS):
             reply = await socket.request(refusing_handlers[index])
             assert reply["type"] == "error", case
-            expected = {"code": code, "message": rest_details[index]}
-            if attr is not None:
-                expected["field"] = attr
-            assert reply["data"] == expected, case
+            # Exactly the body REST answers: one error shape on both transports.
+            assert reply["data"] == rest_bodies[index], case
+            assert reply["data"]["errors"][0]["code"] == code
+            assert reply["data"]["errors"][0]["attr"] == attr
     failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not failures, "a refusal is not a failure: nothing is logged as one"
     await socket.ping()
@@ -175,8 +180,8 @@ async def test_an_unexpected_exception_is_internal_error_and_logged(
     with caplog.at_level(logging.ERROR, logger="realtime.consumers"):
         reply = await socket.request("test.crash_unexpectedly")
     assert reply["type"] == "error"
-    assert reply["data"]["code"] == codes.INTERNAL_ERROR
-    assert "a bug" not in reply["data"]["message"]
+    assert reply["data"]["errors"][0]["code"] == codes.INTERNAL_ERROR
+    assert "a bug" not in reply["data"]["errors"][0]["detail"]
     crashes = [record.exc_info[0] for record in caplog.records if record.exc_info]
     assert crashes == [KeyError]
     await socket.ping()
@@ -188,11 +193,19 @@ async def test_gateway_refusals_name_the_missing_field(make_user, open_socket):
     socket = await open_socket(access_token(user))
 
     reply = await socket.request("subscribe", {})
-    assert reply["data"]["code"] == codes.INVALID_DATA
-    assert reply["data"]["field"] == "stream"
+    assert reply["data"]["errors"][0]["code"] == codes.INVALID_DATA
+    assert reply["data"]["errors"][0]["attr"] == "stream"
     reply = await socket.request("auth.refresh", {})
-    assert reply["data"]["code"] == codes.INVALID_DATA
-    assert reply["data"]["field"] == "token"
+    assert reply["data"]["errors"][0]["code"] == codes.INVALID_DATA
+    assert reply["data"]["errors"][0]["attr"] == "token"
     reply = await socket.request("no.such.type")
-    assert reply["data"]["code"] == codes.UNKNOWN_TYPE
-    assert "field" not in reply["data"]
+    assert reply["data"] == {
+        "type": "client_error",
+        "errors": [
+            {
+                "code": codes.UNKNOWN_TYPE,
+                "detail": "Unknown message type 'no.such.type'.",
+                "attr": None,
+            }
+        ],
+    }

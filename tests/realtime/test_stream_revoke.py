@@ -129,7 +129,7 @@ async def test_a_failing_checker_fails_closed(make_user, open_socket):
     await database_sync_to_async(recheck_user_streams)([user.pk])
     assert (await socket.receive())["data"] == {"stream": "flaky:z", "reason": "not_visible"}
     reply = await socket.request("subscribe", {"stream": "flaky:z"})
-    assert reply["type"] == "error" and reply["data"]["code"] == "unknown_stream"
+    assert reply["type"] == "error" and reply["data"]["errors"][0]["code"] == "unknown_stream"
 
 
 def test_bad_stream_names_fail_in_the_caller():
