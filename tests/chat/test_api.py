@@ -70,7 +70,14 @@ def test_start_direct_201_then_200_with_the_same_one(alice, bob, prefix):
     assert list(data) == CONVERSATION_KEYS
     assert data["kind"] == "direct" and data["last_message"] is None
     assert {p["id"] for p in data["participants"]} == {str(alice.pk), str(bob.pk)}
-    assert set(data["participants"][0]) == {"id", "username", "avatar_url", "role", "online"}
+    assert set(data["participants"][0]) == {
+        "id",
+        "username",
+        "avatar_url",
+        "role",
+        "online",
+        "last_read_message_id",
+    }
     again = client_for(bob).post(
         f"{prefix}/conversations/", {"kind": "direct", "participant_ids": [str(alice.pk)]}
     )
