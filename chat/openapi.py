@@ -89,8 +89,15 @@ def message_example(**changes) -> dict:
     }
 
 
-def participant_example(person: dict, role: str = "member", online: bool = False) -> dict:
-    return {**user_summary_example(person), "role": role, "online": online}
+def participant_example(
+    person: dict, role: str = "member", online: bool = False, last_read: str | None = None
+) -> dict:
+    return {
+        **user_summary_example(person),
+        "role": role,
+        "online": online,
+        "last_read_message_id": last_read,
+    }
 
 
 def conversation_example(**changes) -> dict:
@@ -100,7 +107,11 @@ def conversation_example(**changes) -> dict:
         "kind": "direct",
         "title": "",
         "avatar_url": None,
-        "participants": [participant_example(JANE, online=True), participant_example(SAM)],
+        # Jane has read up to her message; Sam not yet (his unread_count is 1).
+        "participants": [
+            participant_example(JANE, online=True, last_read=MESSAGE_ID),
+            participant_example(SAM),
+        ],
         "participant_count": 2,
         "last_message": message_example(),
         "unread_count": 1,

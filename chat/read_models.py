@@ -116,6 +116,10 @@ MESSAGE_COLUMNS = tuple(c for c in MESSAGE.columns if c != "media_items")
 # --- a conversation -----------------------------------------------------------------
 
 
+def _str_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
 def _participants(row, ctx: ChatContext) -> list[dict]:
     return [
         {
@@ -124,6 +128,7 @@ def _participants(row, ctx: ChatContext) -> list[dict]:
             "avatar_url": ctx.avatar_url(p["user__profile__avatar"]),
             "role": p["role"],
             "online": p["online"],
+            "last_read_message_id": _str_or_none(p["shown_read_message_id"]),
         }
         for p in row["participants"]
     ]

@@ -441,18 +441,63 @@ _PARTICIPANT_VALUES = (
     "user__username",
     "user__profile__avatar",
     "role",
+    "shown_read_message_id",
 )
 
 
-def _participant_rows(conversation_ids: list, *, limit: int | None) -> tuple[dict, dict]:
+def _read_marker_shown_to(viewer_id) -> Case:
+    """The outer member's read marker as `viewer_id` may learn it, by the rule of the
+    `chat.message.read` events: the marker itself unless it was sent while the viewer
+    was away, then the newest message the viewer may see before it, or None. Without
+    a viewer (a row every participant is sent), the gaps of every current participant
+    count. Part of the members' query: no query more."""
+    gaps = ParticipationGap.objects.all()
+    if viewer_id is None:
+        gaps = gaps.filter(participant__left_at__isnull=True)
+    else:
+        gaps = gaps.filter(participant__user_id=viewer_id)
+    marker_at = OuterRef("last_read_message__created_at")
+    marker_hidden = gaps.filter(
+        participant__conversation_id=OuterRef("conversation_id"),
+        started_at__lte=marker_at,
+        ended_at__gt=marker_at,
+    )
+    # Within a gap is all that came at its time: nothing at the marker's time is seen.
+    seen_before = (
+        Message.objects.filter(
+            conversation_id=OuterRef("conversation_id"), created_at__lte=marker_at
+        )
+        .exclude(
+            Exists(
+                gaps.filter(
+                    participant__conversation_id=OuterRef(OuterRef("conversation_id")),
+                    started_at__lte=OuterRef("created_at"),
+                    ended_at__gt=OuterRef("created_at"),
+                )
+            )
+        )
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
+    )
+    return Case(
+        When(Exists(marker_hidden), then=Subquery(seen_before)),
+        default=F("last_read_message_id"),
+        output_field=UUIDField(),
+    )
+
+
+def _participant_rows(
+    conversation_ids: list, *, limit: int | None, viewer_id=None
+) -> tuple[dict, dict]:
     """`({conversation_id: [member rows]}, {conversation_id: how many in all})` for
-    the current participants of the conversations, in `PARTICIPANT_ORDERING`; with
+    the current participants of the conversations, in `PARTICIPANT_ORDERING`, each
+    with its read marker as `viewer_id` may see it (`_read_marker_shown_to`); with
     `limit`, only the first `limit` of each (one query either way: a window
     counts and ranks them in the database, so a page of large groups reads
     `limit` rows per conversation)."""
     members = ConversationParticipant.objects.filter(
         conversation_id__in=conversation_ids, left_at__isnull=True
-    )
+    ).annotate(shown_read_message_id=_read_marker_shown_to(viewer_id))
     by_conversation: dict = defaultdict(list)
     counts: dict = defaultdict(int)
     if limit is None:
@@ -478,14 +523,17 @@ def _participant_rows(conversation_ids: list, *, limit: int | None) -> tuple[dic
     return by_conversation, counts
 
 
-def _complete(rows: list[dict], *, participants_limit: int | None = None) -> list[dict]:
-    """Attach `participants` (with `online`; the first `participants_limit` of
-    them, or all), `participant_count` and `last_message`: two queries and one
-    presence lookup for the whole page."""
+def _complete(
+    rows: list[dict], *, viewer_id=None, participants_limit: int | None = None
+) -> list[dict]:
+    """Attach `participants` (with `online` and their read markers as `viewer_id`,
+    or everyone, may see them; the first `participants_limit` of them, or all),
+    `participant_count` and `last_message`: two queries and one presence lookup for
+    the whole page."""
     if not rows:
         return rows
     ids = [row["id"] for row in rows]
-    by_conversation, counts = _participant_rows(ids, limit=participants_limit)
+    by_conversation, counts = _participant_rows(ids, limit=participants_limit, viewer_id=viewer_id)
     online = online_users({m["user_id"] for ms in by_conversation.values() for m in ms})
     for ms in by_conversation.values():
         for member in ms:
@@ -511,7 +559,9 @@ def fetch_conversations(*, viewer, cursor, backward: bool, limit: int) -> list[d
             keyset_filter(CONVERSATION_ORDERING, cursor.values, forward=not backward)
         )
     return _complete(
-        [_as_conversation_row(row) for row in rows[:limit]], participants_limit=participants_max()
+        [_as_conversation_row(row) for row in rows[:limit]],
+        viewer_id=viewer.pk,
+        participants_limit=participants_max(),
     )
 
 
@@ -523,7 +573,7 @@ def fetch_conversation(*, viewer, conversation_id) -> dict | None:
     if conversation_id is None or not _signed_in(viewer):
         return None
     row = my_conversations(viewer=viewer).filter(conversation_id=conversation_id).first()
-    return None if row is None else _complete([_as_conversation_row(row)])[0]
+    return None if row is None else _complete([_as_conversation_row(row)], viewer_id=viewer.pk)[0]
 
 
 def conversation_shared_row(*, conversation_id) -> dict | None:

@@ -54,6 +54,12 @@ class ParticipantSerializer(serializers.Serializer):
     avatar_url = serializers.URLField()
     role = serializers.ChoiceField(choices=Role.choices)
     online = serializers.BooleanField(help_text="Has a socket open now.")
+    last_read_message_id = serializers.UUIDField(
+        allow_null=True,
+        help_text="The newest message this participant has read (their read marker, "
+        "as `chat.message.read` moves it), or null. A member added back never sees an id "
+        "from while they were away: the newest message they may see before it, or null.",
+    )
 
 
 class ConversationSerializer(serializers.Serializer):

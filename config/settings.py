@@ -29,7 +29,24 @@ SECRET_KEY = env(
     default="django-insecure-dev-only-secret-key-change-me-0123456789abcdef",
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# The web frontends' origins (scheme://host[:port], e.g. https://app.example.org):
+# the one list that CORS (CORS_ALLOWED_ORIGINS, credentials allowed for the web
+# session's refresh cookie), CSRF (CSRF_TRUSTED_ORIGINS) and the socket's Origin
+# rule (realtime.auth) all follow. CORS_ALLOWED_ORIGINS, its former name, is read
+# when WEB_ORIGINS is not set. Empty in DEBUG: Vite's dev server; in production
+# no browser origin but the server's own.
+VITE_DEV_ORIGINS = ["http://localhost:5173", "http://127.0.0.1:5173"]
+WEB_ORIGINS = [
+    origin.strip().rstrip("/")
+    for origin in env.list("WEB_ORIGINS", default=env.list("CORS_ALLOWED_ORIGINS", default=[]))
+    if origin.strip()
+] or (VITE_DEV_ORIGINS if DEBUG else [])
+# More origins trusted for CSRF only (the admin reached through another host name).
+CSRF_TRUSTED_ORIGINS = [
+    *WEB_ORIGINS,
+    *(o for o in env.list("CSRF_TRUSTED_ORIGINS", default=[]) if o not in WEB_ORIGINS),
+]
 
 INSTALLED_APPS = [
     # daphne first: `runserver` then serves ASGI (HTTP and the socket).
@@ -451,7 +468,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- CORS and security headers ----------------------------------------------
 
-CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOWED_ORIGINS = WEB_ORIGINS
 CORS_ALLOW_ALL_ORIGINS = env.bool("CORS_ALLOW_ALL_ORIGINS", default=False)
 CORS_URLS_REGEX = r"^/(api|ws)/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
@@ -470,6 +487,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# A web frontend on a sibling host (app.example.org beside api.example.org) reads the
+# csrftoken cookie to send X-CSRFToken on a cookie refresh: ".example.org" lets it.
+CSRF_COOKIE_DOMAIN = env("CSRF_COOKIE_DOMAIN", default=None)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 

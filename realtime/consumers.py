@@ -91,8 +91,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.expiry_task: asyncio.Task | None = None
         self.closing = False
         self.cleaned_up = False
+        # The socket may be in the presence store (a registration was sent, even if
+        # its answer was lost): its cleanup removes it.
         self.online = False
         self.presence_refreshed_at = 0.0
+        self.presence_call: asyncio.Future | None = None
         self.strikes = 0
         self.hidden_actors: frozenset[str] = frozenset()
         self.request_id = request_id.NONE
@@ -129,7 +132,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 self.base_send = send
             await self._close_for_outage()
         finally:
+            # However the consumer ended (its disconnect never dispatched because
+            # the channel layer's receive failed on the way out, an error, a
+            # cancellation), the connection is over, and with it its presence.
+            if self.user is not None and not self.cleaned_up:
+                await self._end_unclean()
             request_id.reset(token)
+
+    async def _end_unclean(self) -> None:
+        try:
+            self._log_disconnect(1006)  # RFC 6455: the connection ended without a close
+            await asyncio.shield(self._cleanup())
+        except BaseException:
+            logger.exception("Cleaning up an ended socket failed")
 
     async def dispatch(self, message):
         # Channels closes stale database connections before every handler: a hop
@@ -251,9 +266,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.subscriptions.clear()
         if self.online:
             self.online = False
+            # A registration still on its way must land before the removal, or it
+            # would put the closed socket back for a whole TTL.
+            if self.presence_call is not None and not self.presence_call.done():
+                await asyncio.wait([self.presence_call])
             try:
-                went_offline = await _in_thread(
-                    presence.mark_offline, self.user.pk, self.channel_name
+                went_offline = await asyncio.shield(
+                    _in_thread(presence.mark_offline, self.user.pk, self.channel_name)
                 )
             except Exception as exc:
                 _log_store_failure(exc, "Presence update failed")
@@ -289,14 +308,21 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         now = time.monotonic()
         if not force and now - self.presence_refreshed_at < self.presence_refresh_interval:
             return
+        if self.cleaned_up:
+            return  # closed meanwhile (token expiry): it must not come back online
         self.presence_refreshed_at = now
+        # Set before the call: a registration whose answer is lost (a timeout, a
+        # cancellation) may still have been stored, and the cleanup must remove it.
+        self.online = True
+        self.presence_call = asyncio.ensure_future(
+            _in_thread(presence.mark_online, self.user.pk, self.channel_name)
+        )
         try:
-            came_online = await _in_thread(presence.mark_online, self.user.pk, self.channel_name)
+            came_online = await asyncio.shield(self.presence_call)
         except Exception as exc:
             _log_store_failure(exc, "Presence update failed")
             return
-        self.online = True
-        if came_online:
+        if came_online and not self.cleaned_up:
             await presence.report_transition(self.user.pk, True)
 
     # --- resume -------------------------------------------------------------------

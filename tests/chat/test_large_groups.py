@@ -64,6 +64,7 @@ def test_a_500_member_groups_creation_event_is_bounded(committed, settings):
             "avatar_url": data["participants"][0]["avatar_url"],
             "role": "owner",
             "online": False,
+            "last_read_message_id": None,
         }
         assert [p["id"] for p in data["participants"][1:]] == ids(members[:19])
         change = data["change"]

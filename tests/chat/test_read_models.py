@@ -20,6 +20,7 @@ def test_participant_fields():
         "avatar_url",
         "role",
         "online",
+        "last_read_message_id",
     ]
 
 

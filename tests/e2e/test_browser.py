@@ -1,6 +1,7 @@
 """The real server judged by a real browser: headless Chromium (Debian's package)
 driven by Playwright, against daphne on the test database."""
 
+import contextlib
 import http.server
 import threading
 from urllib.parse import urlencode, urlparse
@@ -105,21 +106,70 @@ ws.onmessage = (message) => {
 """
 
 
+# A web frontend's session on another origin, as the README's "Web frontend on
+# another origin" has it: cookie-mode login, a cookie refresh with the CSRF header
+# read from the csrftoken cookie, then the socket with the refreshed access token.
+WEB_SESSION_PAGE = b"""<!doctype html>
+<html><head><meta charset="utf-8"><title>web session</title></head>
+<body>
+<script>
+async function step(call) {
+  try { return await call(); } catch (error) { return {error: String(error)}; }
+}
+async function post(url, body, headers) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "include",
+    headers: {"Content-Type": "application/json", ...headers},
+    body: JSON.stringify(body),
+  });
+  return {status: response.status, body: await response.json()};
+}
+function csrfToken() {
+  const found = document.cookie.match(/(?:^|; )csrftoken=([^;]*)/);
+  return found ? decodeURIComponent(found[1]) : null;
+}
+function openSocket(url, token) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, ["bearer", token]);
+    ws.onopen = () => { ws.close(1000); resolve("open"); };
+    ws.onerror = () => {};
+    ws.onclose = (event) => resolve("closed " + event.code);
+  });
+}
+window.webSession = async (api, email, password, socketToken) => {
+  const out = {};
+  out.login = await step(() => post(api + "/api/v1/auth/login/", {email, password},
+                                    {"X-Session-Cookie": "1"}));
+  out.refreshCookieVisible = document.cookie.includes("refresh_token=");
+  out.refresh = await step(() => post(api + "/api/v1/auth/token/refresh/", {},
+                                      {"X-CSRFToken": csrfToken() || ""}));
+  const access = (out.refresh.body && out.refresh.body.access) || socketToken;
+  out.socket = await openSocket(api.replace("http://", "ws://") + "/ws/", access);
+  return out;
+};
+</script>
+</body></html>
+"""
+
+PAGES = {"/web-session.html": WEB_SESSION_PAGE}
+
+
 class _PageHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        body = PAGES.get(urlparse(self.path).path, SOCKET_PAGE)
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(SOCKET_PAGE)))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(SOCKET_PAGE)
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
 
 
-@pytest.fixture
-def frontend_page_url():
-    """A page of the test's own, on another port, as a web frontend would be."""
+@contextlib.contextmanager
+def _page_server():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -131,12 +181,68 @@ def frontend_page_url():
 
 
 @pytest.fixture
+def frontend_page_url():
+    """A page of the test's own, on another port, as a web frontend would be."""
+    with _page_server() as url:
+        yield url
+
+
+@pytest.fixture
+def foreign_page_url():
+    """The same pages on yet another port: an origin the server was not told of."""
+    with _page_server() as url:
+        yield url
+
+
+@pytest.fixture
 def daphne_server(transactional_db, collected_static, tmp_path, frontend_page_url):
     """The server with the frontend page's origin configured as a web origin:
     pages of any other origin but its own may not open its socket."""
-    env = {"CORS_ALLOWED_ORIGINS": frontend_page_url.rstrip("/")}
+    env = {
+        "WEB_ORIGINS": frontend_page_url.rstrip("/"),
+        # Plain HTTP, as in development: the refresh cookie cannot be Secure.
+        "JWT_AUTH_SECURE": "false",
+    }
     with running_daphne(collected_static, tmp_path, env=env) as url:
         yield url
+
+
+def _web_session(page, page_url, api, email, socket_token=None) -> dict:
+    page.goto(f"{page_url}web-session.html")
+    return page.evaluate(
+        "([api, email, password, token]) => window.webSession(api, email, password, token)",
+        [api, email, MODERATOR_PASSWORD, socket_token],
+    )
+
+
+def test_a_frontend_on_a_configured_origin_logs_in_refreshes_by_cookie_and_opens_the_socket(
+    daphne_server, page, frontend_page_url
+):
+    user = register(daphne_server, "web-origin@example.com")
+
+    got = _web_session(page, frontend_page_url, daphne_server, "web-origin@example.com")
+
+    assert got["login"]["status"] == 200, got
+    assert set(got["login"]["body"]) == {"access", "user"}
+    assert got["login"]["body"]["user"]["id"] == user["user"]["id"]
+    assert got["refreshCookieVisible"] is False  # HttpOnly
+    assert got["refresh"]["status"] == 200, got
+    assert set(got["refresh"]["body"]) == {"access"}
+    assert got["socket"] == "open"
+
+
+def test_a_frontend_on_another_origin_can_read_nothing_and_open_no_socket(
+    daphne_server, page, foreign_page_url
+):
+    user = register(daphne_server, "foreign-origin@example.com")
+
+    got = _web_session(
+        page, foreign_page_url, daphne_server, "foreign-origin@example.com", user["access"]
+    )
+
+    assert "Failed to fetch" in got["login"].get("error", ""), got  # CORS refused the read
+    assert "Failed to fetch" in got["refresh"].get("error", ""), got
+    assert got["socket"] == "closed 1006", got  # the handshake was refused
 
 
 def test_a_browser_socket_receives_a_like_sent_over_rest(daphne_server, page, frontend_page_url):
