@@ -209,8 +209,10 @@ class _Shard(RedisSingleShardConnection):
                     continue
                 if message["type"] == "subscribe":
                     self._confirm(message["channel"])
-                else:
+                elif message["type"] == "message":
                     self._receive_message(message)
+                # An "unsubscribe" reply carries a count, not a message: handed on,
+                # it reached a closing socket's receive as an int (a TypeError).
             except (asyncio.CancelledError, GeneratorExit):
                 raise
             except Exception as exc:

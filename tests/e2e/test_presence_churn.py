@@ -34,6 +34,11 @@ def server(transactional_db, collected_static, tmp_path):
     env = {"WS_PRESENCE_TTL_SECONDS": str(TTL_SECONDS)}
     with running_daphne(collected_static, tmp_path, env=env) as url:
         yield url
+    # Sockets ending in every way raised nothing in the server: a closing socket's
+    # channel once received the layer's "unsubscribe" reply (an int) as a message.
+    log = (tmp_path / "daphne.log").read_text(errors="replace")
+    assert "Exception inside application" not in log
+    assert "TypeError" not in log
 
 
 def wait_until(condition, timeout: float, what: str) -> None:
