@@ -420,7 +420,7 @@ def media_rows(
 ) -> Iterator[str]:
     """Image rows named as forum.media stores them: the file `forum/<YYYY/MM of
     created_at>/<media id>.<ext>` (forum.models.media_upload_to), each thumbnail
-    `<stem>_<size><suffix>` beside it (forum.media.make_thumbnails)."""
+    `<stem>_<size><suffix>` beside it (forum.media_upkeep.make_thumbnails)."""
     ids = plan.user_ids
     formats = [(content_type, ext, per_pixel) for content_type, ext, _, per_pixel in MEDIA_FORMATS]
     format_weights = [weight for _, _, weight, _ in MEDIA_FORMATS]

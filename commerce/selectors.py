@@ -4,7 +4,6 @@ and service uses (`NotFound`, never telling whether the object exists)."""
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -12,6 +11,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from core import error_codes as core_codes
 from core.exceptions import NotFound
+from core.types import parse_uuid
 
 from .models import Cart, CartItem, Category, Order, OrderItem, Product, ProductImage
 from .read_models import (
@@ -38,13 +38,6 @@ def can_manage_catalogue(user) -> bool:
 
 def can_manage_orders(user) -> bool:
     return bool(user and user.is_authenticated and user.has_perm("commerce.change_order"))
-
-
-def parse_uuid(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        return None
 
 
 # --- catalogue ----------------------------------------------------------------------

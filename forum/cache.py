@@ -23,6 +23,10 @@ from django.conf import settings
 from core.cache import VersionedCache, ttl_for_signed_urls
 from core.read_model import Renderer, SharedPart
 
+from .feed import FRESH_ON_HIT, fetch_fresh_part
+from .models import Privacy
+from .selectors import popular_tags as read_popular_tags
+
 _posts = VersionedCache(
     "forum:post", ttl=lambda: ttl_for_signed_urls(int(settings.FORUM["CACHE_SECONDS"]))
 )
@@ -39,8 +43,6 @@ def current_version(post_id) -> str:
 def cached_detail(*, viewer, post_id, version: str, origin: str, renderer: Renderer) -> dict | None:
     """The post as the API shows it to `viewer`, from the shared part plus one
     query for the author and the viewer's like; None on a miss."""
-    from .feed import FRESH_ON_HIT, fetch_fresh_part
-
     # Media URLs are absolute, built from the request's scheme and host.
     shared = renderer.model.shared_from(_posts.get(post_id, version, origin))
     if shared is None:
@@ -54,8 +56,6 @@ def cached_detail(*, viewer, post_id, version: str, origin: str, renderer: Rende
 
 def store_body(*, post_id, row: dict, version: str, origin: str, shared: SharedPart) -> None:
     """Keep the shared part of a rendered post, if every viewer may see it."""
-    from .models import Privacy
-
     if not isinstance(shared, SharedPart):  # a full rendering would share is_liked
         raise TypeError("only a read model's SharedPart is stored")
     if row["privacy"] != Privacy.PUBLIC or row["hidden_at"] is not None:
@@ -75,8 +75,6 @@ _TAG_LIST = "popular"
 
 def popular_tags(*, prefix: str = "") -> list[dict]:
     """`forum.selectors.popular_tags` through the shared cache: [{name, post_count}]."""
-    from .selectors import popular_tags as read_popular_tags
-
     limit = int(settings.FORUM["POPULAR_TAGS"])
     if not _tags.enabled():
         return read_popular_tags(prefix=prefix, limit=limit)

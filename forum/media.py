@@ -1,27 +1,25 @@
-"""Post images: upload, attach, thumbnails, orphan clean-up."""
+"""Post images: upload and attach (the thumbnails and the orphans' clean-up,
+which tasks run, are `media_upkeep`'s)."""
 
 import uuid
-from datetime import timedelta
 from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
-from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 
 from core import error_codes as core_codes
 from core.exceptions import Forbidden, invalid
 from core.media import ProcessedImage, media_setting, media_url_builder, process_image
 from core.transactions import after_commit
-from core.types import Id
+from core.types import Id, parse_uuid
 from users.models import User
 
 from . import cache as post_cache
 from . import error_codes
 from .models import ForumPost, Media, Privacy
+from .tasks import make_thumbnails
 
 UNKNOWN_MEDIA = "Not one of your uploads: upload the file first and use the URL it returns."
 
@@ -55,8 +53,6 @@ def _store(*, owner: User, images: list[ProcessedImage], post: ForumPost | None)
 
 
 def _queue_thumbnails(media_id: Id) -> None:
-    from .tasks import make_thumbnails
-
     make_thumbnails.delay(str(media_id))
 
 
@@ -81,10 +77,7 @@ def upload_media_batch(*, owner: User, post: ForumPost, uploads: list[UploadedFi
 
 def media_id_from_url(*, url: str) -> uuid.UUID | None:
     """The media id named by a URL this server handed out (the file's stem)."""
-    try:
-        return uuid.UUID(PurePosixPath(urlparse(url).path).stem)
-    except ValueError:
-        return None
+    return parse_uuid(PurePosixPath(urlparse(url).path).stem)
 
 
 def claim_media(
@@ -129,40 +122,6 @@ def claim_media(
         media.save(update_fields=["post", "position"])
 
 
-def make_thumbnails(*, media_id: Id) -> None:
-    """Idempotent: sizes already made are skipped."""
-    media = Media.objects.filter(pk=media_id).first()
-    if media is None:
-        return
-    thumbnails = dict(media.thumbnails)
-    stem = PurePosixPath(media.file.name)
-    for size in settings.MEDIA["THUMBNAIL_SIZES"]:
-        if str(size) in thumbnails:
-            continue
-        with media.file.open("rb") as source:
-            image = process_image(source, max_side=size)
-        name = f"{stem.parent}/{stem.stem}_{size}{stem.suffix}"
-        thumbnails[str(size)] = default_storage.save(name, image.file)
-    Media.objects.filter(pk=media.pk).update(thumbnails=thumbnails)
-    if media.post_id is not None:
-        post_cache.invalidate_post(media.post_id)
-
-
-def delete_orphans(*, older_than: timedelta | None = None) -> int:
-    """Remove uploads never attached to a post, with their files."""
-    if older_than is None:
-        older_than = timedelta(hours=media_setting("ORPHAN_GRACE_HOURS"))
-    cutoff = timezone.now() - older_than
-    deleted = 0
-    for media in Media.objects.filter(post__isnull=True, created_at__lt=cutoff).iterator():
-        for name in media.thumbnails.values():
-            default_storage.delete(name)
-        media.file.delete(save=False)
-        media.delete()
-        deleted += 1
-    return deleted
-
-
 def is_public(*, media: Media) -> bool:
     """Its URL may be plain and cacheable: attached to a public post nobody hid.
     Unattached uploads and every other post's media are signed (core.media)."""
@@ -179,9 +138,8 @@ def media_url(*, media: Media, request: HttpRequest | None = None, name: str | N
 def is_public_file(*, name: str) -> bool:
     """For `core.views_media`: whether the local file `name` (an image or one of
     its thumbnails) belongs to a public, visible post, so anyone may fetch it."""
-    try:
-        media_id = uuid.UUID(PurePosixPath(name).stem.split("_")[0])
-    except ValueError:
+    media_id = parse_uuid(PurePosixPath(name).stem.split("_")[0])
+    if media_id is None:
         return False
     row = (
         Media.objects.filter(

@@ -6,6 +6,9 @@ from django.db import models
 from django.utils import timezone
 
 from core.reports import ReportReason
+from users.models import Follow
+from users.roles import is_moderator
+from users.selectors import ids_blocked_by, ids_blocking
 
 
 class Privacy(models.TextChoices):
@@ -56,10 +59,6 @@ class ForumPostQuerySet(models.QuerySet):
         Never posts by authors the viewer blocked, nor, but to moderators, by
         authors who blocked the viewer. Block checks are subqueries of this query.
         """
-        from users.models import Follow
-        from users.roles import is_moderator
-        from users.selectors import ids_blocked_by, ids_blocking
-
         if viewer is None or not viewer.is_authenticated:
             return self.filter(privacy=Privacy.PUBLIC, hidden_at__isnull=True)
         followed = Follow.objects.filter(follower=viewer).values("followee_id")
@@ -150,8 +149,6 @@ class PostLike(models.Model):
 
 
 def _sees_hidden_content(viewer) -> bool:
-    from users.roles import is_moderator
-
     return viewer is not None and viewer.is_authenticated and is_moderator(viewer)
 
 
@@ -168,8 +165,6 @@ class ForumCommentQuerySet(models.QuerySet):
     def not_blocked_for(self, viewer):
         """Not by users the viewer blocked nor, but to moderators, by users who
         blocked the viewer: the posts' block rule, applied to comment authors."""
-        from users.selectors import ids_blocked_by, ids_blocking
-
         if viewer is None or not viewer.is_authenticated:
             return self
         qs = self.exclude(user__in=ids_blocked_by(viewer))

@@ -8,7 +8,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Value
 from core import error_codes as core_codes
 from core.exceptions import NotFound
 from core.prepared import PreparedQuery
-from users.models import User
+from core.types import parse_uuid, parse_uuids
+from users.models import Follow, User
 from users.roles import is_moderator
 
 from .models import (
@@ -53,9 +54,8 @@ def visible_post(*, viewer, post_id) -> ForumPost | None:
     """The post if `viewer` may see it, with only `VISIBLE_POST_FIELDS` loaded; None
     if not (or no such post). `visible_posts`, compiled once per kind of viewer:
     writes that start from a visible post (likes) skip building the rule's query."""
-    try:
-        post_id = post_id if isinstance(post_id, uuid.UUID) else uuid.UUID(str(post_id))
-    except ValueError:
+    post_id = parse_uuid(post_id)
+    if post_id is None:
         return None
     signed_in = viewer is not None and viewer.is_authenticated
     shape = (signed_in, signed_in and is_moderator(viewer))
@@ -106,28 +106,19 @@ def feed_posts(*, viewer, author_id=None, tag: str | None = None, following: boo
     if tag:
         qs = qs.filter(tags__name=tag_name(tag))
     if following and viewer is not None and viewer.is_authenticated:
-        from users.models import Follow
-
         qs = qs.filter(user__in=Follow.objects.filter(follower=viewer).values("followee_id"))
     return qs
 
 
 def can_view_post(*, viewer, post_id) -> bool:
-    try:
-        return visible_posts(viewer=viewer).filter(pk=post_id).exists()
-    except (ValueError, TypeError, ValidationError):
-        return False
+    post_id = parse_uuid(post_id)
+    return post_id is not None and visible_posts(viewer=viewer).filter(pk=post_id).exists()
 
 
 def visible_post_ids(*, viewer, post_ids) -> set[str]:
     """Which of `post_ids` (strings) `viewer` may see, in one query; malformed ids
     are left out."""
-    wanted = []
-    for post_id in post_ids:
-        try:
-            wanted.append(uuid.UUID(str(post_id)))
-        except ValueError:
-            continue
+    wanted = parse_uuids(post_ids)
     if not wanted:
         return set()
     return {

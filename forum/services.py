@@ -4,7 +4,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Subquery
 from django.db.models.functions import Coalesce
@@ -13,7 +12,7 @@ from core import error_codes as core_codes
 from core.exceptions import Forbidden, invalid
 from core.locks import exists_for_share
 from core.text import find_profanity, mask_profanity, to_plain_text
-from core.types import Id
+from core.types import Id, parse_uuid
 from notifications.models import Kind
 from notifications.services import Target, notify, notify_mentions, withdraw_notifications
 from users.cache import invalidate_profile
@@ -198,26 +197,24 @@ def withdraw_comment_notifications(*, comment_id: Id) -> int:
 def hold_post_for_notification(*, post_id: Id) -> bool:
     """Whether news about the post may still be told: it exists and is not hidden.
     Holds it until the delivery commits (`notifications.targets`)."""
-    try:
-        return exists_for_share(ForumPost.objects.filter(pk=post_id, hidden_at__isnull=True))
-    except (ValueError, ValidationError):
-        return False
+    post_id = parse_uuid(post_id)
+    return post_id is not None and exists_for_share(
+        ForumPost.objects.filter(pk=post_id, hidden_at__isnull=True)
+    )
 
 
 def hold_comment_for_notification(*, comment_id: Id) -> bool:
     """Whether news about the comment may still be told: it exists, is neither
     hidden nor a deleted placeholder, and its post is not hidden. Holds both."""
-    try:
-        return exists_for_share(
-            ForumComment.objects.filter(
-                pk=comment_id,
-                hidden_at__isnull=True,
-                is_deleted=False,
-                post__hidden_at__isnull=True,
-            )
+    comment_id = parse_uuid(comment_id)
+    return comment_id is not None and exists_for_share(
+        ForumComment.objects.filter(
+            pk=comment_id,
+            hidden_at__isnull=True,
+            is_deleted=False,
+            post__hidden_at__isnull=True,
         )
-    except (ValueError, ValidationError):
-        return False
+    )
 
 
 @transaction.atomic
@@ -291,71 +288,100 @@ def _set_like(
     return changed, like_count
 
 
+@dataclass(frozen=True)
+class _Likes:
+    """What differs between liking a post and liking a comment."""
+
+    like_model: type[PostLike | CommentLike]
+    field: str  # the like row's foreign key to what is liked
+    fetch: Callable[[User, Id], ForumPost | ForumComment]  # visible to the user, or 404
+    # The outcome as REST shows it: (what is liked, is_liked, like_count).
+    state: Callable[[ForumPost | ForumComment, bool, int], LikeState]
+    # In the like's transaction, after a like row was added or removed.
+    changed: Callable[..., None]
+
+
+def _like(likes: _Likes, *, user: User, target_id: Id, liked: bool | None) -> LikeState:
+    """Like (`liked` True), unlike (False) or toggle (None) what `likes` is about."""
+    target = likes.fetch(user, target_id)
+    if liked is None:
+        liked = not likes.like_model.objects.filter(**{likes.field: target, "user": user}).exists()
+    with transaction.atomic():
+        changed, like_count = _set_like(
+            like_model=likes.like_model,
+            target=target,
+            target_field=likes.field,
+            user=user,
+            liked=liked,
+        )
+        state = likes.state(target, liked, like_count)
+        if changed:
+            likes.changed(target=target, user=user, state=state)
+    return state
+
+
+def _post_like_changed(*, target: ForumPost, user: User, state: LikeState) -> None:
+    post_cache.invalidate_post(target.pk)
+    events.post_liked(state)
+    if state.is_liked and target.hidden_at is None:
+        notify(
+            recipient_id=target.user_id,
+            kind=Kind.POST_LIKED,
+            actor_id=user.pk,
+            target=Target("forum.post", target.pk),
+            data={"post_id": str(target.pk)},
+        )
+
+
+def _comment_like_changed(*, target: ForumComment, user: User, state: LikeState) -> None:
+    events.comment_liked(state)
+    shown = ForumComment.objects.filter(
+        pk=target.pk, hidden_at__isnull=True, post__hidden_at__isnull=True
+    )
+    if state.is_liked and target.user_id != user.pk and shown.exists():
+        notify(
+            recipient_id=target.user_id,
+            kind=Kind.COMMENT_LIKED,
+            actor_id=user.pk,
+            target=Target("forum.comment", target.pk),
+            data={"post_id": str(target.post_id), "comment_id": str(target.pk)},
+        )
+
+
+_POST_LIKES = _Likes(
+    PostLike,
+    "post",
+    lambda user, pk: fetch_visible_post(viewer=user, post_id=pk),
+    lambda post, liked, count: LikeState(post_id=post.pk, is_liked=liked, like_count=count),
+    _post_like_changed,
+)
+_COMMENT_LIKES = _Likes(
+    CommentLike,
+    "comment",
+    lambda user, pk: fetch_visible_comment(viewer=user, comment_id=pk, live=True),
+    lambda comment, liked, count: LikeState(
+        post_id=comment.post_id, comment_id=comment.pk, is_liked=liked, like_count=count
+    ),
+    _comment_like_changed,
+)
+
+
 def set_post_like(*, user: User, post_id: Id, liked: bool) -> LikeState:
     """Like or unlike a post, idempotently; `like_count` stays equal to the rows."""
-    return _like_post(post=fetch_visible_post(viewer=user, post_id=post_id), user=user, liked=liked)
+    return _like(_POST_LIKES, user=user, target_id=post_id, liked=liked)
 
 
 def toggle_post_like(*, user: User, post_id: Id) -> LikeState:
-    post = fetch_visible_post(viewer=user, post_id=post_id)
-    currently = PostLike.objects.filter(post=post, user=user).exists()
-    return _like_post(post=post, user=user, liked=not currently)
-
-
-def _like_post(*, post: ForumPost, user: User, liked: bool) -> LikeState:
-    with transaction.atomic():
-        changed, like_count = _set_like(
-            like_model=PostLike, target=post, target_field="post", user=user, liked=liked
-        )
-        state = LikeState(post_id=post.pk, is_liked=liked, like_count=like_count)
-        if changed:
-            post_cache.invalidate_post(post.pk)
-            events.post_liked(state)
-        if changed and liked and post.hidden_at is None:
-            notify(
-                recipient_id=post.user_id,
-                kind=Kind.POST_LIKED,
-                actor_id=user.pk,
-                target=Target("forum.post", post.pk),
-                data={"post_id": str(post.pk)},
-            )
-    return state
+    return _like(_POST_LIKES, user=user, target_id=post_id, liked=None)
 
 
 def set_comment_like(*, user: User, comment_id: Id, liked: bool) -> LikeState:
     """Like or unlike a comment, idempotently; same guarantees as `set_post_like`."""
-    comment = fetch_visible_comment(viewer=user, comment_id=comment_id, live=True)
-    return _like_comment(comment=comment, user=user, liked=liked)
+    return _like(_COMMENT_LIKES, user=user, target_id=comment_id, liked=liked)
 
 
 def toggle_comment_like(*, user: User, comment_id: Id) -> LikeState:
-    comment = fetch_visible_comment(viewer=user, comment_id=comment_id, live=True)
-    currently = CommentLike.objects.filter(comment=comment, user=user).exists()
-    return _like_comment(comment=comment, user=user, liked=not currently)
-
-
-def _like_comment(*, comment: ForumComment, user: User, liked: bool) -> LikeState:
-    with transaction.atomic():
-        changed, like_count = _set_like(
-            like_model=CommentLike, target=comment, target_field="comment", user=user, liked=liked
-        )
-        state = LikeState(
-            post_id=comment.post_id, comment_id=comment.pk, is_liked=liked, like_count=like_count
-        )
-        if changed:
-            events.comment_liked(state)
-        shown = ForumComment.objects.filter(
-            pk=comment.pk, hidden_at__isnull=True, post__hidden_at__isnull=True
-        )
-        if changed and liked and comment.user_id != user.pk and shown.exists():
-            notify(
-                recipient_id=comment.user_id,
-                kind=Kind.COMMENT_LIKED,
-                actor_id=user.pk,
-                target=Target("forum.comment", comment.pk),
-                data={"post_id": str(comment.post_id), "comment_id": str(comment.pk)},
-            )
-    return state
+    return _like(_COMMENT_LIKES, user=user, target_id=comment_id, liked=None)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from core import error_codes as core_codes
 from core.exceptions import NotFound
 from core.media import image_upload_request, upload_error_responses
+from core.types import parse_uuid
 
 from . import cache as post_cache
 from . import error_codes, feed, media, moderation, selectors, services
@@ -305,10 +306,10 @@ def comment_response(request, comment, status_code=status.HTTP_200_OK) -> Respon
 
 
 def _post_id(value) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError as exc:
-        raise NotFound(core_codes.NOT_FOUND, "No such post.") from exc
+    post_id = parse_uuid(value)
+    if post_id is None:
+        raise NotFound(core_codes.NOT_FOUND, "No such post.")
+    return post_id
 
 
 @extend_schema(tags=["forum"])

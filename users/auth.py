@@ -1,7 +1,6 @@
 """Who may authenticate, for every path in: password login, JWT, refresh, socket."""
 
 import time
-import uuid
 
 from django.db.models import Exists
 from django.utils import timezone
@@ -11,6 +10,7 @@ from rest_framework_simplejwt.exceptions import DetailDictMixin, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
 from core.prepared import PreparedQuery
+from core.types import parse_uuid
 
 from . import error_codes
 from .activity import record_activity
@@ -62,7 +62,10 @@ def _still_valid(token) -> bool:
 def user_with_role(user_id) -> User | None:
     """The user with this id and their moderator flag (see `roles.is_moderator`),
     or None. Raises ValueError for an id that is not a UUID."""
-    rows = _user_with_role.run(None, id=uuid.UUID(str(user_id)))
+    pk = parse_uuid(user_id)
+    if pk is None:
+        raise ValueError(f"not a user id: {user_id!r}")
+    rows = _user_with_role.run(None, id=pk)
     return _user_from_row(rows[0]) if rows else None
 
 
@@ -137,17 +140,17 @@ class JWTAuthentication(_JWTAuthentication):
         except KeyError as exc:
             raise InvalidToken("Token contained no recognizable user identification") from exc
         jti, sid = token_keys(validated_token.payload)
-        try:
-            rows = _user_for_token.run(
-                None,
-                id=uuid.UUID(str(user_id)),
-                # "" names no row: keys are never empty.
-                jti=jti,
-                sid=sid,
-                now=timezone.now(),
-            )
-        except ValueError as exc:
-            raise InvalidToken("Token contained no recognizable user identification") from exc
+        user_pk = parse_uuid(user_id)
+        if user_pk is None:
+            raise InvalidToken("Token contained no recognizable user identification")
+        rows = _user_for_token.run(
+            None,
+            id=user_pk,
+            # "" names no row: keys are never empty.
+            jti=jti,
+            sid=sid,
+            now=timezone.now(),
+        )
         if not rows:
             raise exceptions.AuthenticationFailed(
                 "User not found.", code=error_codes.USER_NOT_FOUND

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
+from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +23,8 @@ from ..conf import conf
 from ..kinds import SPECS
 from ..models import Broadcast, Kind, Notification
 from .delivery import queue_task
+from .devices import send_push
+from .email import send_notification_email
 
 T = TypeVar("T")
 
@@ -32,8 +37,6 @@ def create_broadcast(
 ) -> Broadcast:
     """Queue a system notification to every user, or to `recipient_ids` only when
     given; the batches run in a task."""
-    from ..tasks import send_broadcast
-
     with transaction.atomic():
         broadcast = Broadcast.objects.create(
             created_by=sender, title=title, body=body, targeted=recipient_ids is not None
@@ -42,6 +45,21 @@ def create_broadcast(
             broadcast.recipients.add(*recipient_ids)
         after_commit(send_broadcast.delay, str(broadcast.pk))
     return broadcast
+
+
+# Beside the function it runs, as `devices.send_push` (see there).
+@shared_task(name="notifications.tasks.send_broadcast", acks_late=True)
+def send_broadcast(broadcast_id: str) -> None:
+    """Batches until the time budget is spent, then a fresh task takes over.
+
+    Each batch is its own short transaction, so no transaction stays open while
+    a broadcast to many users runs, and a crash resumes from the last batch.
+    """
+    deadline = time.monotonic() + settings.NOTIFICATIONS["BROADCAST_TASK_SECONDS"]
+    while send_broadcast_batch(broadcast_id=broadcast_id):
+        if time.monotonic() > deadline:
+            send_broadcast.delay(broadcast_id)
+            return
 
 
 def send_broadcast_batch(*, broadcast_id: Id) -> bool:
@@ -140,8 +158,6 @@ def _send_broadcast_batch(broadcast_id: Id) -> bool:
 
 
 def _fan_out_broadcast(*, push_to: list[str], email_to: list[str], message: dict) -> None:
-    from ..tasks import send_notification_email, send_push
-
     if not SPECS[Kind.SYSTEM].push_when_online:
         online = presence.online_users(push_to)
         push_to = [uid for uid in push_to if uid not in online]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from celery import Task
+from celery import Task, shared_task
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -23,6 +23,8 @@ from ..kinds import SPECS, Channels, render
 from ..kinds import group_key as kind_group_key
 from ..models import Notification, NotificationActor, NotificationDedupe
 from ..targets import target_is_shown
+from .devices import send_push
+from .email import send_notification_email
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,14 @@ def deliver(
             _fan_out, recipient_id=recipient_id, kind=kind, channels=channels, message=message
         )
     return notification
+
+
+# Beside the function it runs, as `devices.send_push` (see there): `notify`
+# enqueues it.
+@shared_task(name="notifications.tasks.deliver_notification", acks_late=True)
+def deliver_notification(**job) -> str | None:
+    notification = deliver(**job)
+    return str(notification.pk) if notification else None
 
 
 def _claim(*, recipient_id: Id, key: str) -> bool:
@@ -228,8 +238,6 @@ def _fold(row: Notification, *, actor: User | None, data: dict, now: datetime) -
 
 
 def _fan_out(*, recipient_id: str, kind: str, channels: Channels, message: dict) -> None:
-    from ..tasks import send_notification_email, send_push
-
     if channels.push and (SPECS[kind].push_when_online or not presence.is_online(recipient_id)):
         for device_id in selectors.active_device_ids(user_ids=[recipient_id]):
             queue_task(task=send_push, args=(device_id, message))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 import logging
 
+from celery import shared_task
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,7 +17,7 @@ from users.models import User
 
 from .. import error_codes
 from ..models import Device
-from ..push import InvalidToken, PushMessage, get_push_backend
+from ..push import InvalidToken, PushMessage, TransientPushError, get_push_backend, retry_countdown
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +114,20 @@ def push_to_device(*, device_id: str, message: dict) -> bool:
         return False
     Device.objects.filter(pk=device.pk).update(last_pushed_at=timezone.now())
     return True
+
+
+# The task beside the function it runs (and in `tasks` by its name): delivery and
+# broadcast enqueue it without importing `tasks`, which imports them.
+@shared_task(
+    name="notifications.tasks.send_push",
+    bind=True,
+    acks_late=True,
+    max_retries=settings.NOTIFICATIONS["PUSH_MAX_RETRIES"],
+)
+def send_push(self, device_id: str, message: dict) -> bool:
+    try:
+        return push_to_device(device_id=device_id, message=message)
+    except TransientPushError as exc:
+        # Not autoretry_for: its backoff cannot honour the provider's Retry-After.
+        countdown = retry_countdown(exc, retries=self.request.retries)
+        raise self.retry(exc=exc, countdown=countdown) from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -27,6 +28,18 @@ def email_notification(*, user_id: Id, title: str, body: str) -> bool:
     text = "\n\n".join(part for part in (title, body, f"See it in the app: {link}") if part)
     send_mail(title, text, settings.DEFAULT_FROM_EMAIL, [user.email])
     return True
+
+
+# Beside the function it runs, as `devices.send_push` (see there).
+@shared_task(
+    name="notifications.tasks.send_notification_email",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_notification_email(user_id: str, title: str, body: str) -> bool:
+    return email_notification(user_id=user_id, title=title, body=body)
 
 
 def send_digest(*, user_id: Id) -> bool:

@@ -23,6 +23,7 @@ from users.models import User
 from ..conf import conf
 from ..kinds import dedupe_key as kind_dedupe_key
 from ..models import Kind
+from .delivery import deliver_notification
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,6 @@ def notify(
 
 
 def _queue_delivery(job: dict) -> None:
-    from ..tasks import deliver_notification
-
     deliver_notification.delay(**job)
 
 

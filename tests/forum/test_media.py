@@ -6,6 +6,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from forum import media as forum_media
+from forum import media_upkeep as forum_media_upkeep
 from forum import services
 from forum.models import ForumPost, Media
 from tests.clients import client_for
@@ -193,7 +194,7 @@ def test_orphans_are_deleted_after_the_grace_period(author):
     Media.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(days=2))
     name = old.file.name
     assert default_storage.exists(name)
-    assert forum_media.delete_orphans(older_than=timedelta(hours=24)) == 1
+    assert forum_media_upkeep.delete_orphans(older_than=timedelta(hours=24)) == 1
     assert not default_storage.exists(name)
     assert list(Media.objects.values_list("pk", flat=True)) == [kept.pk]
 

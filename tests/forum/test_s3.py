@@ -26,6 +26,7 @@ from PIL import Image
 from storages.backends.s3 import S3Storage
 
 from forum import media as forum_media
+from forum import media_upkeep as forum_media_upkeep
 from forum.models import Media
 from tests.clients import client_for
 
@@ -287,7 +288,7 @@ def test_orphan_cleanup_removes_objects_from_the_bucket(
     assert len(orphan_keys) == 3 and orphan_keys | kept_keys == keys(s3, bucket)
     Media.objects.update(created_at=timezone.now() - timedelta(days=2))
 
-    assert forum_media.delete_orphans(older_than=timedelta(hours=24)) == 1
+    assert forum_media_upkeep.delete_orphans(older_than=timedelta(hours=24)) == 1
 
     assert keys(s3, bucket) == kept_keys
     assert not Media.objects.filter(pk=orphan["id"]).exists()
