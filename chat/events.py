@@ -37,16 +37,72 @@ included. All go out after the transaction commits.
 
 from collections.abc import Iterable
 
+from realtime.catalogue import INTEGER, STRING, UUID, UUIDS, declare_event, derived, obj
 from realtime.publish import publish_to_users
 
 from . import selectors
 from .read_models import CONVERSATION, MESSAGE
 
-MESSAGE_NEW = "chat.message.new"
-MESSAGE_UPDATED = "chat.message.updated"
-MESSAGE_DELETED = "chat.message.deleted"
-MESSAGE_READ = "chat.message.read"
-CONVERSATION_UPDATED = "chat.conversation.updated"
+_TO = "the conversation's current participants (every device; logged for resume)"
+MESSAGE_NEW = declare_event(
+    "chat.message.new",
+    summary="A message, as REST's message list shows it.",
+    payload="Message",
+    delivered_to=_TO + ", not a member added back who was away when it was sent",
+)
+MESSAGE_UPDATED = declare_event(
+    "chat.message.updated",
+    summary="A message edited, as REST's message list shows it.",
+    payload="Message",
+    delivered_to=_TO,
+)
+MESSAGE_DELETED = declare_event(
+    "chat.message.deleted",
+    summary="A message deleted or hidden: its placeholder (no body, no media).",
+    payload="Message",
+    delivered_to=_TO,
+)
+MESSAGE_READ = declare_event(
+    "chat.message.read",
+    summary="`user_id` read up to the message `up_to`.",
+    payload=obj({"conversation_id": UUID, "user_id": UUID, "up_to": UUID}),
+    delivered_to=_TO + " who may see `up_to`",
+)
+CONVERSATION_UPDATED = declare_event(
+    "chat.conversation.updated",
+    summary=(
+        "A conversation created or changed: as REST's list shows it less the per-viewer "
+        "`unread_count` and `muted`, plus `change`."
+    ),
+    payload=derived(
+        "Conversation",
+        omit=["unread_count", "muted"],
+        properties={
+            "change": obj(
+                {
+                    "action": {
+                        "type": "string",
+                        "enum": [
+                            "created",
+                            "participants_added",
+                            "participant_removed",
+                            "participant_left",
+                            "updated",
+                        ],
+                    },
+                    "actor_id": UUID,
+                    "added": UUIDS,
+                    "added_count": INTEGER,
+                    "removed": UUIDS,
+                    "removed_count": INTEGER,
+                    "fields": {"type": "array", "items": STRING},
+                }
+            )
+        },
+        required=["change"],
+    ),
+    delivered_to=_TO + ", and whoever this change removed",
+)
 
 # `change.action` of `chat.conversation.updated`.
 CREATED = "created"

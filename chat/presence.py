@@ -16,10 +16,22 @@ from collections.abc import Iterable
 
 from realtime import presence
 from realtime.backend import KEY_PREFIX, redis_client, use_redis
+from realtime.catalogue import UUID, declare_event, obj
 from realtime.publish import publish_to_users
 
-JOIN = "presence.user.join"
-LEAVE = "presence.user.leave"
+_TO = "everyone who shares a conversation with the user (live only)"
+JOIN = declare_event(
+    "presence.user.join",
+    summary="A user came online (their first socket).",
+    payload=obj({"user_id": UUID}),
+    delivered_to=_TO,
+)
+LEAVE = declare_event(
+    "presence.user.leave",
+    summary="A user went offline (their last socket closed, or by TTL).",
+    payload=obj({"user_id": UUID}),
+    delivered_to=_TO,
+)
 ANNOUNCED_KEY = f"{KEY_PREFIX}:chat:announced"
 
 _memory: set[str] = set()

@@ -33,15 +33,35 @@ from django.conf import settings
 from core import error_codes as core_codes
 from core.exceptions import NotFound, invalid
 from realtime.backend import KEY_PREFIX, redis_client, use_redis
+from realtime.catalogue import UUID, declare_client_frame, declare_event, derived, obj
 from realtime.publish import end_user_streams, publish_to_stream
 from realtime.registry import RealtimeContext, register_handler, register_stream
 
 STREAM_KIND = "conversation"
 REMOVED = "removed"
 
-MESSAGE_SENT = "chat.message.sent"
-MESSAGE_READ = "chat.message.read"
-TYPING = "chat.typing"
+_CONVERSATION = {"conversation_id": UUID}
+MESSAGE_SENT = declare_client_frame(
+    "chat.message.sent",
+    summary="Send a message; acked with the stored message as REST's 201 shows it.",
+    data=derived("MessageSendRequest", properties=_CONVERSATION, required=["conversation_id"]),
+)
+MESSAGE_READ = declare_client_frame(
+    "chat.message.read",
+    summary="Move your read marker; acked `{last_read_message_id, unread_count}` (`ReadState`).",
+    data=derived("MarkReadRequest", properties=_CONVERSATION, required=["conversation_id"]),
+)
+TYPING = declare_client_frame(
+    "chat.typing",
+    summary="You are typing; acked `{sent}` (false when rate limited).",
+    data=obj(_CONVERSATION, additional=True),
+)
+declare_event(
+    TYPING,
+    summary="Someone is typing (live only).",
+    payload=obj({"conversation_id": UUID, "user_id": UUID}),
+    delivered_to="the conversation's stream (`conversation:<id>`), not the typist's own sockets",
+)
 
 
 def conversation_stream(conversation_id) -> str:

@@ -6,12 +6,18 @@ shows it. With no request to take an origin from, nothing in it is a URL of
 this server but `checkout_url` (Stripe's).
 """
 
+from realtime.catalogue import declare_event
 from realtime.publish import publish_to_users
 
 from .read_models import ORDER
 from .selectors import order_row
 
-ORDER_UPDATED = "commerce.order.updated"
+ORDER_UPDATED = declare_event(
+    "commerce.order.updated",
+    summary="An order's status changed: the order as `GET orders/{id}/` shows it.",
+    payload="Order",
+    delivered_to="the buyer (every device; logged for resume)",
+)
 
 
 def order_updated(order) -> None:

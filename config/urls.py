@@ -21,6 +21,7 @@ from core.api_docs import RedocView
 from core.health import HealthView, ReadyView
 from core.metrics import metrics_view
 from core.views_media import serve_media
+from realtime.views import AsyncApiView
 from staff.views import dashboard_page
 
 # /ready/ checks the Celery broker; the app is config's, so config registers it.
@@ -53,6 +54,8 @@ urlpatterns = [
     # Prometheus; only from METRICS_ALLOWED_IPS or with METRICS_TOKEN.
     path("metrics", metrics_view, name="prometheus-metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The socket's frames, AsyncAPI 3 (realtime.asyncapi).
+    path("api/asyncapi/", AsyncApiView.as_view(), name="asyncapi"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include(api_patterns)),

@@ -19,6 +19,7 @@ plus the caller's own `is_liked` (`PostLikeState` / `CommentLikeState`), which a
 broadcast cannot carry.
 """
 
+from realtime.catalogue import UUID, declare_event, derived
 from realtime.publish import end_stream, publish_to_stream, recheck_stream
 
 from .comments import fetch_comment
@@ -26,10 +27,30 @@ from .feed import fetch_post
 from .like_state import CommentLikeCountSerializer, PostLikeCountSerializer
 from .read_models import COMMENT, POST
 
-POST_NEW = "forum.post.new"
-POST_LIKED = "forum.post.liked"
-COMMENT_NEW = "forum.comment.new"
-COMMENT_LIKED = "forum.comment.liked"
+POST_NEW = declare_event(
+    "forum.post.new",
+    summary="A public post, as anonymous REST shows it (`is_liked: false`).",
+    payload="Post",
+    delivered_to="the `forum` stream's subscribers",
+)
+POST_LIKED = declare_event(
+    "forum.post.liked",
+    summary="A post's like count: REST's `PostLikeState` less the caller's `is_liked`.",
+    payload=PostLikeCountSerializer,
+    delivered_to="the post's stream (`post:<id>`)",
+)
+COMMENT_NEW = declare_event(
+    "forum.comment.new",
+    summary="A new comment as the comments list shows it, plus its `post_id`.",
+    payload=derived("Comment", properties={"post_id": UUID}, required=["post_id"]),
+    delivered_to="the post's stream (`post:<id>`)",
+)
+COMMENT_LIKED = declare_event(
+    "forum.comment.liked",
+    summary="A comment's like count: REST's `CommentLikeState` less the caller's `is_liked`.",
+    payload=CommentLikeCountSerializer,
+    delivered_to="the post's stream (`post:<id>`)",
+)
 
 
 def post_stream(post_id) -> str:

@@ -14,14 +14,32 @@ All go to every socket of the one user concerned, after commit.
   the withdrawal.
 """
 
+from realtime.catalogue import BOOLEAN, INTEGER, UUID, UUIDS, declare_event, obj, ref
 from realtime.publish import publish_batch, publish_to_users
 
 from .models import Notification
 from .serializers import NotificationSerializer
 
-NOTIFICATION_NEW = "notification.new"
-NOTIFICATION_READ = "notification.read"
-NOTIFICATION_DELETED = "notification.deleted"
+_UNREAD = {**INTEGER, "description": "The user's unread notifications after this change."}
+_TO = "the recipient (every device; logged for resume)"
+NOTIFICATION_NEW = declare_event(
+    "notification.new",
+    summary="A notification (or a folded one again, same id): replace the row you have.",
+    payload=obj({"notification": ref("Notification"), "unread_count": _UNREAD}),
+    delivered_to=_TO,
+)
+NOTIFICATION_READ = declare_event(
+    "notification.read",
+    summary="Notifications marked read (`all`: every one).",
+    payload=obj({"ids": UUIDS, "all": BOOLEAN, "unread_count": _UNREAD}),
+    delivered_to=_TO,
+)
+NOTIFICATION_DELETED = declare_event(
+    "notification.deleted",
+    summary="A notification deleted or withdrawn.",
+    payload=obj({"id": UUID, "unread_count": _UNREAD}),
+    delivered_to=_TO,
+)
 
 
 def new_payload(notification: Notification, *, unread_count: int) -> dict:

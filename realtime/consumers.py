@@ -33,6 +33,13 @@ from core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from . import codes, eventlog, presence, registry
 from .auth import BEARER_SUBPROTOCOL, SCOPE_KEY, SocketAuthError, authenticate_session
 from .backend import REALTIME_STORE_PART
+from .catalogue import (
+    STRING,
+    declare_client_frame,
+    declare_event,
+    obj,
+    ref,
+)
 from .groups import parse_stream, stream_group, user_group
 from .publish import CHANNEL_LAYER_PART, envelope_text, utc_timestamp
 from .publish import _gaps as publish_gaps
@@ -43,6 +50,78 @@ logger = logging.getLogger(__name__)
 # fields of the HTTP access log (core.middleware.AccessLogMiddleware).
 socket_logger = logging.getLogger("realtime.socket")
 ROUTE = "/ws/"
+
+# --- the gateway's own frames (realtime.catalogue) -------------------------------------
+
+ERROR_BODY = obj(
+    {
+        "type": {
+            "anyOf": [ref("ValidationErrorEnum"), ref("ClientErrorEnum"), ref("ServerErrorEnum")]
+        },
+        "errors": {
+            "type": "array",
+            "minItems": 1,
+            "items": obj(
+                {
+                    "code": STRING,
+                    "detail": STRING,
+                    "attr": {"type": "string", "nullable": True},
+                }
+            ),
+        },
+    }
+)
+STREAM = obj({"stream": {"type": "string", "description": "`forum`, `post:<id>`, ..."}})
+ACK = declare_event(
+    "ack",
+    summary="A client frame was handled: `data` is its answer (see each client frame).",
+    payload={"type": "object"},
+    delivered_to="the socket that sent the frame, with its `ref`",
+    envelope="reply",
+)
+ERROR = declare_event(
+    "error",
+    summary="A client frame was refused: `data` is the REST error body for the same refusal.",
+    payload=ERROR_BODY,
+    delivered_to="the socket that sent the frame, with its `ref` (null when unreadable)",
+    envelope="reply",
+)
+RESYNC_REQUIRED = declare_event(
+    "resync.required",
+    summary="Events were missed that the log cannot replay: refetch over REST.",
+    payload=obj({}),
+    delivered_to="the socket (on resume with `?since=`, or live after a dropped publish)",
+)
+declare_event(
+    codes.STREAM_ENDED,
+    summary="A subscription ended; nothing more of its stream comes.",
+    payload=obj(
+        {
+            "stream": STRING,
+            "reason": {
+                "type": "string",
+                "description": "`not_visible`, `deleted`, `suspended`, or an app's (`removed`).",
+            },
+        }
+    ),
+    delivered_to="the sockets subscribed to the stream",
+)
+declare_client_frame(
+    "ping",
+    summary="Heartbeat (keeps you online); acked `{}`.",
+    data={"type": "object"},
+)
+declare_client_frame(
+    "subscribe", summary="Follow a stream; acked `{stream}` or `unknown_stream`.", data=STREAM
+)
+declare_client_frame(
+    "unsubscribe", summary="Stop following a stream; acked `{stream}`.", data=STREAM
+)
+declare_client_frame(
+    "auth.refresh",
+    summary="A new access token before the current one expires; acked `{expires_at}`.",
+    data=obj({"token": STRING}),
+)
 _LAYER_MESSAGE_PREFIX = "realtime."
 _BUILTIN_TYPES = frozenset({"ping", "subscribe", "unsubscribe", "auth.refresh"})
 
