@@ -25,7 +25,6 @@ from django.utils import timezone
 from PIL import Image
 from storages.backends.s3 import S3Storage
 
-from forum import media as forum_media
 from forum import media_upkeep as forum_media_upkeep
 from forum.models import Media
 from tests.clients import client_for

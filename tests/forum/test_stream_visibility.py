@@ -135,7 +135,7 @@ async def test_a_deleted_post_ends_its_stream_for_everyone(open_socket):
     await database_sync_to_async(services.delete_post)(post=fetched, actor=author)
     for socket in (watcher, own):
         assert (await socket.receive())["data"] == ended(stream, "deleted")
-    await database_sync_to_async(publish_to_stream)(stream, "forum.post.liked", {"late": True})
+    await database_sync_to_async(publish_to_stream)(stream, "test.late", {"late": True})
     await assert_nothing_before_marker(watcher, follower)
     await assert_nothing_before_marker(own, author)
 
@@ -192,7 +192,7 @@ async def test_subscribing_again_checks_afresh_even_when_subscribed(open_socket)
     await database_sync_to_async(ForumPost.objects.filter(pk=post.pk).update)(privacy="private")
     reply = await socket.request("subscribe", {"stream": stream})
     assert reply["type"] == "error" and reply["data"]["errors"][0]["code"] == "unknown_stream"
-    await database_sync_to_async(publish_to_stream)(stream, "forum.post.liked", {})
+    await database_sync_to_async(publish_to_stream)(stream, "test.late", {})
     await assert_nothing_before_marker(socket, follower)
 
 
@@ -209,7 +209,7 @@ async def test_delivery_runs_no_query_and_a_recheck_one_per_socket(open_socket, 
     all_queries.reset()
     for n in range(20):
         await database_sync_to_async(publish_to_stream)(
-            f"post:{posts[0].pk}", "forum.post.liked", {"n": n}
+            f"post:{posts[0].pk}", "test.numbered", {"n": n}
         )
     for socket in sockets:
         for n in range(20):
