@@ -80,7 +80,9 @@ def pytest_runtest_teardown(item, nextitem):
     torn down, flush included, put them back for the tests after it."""
     yield
     # (After the last test the test database is gone with the session.)
-    if nextitem is not None and _is_transactional(item):
+    # Only after a test that really used the database: a skipped one set up none.
+    used_database = "_django_db_helper" in getattr(item, "funcargs", {})
+    if nextitem is not None and _is_transactional(item) and used_database:
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():
