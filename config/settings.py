@@ -426,7 +426,7 @@ SPECTACULAR_SETTINGS = {
         "REST API of the social platform: users and auth, forum, chat, "
         "notifications and shop. Authenticate with `Authorization: Bearer <access JWT>`. "
         "Errors share one shape (see the error components). The WebSocket gateway "
-        "at `/ws/` is described in the README."
+        "at `/ws/` is described by its AsyncAPI document at `/api/asyncapi/`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -167,11 +167,11 @@ def test_ci_runs_the_suite_on_the_services_then_on_the_embedded_default():
     assert make_recipe("test") == ["$(PY) -m pytest $(PYTEST_ARGS)"]
 
 
-def readme_api_paths() -> list[str]:
+def documented_api_paths() -> list[str]:
     """The paths "What the API covers" names, each joined to its bullet's prefix; a
     path in parentheses is relative to the one before them (`comments/{id}/` (`like/`))
     unless it repeats it (`me/` (`me/avatar/`)); one starting with `/` stands alone."""
-    readme = (BASE_DIR / "README.md").read_text()
+    readme = (BASE_DIR / "docs" / "api.md").read_text()
     section = readme.split("## What the API covers", 1)[1].split("\n## ", 1)[0]
     paths = []
     for bullet in re.findall(r"^- \*\*\w+\*\* (.*?)(?=^- |\Z)", section, re.M | re.S):
@@ -195,10 +195,10 @@ def readme_api_paths() -> list[str]:
     return paths
 
 
-def test_every_path_the_readme_names_exists():
+def test_every_path_the_api_docs_name_exists():
     from django.urls import Resolver404, resolve
 
-    paths = readme_api_paths()
+    paths = documented_api_paths()
     assert "/api/v1/mobile/push-token/" in paths and "/api/v1/forum/comments/{id}/like/" in paths
     missing = []
     for path in paths:

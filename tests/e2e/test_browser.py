@@ -106,7 +106,7 @@ ws.onmessage = (message) => {
 """
 
 
-# A web frontend's session on another origin, as the README's "Web frontend on
+# A web frontend's session on another origin, as docs/api.md's "Web frontend on
 # another origin" has it: cookie-mode login, a cookie refresh with the CSRF header
 # read from the csrftoken cookie, then the socket with the refreshed access token.
 WEB_SESSION_PAGE = b"""<!doctype html>

@@ -22,7 +22,7 @@ ROLES = ("moderator", "shop_staff", "plain_staff", "superuser", "member")
 
 
 def make_role(role: str):
-    """A user as the README's groups make them: moderators and shop staff are
+    """A user as docs/staff.md's groups make them: moderators and shop staff are
     `is_staff` (to log in to the admin) and in their group."""
     if role == "superuser":
         return make_user(f"root_{role}", is_staff=True, is_superuser=True)
