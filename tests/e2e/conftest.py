@@ -59,17 +59,19 @@ def collected_static(tmp_path_factory) -> Path:
     return root
 
 
-def wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> None:
+def wait_until_serving(
+    process: subprocess.Popen, url: str, log_path: Path, name: str = "daphne"
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"daphne exited with {process.returncode}:\n{log_path.read_text()}")
+            pytest.fail(f"{name} exited with {process.returncode}:\n{log_path.read_text()}")
         try:
             with urllib.request.urlopen(f"{url}/health/", timeout=1):
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
-    pytest.fail(f"daphne did not answer within {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()}")
+    pytest.fail(f"{name} did not answer within {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()}")
 
 
 def stop(process: subprocess.Popen) -> None:
