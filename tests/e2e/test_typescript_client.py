@@ -136,13 +136,27 @@ def test_the_typed_client_walks_the_critical_path(
             "user_id": registered["user_id"],
             "has_refresh": True,
         }
-        assert steps.next() == {"step": "socket", "protocol": "bearer", "answer": "ack"}
+        # Frames typed by the AsyncAPI document: the ping's `ack` echoes its `ref`.
+        assert steps.next() == {
+            "step": "socket",
+            "protocol": "bearer",
+            "answer": "ack",
+            "ref": "r1",
+        }
 
         upload = steps.next()
         assert upload["step"] == "upload" and upload["width"] == 4
         assert upload["url"].startswith(f"{base}/media/")
         post = steps.next()
         assert post["step"] == "post" and post["media"] == [upload["media_id"]]
+        # The other user's like reached the author's socket, subscribed to the post.
+        assert steps.next() == {
+            "step": "like event",
+            "type": "forum.post.liked",
+            "stream": f"post:{post['post_id']}",
+            "post_id": post["post_id"],
+            "like_count": 1,
+        }
         assert steps.next() == {
             "step": "like and comment",
             "is_liked": True,
@@ -156,7 +170,14 @@ def test_the_typed_client_walks_the_critical_path(
         assert (feed["step"], feed["pages"]) == ("feed", 2)
         assert feed["posts"] == [feed["newest"], post["post_id"]]
 
+        # The message reached the other user's socket as a typed `chat.message.new`.
+        delivered = steps.next()
+        assert delivered["step"] == "message event"
+        assert (delivered["type"], delivered["body"]) == ("chat.message.new", "Hi Bob")
+        assert delivered["sender_id"] == registered["user_id"]
         chat = steps.next()
+        assert delivered["message_id"] == chat["message_id"]
+        assert delivered["conversation_id"] == chat["conversation_id"]
         assert chat["step"] == "chat" and chat["kind"] == "direct"
         assert chat["message_body"] == "Hi Bob"
         assert chat["last_read_message_id"] == chat["message_id"]

@@ -9,10 +9,11 @@ import { login, logout, refresh, register } from "./auth.js";
 import { markRead, openDirect, send } from "./chat.js";
 import { comment, createPost, like, postsOf, readPost, uploadImage, writePost } from "./forum.js";
 import { addToCart, checkout, orderHistory, products, waitUntilPaid } from "./shop.js";
-import { pingOverSocket } from "./socket.js";
+import { Socket } from "./socket.js";
 
 const baseUrl = process.env.API_BASE_URL ?? "http://127.0.0.1:8000";
 const paymentTimeoutMs = Number(process.env.PAYMENT_TIMEOUT_MS ?? 20000);
+const socketTimeoutMs = 5000;
 const password = "a-long-pass-phrase";
 const run = randomUUID().slice(0, 8);
 
@@ -30,15 +31,23 @@ async function main(): Promise<void> {
   await login(bob, bobEmail, password);
   report("login", { user_id: me.id, has_refresh: alice.refresh !== "" });
 
-  const socket = await pingOverSocket(baseUrl, alice.access, 5000);
-  report("socket", socket);
+  // Frames are typed by the AsyncAPI document: narrowed by `type`, `data` is typed.
+  const aliceSocket = await Socket.open(baseUrl, alice.access, socketTimeoutMs);
+  const bobSocket = await Socket.open(baseUrl, bob.access, socketTimeoutMs);
+  const pong = await aliceSocket.request({ type: "ping", data: {} }, socketTimeoutMs);
+  report("socket", { protocol: aliceSocket.protocol, answer: pong.type, ref: pong.ref });
 
   const image = await uploadImage(alice);
   report("upload", { media_id: image.id, url: image.url, width: image.width });
   const post = await createPost(alice, "Hello from the typed client", image.id);
   report("post", { post_id: post.id, media: post.media.map((m) => m.id) });
 
+  await aliceSocket.request({ type: "subscribe", data: { stream: `post:${post.id}` } }, socketTimeoutMs);
   const liked = await like(bob, post.id);
+  const isThisPost = (event: { data: { post_id: string } }) => event.data.post_id === post.id;
+  const likedEvent = await aliceSocket.waitFor("forum.post.liked", isThisPost, socketTimeoutMs);
+  const { post_id, like_count } = likedEvent.data;
+  report("like event", { type: likedEvent.type, stream: likedEvent.stream, post_id, like_count });
   const reply = await comment(bob, post.id, "Nice picture");
   const seen = await readPost(alice, post.id);
   report("like and comment", {
@@ -54,6 +63,22 @@ async function main(): Promise<void> {
 
   const conversation = await openDirect(alice, bobProfile.id);
   const message = await send(alice, conversation.id, "Hi Bob");
+  // Pushed to Bob's open socket; kept there until asked for.
+  const delivered = await bobSocket.waitFor(
+    "chat.message.new",
+    (event) => event.data.id === message.id,
+    socketTimeoutMs,
+  );
+  const { id, conversation_id, body, sender } = delivered.data;
+  report("message event", {
+    type: delivered.type,
+    message_id: id,
+    conversation_id,
+    body,
+    sender_id: sender.id,
+  });
+  aliceSocket.close();
+  bobSocket.close();
   const read = await markRead(bob, conversation.id, message.id);
   report("chat", {
     conversation_id: conversation.id,
