@@ -2,7 +2,8 @@
 against the real server: types generated from this OpenAPI document, compiled
 with `tsc`, run with node against daphne and the fake Stripe. The client prints
 a line of JSON per step; after its checkout this test pays the session and posts
-Stripe's signed webhook, as Stripe would."""
+Stripe's signed webhook, as Stripe would. Deployed as docker-compose runs it:
+tasks (notifications) go through a real Celery worker, not eagerly."""
 
 import json
 import os
@@ -19,7 +20,7 @@ import pytest
 from django.conf import settings
 
 from commerce.services.catalogue import create_product
-from tests.e2e.conftest import BASE_DIR
+from tests.e2e.conftest import BASE_DIR, running_daphne, running_worker
 from tests.e2e.test_shop_journey import (
     pay_and_post_webhook,
 )
@@ -111,12 +112,21 @@ class Steps:
         return step
 
 
-def test_the_typed_client_walks_the_critical_path(
-    compiled_client,
-    fake_stripe,  # started before the server, which reads its address
-    daphne_server,
-):
-    base = daphne_server
+@pytest.fixture
+def deployed_server(transactional_db, collected_static, tmp_path, fake_stripe):
+    """daphne and a Celery worker, tasks queued (not eager); the fake Stripe's
+    address is in the environment before either starts."""
+    with (
+        running_worker(tmp_path) as _worker_log,
+        running_daphne(
+            collected_static, tmp_path, env={"CELERY_TASK_ALWAYS_EAGER": "false"}
+        ) as url,
+    ):
+        yield url
+
+
+def test_the_typed_client_walks_the_critical_path(compiled_client, fake_stripe, deployed_server):
+    base = deployed_server
     create_product(name="Camp mug", price=Decimal("14.50"), stock_on_hand=3)
     process = subprocess.Popen(
         ["node", str(compiled_client)],
@@ -157,6 +167,14 @@ def test_the_typed_client_walks_the_critical_path(
             "post_id": post["post_id"],
             "like_count": 1,
         }
+        # The worker wrote the notification and pushed it to the author's socket.
+        assert steps.next() == {
+            "step": "like notification",
+            "type": "notification.new",
+            "kind": "post_liked",
+            "actor_id": registered["other_user_id"],
+            "unread_count": 1,
+        }
         assert steps.next() == {
             "step": "like and comment",
             "is_liked": True,
@@ -175,6 +193,13 @@ def test_the_typed_client_walks_the_critical_path(
         assert delivered["step"] == "message event"
         assert (delivered["type"], delivered["body"]) == ("chat.message.new", "Hi Bob")
         assert delivered["sender_id"] == registered["user_id"]
+        # Alice's `chat.typing` on her socket reached Bob's, subscribed to the conversation.
+        assert steps.next() == {
+            "step": "typing",
+            "type": "chat.typing",
+            "stream": f"conversation:{delivered['conversation_id']}",
+            "user_id": registered["user_id"],
+        }
         chat = steps.next()
         assert delivered["message_id"] == chat["message_id"]
         assert delivered["conversation_id"] == chat["conversation_id"]
@@ -182,6 +207,19 @@ def test_the_typed_client_walks_the_critical_path(
         assert chat["message_body"] == "Hi Bob"
         assert chat["last_read_message_id"] == chat["message_id"]
         assert chat["unread_count"] == 0
+        # Bob's read reached Alice's socket as a read receipt.
+        assert steps.next() == {
+            "step": "read receipt",
+            "type": "chat.message.read",
+            "user_id": registered["other_user_id"],
+            "up_to": chat["message_id"],
+        }
+        # Bob reconnected with `?since=` his last event id: the message he missed came first.
+        resume = steps.next()
+        assert resume["step"] == "resume", resume
+        assert resume["replayed"] == ["chat.message.new"], resume
+        assert resume["message_id"] == resume["missed_id"]
+        assert resume["body"] == "Still there?"
 
         products = steps.next()
         assert (products["step"], products["count"], products["price"]) == ("products", 1, "14.50")
@@ -205,6 +243,8 @@ def test_the_typed_client_walks_the_critical_path(
             "history": [{"id": checkout["order_id"], "status": "paid"}],
         }
         assert steps.next() == {"step": "refresh", "new_access": True, "has_refresh": True}
+        # The open socket re-authenticated with the new access token.
+        assert steps.next() == {"step": "socket refresh", "answer": "ack", "ref": "r4"}
         logout = steps.next()
         assert logout["step"] == "logout" and logout["detail"]
         assert logout["refresh_after"] == ["token_not_valid"]

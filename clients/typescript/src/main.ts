@@ -9,11 +9,13 @@ import { login, logout, refresh, register } from "./auth.js";
 import { markRead, openDirect, send } from "./chat.js";
 import { comment, createPost, like, postsOf, readPost, uploadImage, writePost } from "./forum.js";
 import { addToCart, checkout, orderHistory, products, waitUntilPaid } from "./shop.js";
-import { Socket } from "./socket.js";
+import { isFrameOf, Socket } from "./socket.js";
 
 const baseUrl = process.env.API_BASE_URL ?? "http://127.0.0.1:8000";
 const paymentTimeoutMs = Number(process.env.PAYMENT_TIMEOUT_MS ?? 20000);
 const socketTimeoutMs = 5000;
+// What a Celery task delivers (notifications) comes later than what a request does.
+const taskTimeoutMs = Number(process.env.TASK_TIMEOUT_MS ?? 20000);
 const password = "a-long-pass-phrase";
 const run = randomUUID().slice(0, 8);
 
@@ -48,6 +50,18 @@ async function main(): Promise<void> {
   const likedEvent = await aliceSocket.waitFor("forum.post.liked", isThisPost, socketTimeoutMs);
   const { post_id, like_count } = likedEvent.data;
   report("like event", { type: likedEvent.type, stream: likedEvent.stream, post_id, like_count });
+  // Written by the worker (deliver_notification), then pushed to the author's socket.
+  const notified = await aliceSocket.waitFor(
+    "notification.new",
+    (event) => event.data.notification.target?.id === post.id,
+    taskTimeoutMs,
+  );
+  report("like notification", {
+    type: notified.type,
+    kind: notified.data.notification.kind,
+    actor_id: notified.data.notification.actor?.id ?? null,
+    unread_count: notified.data.unread_count,
+  });
   const reply = await comment(bob, post.id, "Nice picture");
   const seen = await readPost(alice, post.id);
   report("like and comment", {
@@ -77,8 +91,18 @@ async function main(): Promise<void> {
     body,
     sender_id: sender.id,
   });
-  aliceSocket.close();
-  bobSocket.close();
+
+  // Typing goes to the conversation's stream, which an open conversation subscribes to.
+  const stream = `conversation:${conversation.id}`;
+  await bobSocket.request({ type: "subscribe", data: { stream } }, socketTimeoutMs);
+  await aliceSocket.request({ type: "chat.typing", data: { conversation_id: conversation.id } }, socketTimeoutMs);
+  const typing = await bobSocket.waitFor(
+    "chat.typing",
+    (event) => event.data.conversation_id === conversation.id,
+    socketTimeoutMs,
+  );
+  report("typing", { type: typing.type, stream: typing.stream, user_id: typing.data.user_id });
+
   const read = await markRead(bob, conversation.id, message.id);
   report("chat", {
     conversation_id: conversation.id,
@@ -88,6 +112,34 @@ async function main(): Promise<void> {
     last_read_message_id: read.last_read_message_id,
     unread_count: read.unread_count,
   });
+  const receipt = await aliceSocket.waitFor(
+    "chat.message.read",
+    (event) => event.data.conversation_id === conversation.id && event.data.user_id === bobProfile.id,
+    socketTimeoutMs,
+  );
+  report("read receipt", { type: receipt.type, user_id: receipt.data.user_id, up_to: receipt.data.up_to });
+
+  // Bob drops off; what he missed is replayed from his event log on reconnect.
+  const since = bobSocket.lastEventId;
+  if (since === null) throw new Error("resume: no event id received");
+  await bobSocket.close();
+  const missed = await send(alice, conversation.id, "Still there?");
+  const resumed = await Socket.open(baseUrl, bob.access, socketTimeoutMs, since);
+  const replayed: string[] = [];
+  let first = await resumed.nextFrame(socketTimeoutMs);
+  replayed.push(first.type);
+  while (!isFrameOf(first, "chat.message.new")) {
+    first = await resumed.nextFrame(socketTimeoutMs);
+    replayed.push(first.type);
+  }
+  report("resume", {
+    replayed,
+    message_id: first.data.id,
+    missed_id: missed.id,
+    body: first.data.body,
+    after_since: first.id !== since,
+  });
+  await resumed.close();
 
   const catalogue = await products(alice);
   const product = catalogue[0];
@@ -116,6 +168,10 @@ async function main(): Promise<void> {
   const before = alice.access;
   await refresh(alice);
   report("refresh", { new_access: alice.access !== before, has_refresh: alice.refresh !== "" });
+  // The open socket carries on with the new access token instead of closing at the old one's expiry.
+  const reauth = await aliceSocket.request({ type: "auth.refresh", data: { token: alice.access } }, socketTimeoutMs);
+  report("socket refresh", { answer: reauth.type, ref: reauth.ref });
+  await aliceSocket.close();
 
   const { answer, error } = await logout(alice);
   report("logout", { detail: answer.detail, refresh_after: error.errors.map((e) => e.code) });

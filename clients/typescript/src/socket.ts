@@ -39,20 +39,26 @@ type Waiter = {
 /** One socket: frames are kept until a `next()` takes them. */
 export class Socket {
   readonly protocol: string;
+  /** The id of the newest event-log frame received: resume with `?since=` it. */
+  lastEventId: string | null = null;
+  private readonly closed: Promise<number>;
   private readonly frames: ServerFrame[] = [];
   private readonly waiters = new Set<Waiter>();
   private refs = 0;
 
   private constructor(private readonly ws: WebSocket) {
     this.protocol = ws.protocol;
+    this.closed = new Promise((resolve) => ws.once("close", resolve));
     ws.on("message", (raw) => this.receive(raw.toString()));
     ws.on("close", (code) => this.failAll(new Error(`socket: closed (${code})`)));
     ws.on("error", (error) => this.failAll(error));
   }
 
-  /** Opens the socket with the access token (the `bearer` subprotocol). */
-  static open(baseUrl: string, access: string, timeoutMs: number): Promise<Socket> {
-    const url = `${baseUrl.replace(/^http/, "ws")}/ws/`;
+  /** Opens the socket with the access token (the `bearer` subprotocol); with
+   * `since`, the server first replays the event log after that id. */
+  static open(baseUrl: string, access: string, timeoutMs: number, since?: string): Promise<Socket> {
+    const query = since === undefined ? "" : `?since=${encodeURIComponent(since)}`;
+    const url = `${baseUrl.replace(/^http/, "ws")}/ws/${query}`;
     const ws = new WebSocket(url, ["bearer", access], { origin: baseUrl });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("socket: not open in time")), timeoutMs);
@@ -98,8 +104,15 @@ export class Socket {
     return found;
   }
 
-  close(): void {
+  /** The next frame, whatever its type, received already or within `timeoutMs`. */
+  nextFrame(timeoutMs: number): Promise<ServerFrame> {
+    return this.next(() => true, timeoutMs);
+  }
+
+  /** Closes the socket; resolves with the close code once it is closed. */
+  close(): Promise<number> {
     this.ws.close();
+    return this.closed;
   }
 
   private next(accept: (frame: ServerFrame) => boolean, timeoutMs: number): Promise<ServerFrame> {
@@ -132,6 +145,7 @@ export class Socket {
       process.stderr.write(`socket: ignored a frame of no known type: ${text}\n`);
       return;
     }
+    if ("id" in parsed && parsed.id !== null) this.lastEventId = parsed.id;
     for (const waiter of this.waiters) {
       if (waiter.accept(parsed)) return;
     }
