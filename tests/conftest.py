@@ -80,8 +80,9 @@ def pytest_runtest_teardown(item, nextitem):
     torn down, flush included, put them back for the tests after it."""
     yield
     # (After the last test the test database is gone with the session.)
-    # Only after a test that really used the database: a skipped one set up none.
-    used_database = "_django_db_helper" in getattr(item, "funcargs", {})
+    # Only after a test whose fixtures were set up (pytest-django's autouse marker
+    # fixture among them): a skipped test set up none, and may have no database.
+    used_database = "_django_db_marker" in getattr(item, "funcargs", {})
     if nextitem is not None and _is_transactional(item) and used_database:
         from pytest_django.plugin import blocking_manager_key
 
