@@ -29,7 +29,8 @@ from core.permissions import require_perms
 from core.text import to_plain_text
 from core.transactions import after_commit
 from core.types import Id
-from realtime.publish import recheck_user_streams
+from realtime.codes import STREAM_SUSPENDED
+from realtime.publish import disconnect_user, end_user_streams, recheck_user_streams
 
 from . import error_codes, hooks, tasks
 from .cache import invalidate_profile
@@ -341,9 +342,6 @@ def request_password_reset(*, email: str) -> None:
 def suspend_user(*, user: User, until: datetime, reason: str = "") -> User:
     """Suspend `user` until `until`: login, refresh and their access tokens are refused
     from now on, their refresh tokens are revoked and their open sockets closed."""
-    from realtime.codes import STREAM_SUSPENDED
-    from realtime.publish import disconnect_user, end_user_streams
-
     if timezone.is_naive(until):
         raise invalid("until", "Give a time zone.", error_codes.NAIVE_DATETIME)
     if until <= timezone.now():

@@ -22,6 +22,8 @@ from django.utils import timezone
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from realtime.publish import disconnect_user
+
 from .models import RevokedAccess
 
 SESSION_CLAIM = "sid"
@@ -54,8 +56,6 @@ def end_session(*, user, refresh, access=None) -> None:
     """Refuse the session's access tokens and close its sockets. `refresh` has just
     been blacklisted (no new access token can come from it); `access` is the token
     the request came with. Atomic; the sockets close after commit."""
-    from realtime.publish import disconnect_user
-
     now = timezone.now()
     _, sid = token_keys(refresh.payload)
     jti, access_sid = token_keys(access.payload) if access is not None else ("", "")
